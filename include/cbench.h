@@ -1,0 +1,9 @@
+/*
+ * cbench.h: everything libcbench offers, in one include.
+ */
+#ifndef CBENCH_H
+#define CBENCH_H
+
+#include "cbench/profile.h"
+
+#endif
