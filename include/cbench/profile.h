@@ -15,6 +15,10 @@
 
 #include <stdio.h>
 
+#ifndef CBENCH_API
+#define CBENCH_API __attribute__((visibility("default")))
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -27,7 +31,7 @@ extern "C" {
  * ENOMEM (no memory for the sample table), or the errno of a failed
  * timer or signal set-up.
  */
-int cbench_start_cpu_profile(FILE *out);
+CBENCH_API int cbench_start_cpu_profile(FILE *out);
 
 /*
  * Like cbench_start_cpu_profile(), but the profile goes to `path`. It is
@@ -36,7 +40,7 @@ int cbench_start_cpu_profile(FILE *out);
  * Errors: those of cbench_start_cpu_profile(), and those of creating the
  * temporary file (EACCES, ENOENT, ...).
  */
-int cbench_start_cpu_profile_path(const char *path);
+CBENCH_API int cbench_start_cpu_profile_path(const char *path);
 
 /*
  * Stops CPU profiling, writes the profile and flushes the stream.
@@ -44,13 +48,13 @@ int cbench_start_cpu_profile_path(const char *path);
  * a fork), EIO or the stream's errno when writing or flushing fails (a
  * full disk, a closed stream). Profiling is stopped in every case.
  */
-int cbench_stop_cpu_profile(void);
+CBENCH_API int cbench_stop_cpu_profile(void);
 
 /*
  * Sets the sampling rate in samples per CPU-second, for the next start.
  * Default 100; values are clamped to 1..10000; hz <= 0 restores 100.
  */
-void cbench_set_cpu_profile_rate(int hz);
+CBENCH_API void cbench_set_cpu_profile_rate(int hz);
 
 /*
  * Labels: while a label is pushed on a thread, its CPU samples carry it
@@ -59,11 +63,11 @@ void cbench_set_cpu_profile_rate(int hz);
  * for the life of the process, so use bounded sets of values.
  * cbench_label_pop() with nothing pushed does nothing.
  */
-void cbench_label_push(const char *key, const char *value);
-void cbench_label_pop(void);
+CBENCH_API void cbench_label_push(const char *key, const char *value);
+CBENCH_API void cbench_label_pop(void);
 
 /* The message for the last failed cbench call on this thread ("" if none). */
-const char *cbench_last_error(void);
+CBENCH_API const char *cbench_last_error(void);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,473 @@
+/*
+ * CPU profiling: per-thread CPU-time timers, a SIGPROF handler, and the
+ * sample table.
+ *
+ * Each thread gets a POSIX timer on its own CPU-time clock
+ * (timer_create on the thread's CPUCLOCK_SCHED clock), armed with the
+ * profile period and a random first expiry within one period, whose signal
+ * is aimed at that thread (SIGEV_THREAD_ID). A thread is thus sampled in
+ * proportion to the CPU it uses, however many run at once, which
+ * setitimer(ITIMER_PROF) does not guarantee (the kernel picks the thread).
+ * Threads alive at start are found in /proc/self/task; threads created
+ * later arm their own timer from the pthread_create trampoline
+ * (threads.c). If the timer for the starting thread cannot be created,
+ * the profile falls back to setitimer(ITIMER_PROF).
+ *
+ * The handler checks si_code (SI_TIMER with this profile's generation in
+ * si_value for thread timers, SI_KERNEL for the itimer), so a signal from
+ * the other source, from another library, or left pending by a previous
+ * profile is never counted. It then unwinds the interrupted stack
+ * (unwind.c) and adds it to the lock-free sample table (stacktab.c): no
+ * allocation, no lock, errno preserved.
+ *
+ * Stopping disarms every timer, waits until no handler is still running,
+ * then builds and writes the profile in user context. The handler stays
+ * installed for the life of the process and ignores signals while no
+ * profile runs, so a late SIGPROF never kills the process.
+ *
+ * Threads' timers are kept in a small registry under a spinlock, touched
+ * only in user context (start, stop, thread start and exit). After fork
+ * the child holds no profile: its registry is reset and the table copy
+ * unmapped, so the parent's profile is written once, by the parent.
+ */
+#include "cpu.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cbench/profile.h"
+#include "error.h"
+#include "labels.h"
+#include "profile/profile.h"
+#include "stacktab.h"
+#include "unwind.h"
+
+enum {
+    DEFAULT_HZ = 100,
+    MAX_HZ = 10000,
+    MAX_TIMERS = 8192,
+    TABLE_ENTRIES = 1 << 15,
+    ARENA_WORDS = 1 << 20,
+    MAX_LABELS = 32,
+};
+
+/* The kernel's encoding of a thread's CPU clock (CPUCLOCK_SCHED). */
+#define THREAD_CPUCLOCK(tid) ((~(clockid_t)(tid) << 3) | 6)
+
+typedef struct thread_timer {
+    pid_t tid;
+    timer_t timer;
+} thread_timer;
+
+static struct {
+    atomic_flag lock; /* guards the fields below it */
+    thread_timer timers[MAX_TIMERS];
+    int ntimers;
+    int dropped; /* threads not profiled for lack of a registry slot */
+} registry = {.lock = ATOMIC_FLAG_INIT};
+
+/* Read by the handler. */
+static _Atomic int active;     /* samples are accepted */
+static _Atomic int generation; /* this profile's id, in each timer's si_value */
+static _Atomic int inflight;   /* handlers running now */
+static _Atomic int use_itimer;
+static cb_stacktab table;
+
+/* Owned by start/stop, serialized by `session`. */
+static atomic_flag session = ATOMIC_FLAG_INIT;
+static int running;
+static int rate_hz = DEFAULT_HZ;
+static int64_t period_ns;
+static FILE *out_stream;
+static char *out_path;
+static struct timespec started_real, started_mono;
+static bool force_itimer;
+
+static void lock(atomic_flag *f)
+{
+    while (atomic_flag_test_and_set_explicit(f, memory_order_acquire))
+        sched_yield();
+}
+
+static void unlock(atomic_flag *f)
+{
+    atomic_flag_clear_explicit(f, memory_order_release);
+}
+
+static pid_t gettid_raw(void)
+{
+    return (pid_t)syscall(SYS_gettid);
+}
+
+/* Reachable from the SIGPROF handler. Decides whether this signal is a
+ * sample of the running profile. */
+static int is_our_sample(const siginfo_t *si)
+{
+    if (atomic_load_explicit(&use_itimer, memory_order_relaxed))
+        return si->si_code == SI_KERNEL;
+    return si->si_code == SI_TIMER &&
+           si->si_value.sival_int == atomic_load_explicit(&generation, memory_order_relaxed);
+}
+
+/* How many periods this signal stands for. The kernel checks CPU timers
+ * only at its tick (often 250 Hz), so at higher rates one signal carries
+ * several expiries in si_overrun; counting them keeps the profile's total
+ * equal to the CPU time used. The itimer has no such count. */
+static uint64_t sample_weight(const siginfo_t *si)
+{
+    if (si->si_code == SI_TIMER && si->si_overrun > 0)
+        return 1 + (uint64_t)si->si_overrun;
+    return 1;
+}
+
+/* The SIGPROF handler: async-signal-safe (see the top of this file). */
+static void on_sigprof(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    int saved_errno = errno;
+    atomic_fetch_add_explicit(&inflight, 1, memory_order_acquire);
+    if (atomic_load_explicit(&active, memory_order_acquire) && is_our_sample(si)) {
+        uint64_t pcs[CB_MAX_STACK];
+        int n = cb_unwind_signal(uc, pcs, CB_MAX_STACK);
+        cb_stacktab_add(&table, pcs, n, (uintptr_t)cb_labels_current(), sample_weight(si));
+    }
+    atomic_fetch_sub_explicit(&inflight, 1, memory_order_release);
+    errno = saved_errno;
+}
+
+static uint64_t next_random(void)
+{
+    static _Atomic uint64_t state = 0x853c49e6748fea9bULL;
+    uint64_t x = atomic_fetch_add(&state, 0x9e3779b97f4a7c15ULL);
+    x ^= (uint64_t)gettid_raw() << 32;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static struct timespec ns_to_ts(int64_t ns)
+{
+    return (struct timespec){.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+}
+
+/* Creates and arms the timer of thread `tid`. Registry lock held. */
+static int arm_thread(pid_t tid)
+{
+    for (int i = 0; i < registry.ntimers; i++)
+        if (registry.timers[i].tid == tid)
+            return 0;
+    if (registry.ntimers == MAX_TIMERS) {
+        registry.dropped++;
+        return 0;
+    }
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = SIGPROF;
+    sev.sigev_value.sival_int = atomic_load(&generation);
+    sev._sigev_un._tid = tid;
+    timer_t timer;
+    if (timer_create(THREAD_CPUCLOCK(tid), &sev, &timer) != 0)
+        return -1;
+    /* A random first expiry, so threads started together are not sampled
+     * in lockstep and short-lived threads are sampled without bias. */
+    struct itimerspec its = {
+        .it_interval = ns_to_ts(period_ns),
+        .it_value = ns_to_ts(1 + (int64_t)(next_random() % (uint64_t)period_ns)),
+    };
+    if (timer_settime(timer, 0, &its, NULL) != 0) {
+        int err = errno;
+        timer_delete(timer);
+        errno = err;
+        return -1;
+    }
+    registry.timers[registry.ntimers++] = (thread_timer){tid, timer};
+    return 0;
+}
+
+static void disarm_all(void)
+{
+    lock(&registry.lock);
+    for (int i = 0; i < registry.ntimers; i++)
+        timer_delete(registry.timers[i].timer);
+    registry.ntimers = 0;
+    unlock(&registry.lock);
+}
+
+/* Arms a timer on every thread of the process. A thread that exits while
+ * we look (timer_create fails with EINVAL) is skipped. */
+static int arm_all_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return -1;
+    int rc = 0;
+    struct dirent *e;
+    lock(&registry.lock);
+    while ((e = readdir(d))) {
+        pid_t tid = (pid_t)atoi(e->d_name);
+        if (tid > 0 && arm_thread(tid) != 0 && errno != EINVAL && errno != ESRCH) {
+            rc = -1;
+            break;
+        }
+    }
+    unlock(&registry.lock);
+    closedir(d);
+    return rc;
+}
+
+void cb_cpu_thread_start(void)
+{
+    cb_unwind_thread_init();
+    if (!atomic_load(&active) || atomic_load(&use_itimer))
+        return;
+    lock(&registry.lock);
+    /* Re-check under the lock: stop clears `active` before disarming. */
+    if (atomic_load(&active))
+        arm_thread(gettid_raw());
+    unlock(&registry.lock);
+}
+
+void cb_cpu_thread_exit(void)
+{
+    pid_t tid = gettid_raw();
+    lock(&registry.lock);
+    for (int i = 0; i < registry.ntimers; i++) {
+        if (registry.timers[i].tid == tid) {
+            timer_delete(registry.timers[i].timer);
+            registry.timers[i] = registry.timers[--registry.ntimers];
+            break;
+        }
+    }
+    unlock(&registry.lock);
+}
+
+static void after_fork_in_child(void)
+{
+    atomic_flag_clear(&registry.lock);
+    registry.ntimers = 0; /* timers are not inherited across fork */
+    atomic_store(&active, 0);
+    atomic_store(&inflight, 0);
+    if (running)
+        cb_stacktab_destroy(&table);
+    running = 0;
+    out_stream = NULL;
+    free(out_path);
+    out_path = NULL;
+    atomic_flag_clear(&session);
+}
+
+static int install_handler(void)
+{
+    static int installed;
+    if (installed)
+        return 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_sigprof;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGPROF, &sa, NULL) != 0)
+        return -1;
+    if (pthread_atfork(NULL, NULL, after_fork_in_child) != 0)
+        return -1;
+    installed = 1;
+    return 0;
+}
+
+static int start_timers(void)
+{
+    atomic_store(&use_itimer, force_itimer);
+    if (!force_itimer) {
+        lock(&registry.lock);
+        int self = arm_thread(gettid_raw());
+        unlock(&registry.lock);
+        if (self == 0)
+            return arm_all_threads();
+        /* No per-thread CPU timers here: fall back to the process itimer. */
+        atomic_store(&use_itimer, 1);
+    }
+    struct itimerval it = {
+        .it_interval = {.tv_sec = period_ns / 1000000000, .tv_usec = (period_ns % 1000000000) / 1000},
+    };
+    it.it_value = it.it_interval;
+    return setitimer(ITIMER_PROF, &it, NULL);
+}
+
+static void stop_timers(void)
+{
+    if (atomic_load(&use_itimer)) {
+        struct itimerval zero;
+        memset(&zero, 0, sizeof zero);
+        setitimer(ITIMER_PROF, &zero, NULL);
+    }
+    disarm_all();
+}
+
+static int start(FILE *out, const char *path)
+{
+    lock(&session);
+    if (running) {
+        unlock(&session);
+        return cb_error(EBUSY, "a CPU profile is already running");
+    }
+    if (cb_stacktab_init(&table, TABLE_ENTRIES, ARENA_WORDS) != 0) {
+        unlock(&session);
+        return cb_error(errno, "cannot map the CPU sample table: %s", strerror(errno));
+    }
+    cb_unwind_prepare();
+    if (install_handler() != 0) {
+        int err = errno;
+        cb_stacktab_destroy(&table);
+        unlock(&session);
+        return cb_error(err, "cannot install the SIGPROF handler: %s", strerror(err));
+    }
+    period_ns = 1000000000 / rate_hz;
+    out_stream = out;
+    out_path = path ? strdup(path) : NULL;
+    clock_gettime(CLOCK_REALTIME, &started_real);
+    clock_gettime(CLOCK_MONOTONIC, &started_mono);
+    atomic_fetch_add(&generation, 1);
+    atomic_store(&active, 1);
+    if (start_timers() != 0) {
+        int err = errno;
+        atomic_store(&active, 0);
+        stop_timers();
+        cb_stacktab_destroy(&table);
+        free(out_path);
+        out_path = NULL;
+        unlock(&session);
+        return cb_error(err, "cannot arm the CPU profiling timers: %s", strerror(err));
+    }
+    running = 1;
+    unlock(&session);
+    return 0;
+}
+
+int cbench_start_cpu_profile(FILE *out)
+{
+    if (!out)
+        return cb_error(EINVAL, "cbench_start_cpu_profile: the output stream is NULL");
+    return start(out, NULL);
+}
+
+int cbench_start_cpu_profile_path(const char *path)
+{
+    if (!path || !*path)
+        return cb_error(EINVAL, "cbench_start_cpu_profile_path: the path is empty");
+    return start(NULL, path);
+}
+
+static int64_t ns_since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)(now.tv_sec - t->tv_sec) * 1000000000 + (now.tv_nsec - t->tv_nsec);
+}
+
+static int add_entry(cb_profile *p, const cb_stack_entry *e)
+{
+    const char *keys[MAX_LABELS], *values[MAX_LABELS];
+    cb_label labels[MAX_LABELS];
+    int nl = cb_labels_flatten((const cb_labelset *)e->labels, keys, values, MAX_LABELS);
+    for (int i = 0; i < nl; i++)
+        labels[i] = (cb_label){.key = keys[i], .str = values[i]};
+    int64_t count = (int64_t)atomic_load(&e->count);
+    int64_t v[2] = {count, count * period_ns};
+    return cb_profile_add(p, &table.arena[e->offset], (int)e->depth, v, labels, nl);
+}
+
+static cb_profile *build_profile(int64_t duration)
+{
+    static const cb_profile_spec spec = {
+        .name = "cpu",
+        .ntypes = 2,
+        .types = {{"samples", "count"}, {"cpu", "nanoseconds"}},
+        .period_type = {"cpu", "nanoseconds"},
+        .default_type = -1,
+        .leaf_is_pc = true,
+        .text = CB_TEXT_COUNT,
+    };
+    cb_profile_spec s = spec;
+    s.period = period_ns;
+    cb_profile *p = cb_profile_new(&s);
+    if (!p)
+        return NULL;
+    cb_profile_set_time(p, (int64_t)started_real.tv_sec * 1000000000 + started_real.tv_nsec,
+                        duration);
+    for (size_t i = 0; i < table.nentries; i++) {
+        const cb_stack_entry *e = &table.entries[i];
+        if (atomic_load(&e->state) == 2 && add_entry(p, e) != 0)
+            goto fail;
+    }
+    uint64_t lost = atomic_load(&table.lost);
+    if (lost) {
+        int64_t v[2] = {(int64_t)lost, (int64_t)lost * period_ns};
+        if (cb_profile_add_synthetic(p, "cbench_lost_samples", v) != 0)
+            goto fail;
+    }
+    return p;
+fail:
+    cb_profile_free(p);
+    return NULL;
+}
+
+static int emit_pprof(FILE *f, void *arg)
+{
+    return cb_profile_write(arg, f, 0);
+}
+
+int cbench_stop_cpu_profile(void)
+{
+    lock(&session);
+    if (!running) {
+        unlock(&session);
+        return cb_error(EINVAL, "no CPU profile is running");
+    }
+    atomic_store(&active, 0);
+    stop_timers();
+    while (atomic_load(&inflight))
+        sched_yield();
+    int64_t duration = ns_since(&started_mono);
+    cb_profile *p = build_profile(duration);
+    int rc = -1;
+    if (p)
+        rc = out_path ? cb_write_file_atomic(out_path, emit_pprof, p) : cb_profile_write(p, out_stream, 0);
+    int err = errno;
+    cb_profile_free(p);
+    cb_stacktab_destroy(&table);
+    free(out_path);
+    out_path = NULL;
+    out_stream = NULL;
+    running = 0;
+    unlock(&session);
+    errno = err;
+    return rc;
+}
+
+void cbench_set_cpu_profile_rate(int hz)
+{
+    if (hz <= 0)
+        hz = DEFAULT_HZ;
+    rate_hz = hz > MAX_HZ ? MAX_HZ : hz;
+}
+
+void cb_cpu_force_itimer(bool on)
+{
+    force_itimer = on;
+}
+
+bool cb_cpu_using_itimer(void)
+{
+    return atomic_load(&use_itimer);
+}

@@ -1,0 +1,20 @@
+/*
+ * The CPU profiler's hooks for thread start and exit (see threads.c), and
+ * its test-only switches. The model is described at the top of cpu.c.
+ */
+#ifndef CB_CPU_H
+#define CB_CPU_H
+
+#include <stdbool.h>
+
+/* Called on a new thread before its start routine, and as it exits. */
+void cb_cpu_thread_start(void);
+void cb_cpu_thread_exit(void);
+
+/* Tests: force the setitimer(ITIMER_PROF) fallback at the next start. */
+void cb_cpu_force_itimer(bool on);
+
+/* Which timer kind the running (or last) profile used. */
+bool cb_cpu_using_itimer(void);
+
+#endif

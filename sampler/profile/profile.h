@@ -1,0 +1,84 @@
+/*
+ * The pprof profile model: the one place in cbench that knows profile.proto.
+ *
+ * Samplers hand a profile stacks (arrays of program counters, leaf first)
+ * with one value per sample type and optional labels; the profile adds up
+ * samples with the same stack and labels. Writing resolves each distinct
+ * address once: the mapping that holds it, and its symbols (function,
+ * file, line, inline chain) from the in-process symbolizer. Then it emits
+ * either the gzipped protobuf (debug 0) or the legacy text form (debug 1).
+ *
+ * Address conventions, as Go's runtime/pprof writes them: a location's
+ * address is the exact PC for a leaf that was interrupted (CPU samples),
+ * and return address - 1 for every caller, so that it falls inside the
+ * call instruction and symbolizes to the calling line.
+ *
+ * Everything here allocates with malloc and is for user context only.
+ */
+#ifndef CB_PROFILE_PROFILE_H
+#define CB_PROFILE_PROFILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum { CB_PROFILE_MAX_TYPES = 4 };
+
+typedef struct cb_value_type {
+    const char *type; /* "cpu", "alloc_space", ... (static strings) */
+    const char *unit; /* "nanoseconds", "bytes", ... */
+} cb_value_type;
+
+/* How the legacy text form (debug=1) prints a record. */
+typedef enum cb_text_style {
+    CB_TEXT_COUNT, /* "NAME profile: total N" then "v0 [v1 ...] @ pcs" */
+} cb_text_style;
+
+typedef struct cb_profile_spec {
+    const char *name; /* "cpu", "heap", ... */
+    int ntypes;
+    cb_value_type types[CB_PROFILE_MAX_TYPES];
+    cb_value_type period_type;
+    int64_t period;
+    int default_type; /* index into types, or -1 for pprof's default (the last) */
+    bool leaf_is_pc;  /* stacks start with an interrupted PC, not a return address */
+    cb_text_style text;
+} cb_profile_spec;
+
+typedef struct cb_label {
+    const char *key;
+    const char *str; /* string value, or NULL for a numeric label */
+    int64_t num;
+    const char *num_unit; /* may be NULL */
+} cb_label;
+
+typedef struct cb_profile cb_profile;
+
+/* NULL when out of memory (cbench_last_error() set). */
+cb_profile *cb_profile_new(const cb_profile_spec *spec);
+
+/* Adds `values` (spec->ntypes of them) to the sample with this stack and
+ * these labels. pcs[0] is the leaf. A stack of depth 0 is allowed. */
+int cb_profile_add(cb_profile *p, const uint64_t *pcs, int depth, const int64_t *values,
+                   const cb_label *labels, int nlabels);
+
+/* Adds values to a sample whose only frame is a made-up function, such as
+ * the one that counts samples lost when the sample buffer was full. */
+int cb_profile_add_synthetic(cb_profile *p, const char *function, const int64_t *values);
+
+void cb_profile_set_time(cb_profile *p, int64_t time_nanos, int64_t duration_nanos);
+int cb_profile_add_comment(cb_profile *p, const char *comment);
+
+/* Writes the profile: debug 0 = gzipped protobuf, 1 = legacy text.
+ * Returns 0, or -1 with errno and cbench_last_error() set; a stream error
+ * (fwrite or fflush failing) is always reported. */
+int cb_profile_write(cb_profile *p, FILE *out, int debug);
+
+void cb_profile_free(cb_profile *p);
+
+/* Writes through `emit` to a temporary file next to `path`, then renames
+ * it over `path`. On any failure the temporary file is removed and `path`
+ * is left as it was. */
+int cb_write_file_atomic(const char *path, int (*emit)(FILE *out, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,64 @@
+#include "threads.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "cpu.h"
+
+typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+
+typedef struct start_args {
+    void *(*fn)(void *);
+    void *arg;
+} start_args;
+
+static create_fn real_create(void)
+{
+    static _Atomic(create_fn) real;
+    create_fn f = atomic_load_explicit(&real, memory_order_acquire);
+    if (!f) {
+        f = (create_fn)dlsym(RTLD_NEXT, "pthread_create");
+        atomic_store_explicit(&real, f, memory_order_release);
+    }
+    return f;
+}
+
+static void on_exit_hook(void *unused)
+{
+    (void)unused;
+    cb_cpu_thread_exit();
+}
+
+static void *trampoline(void *p)
+{
+    start_args a = *(start_args *)p;
+    free(p);
+    cb_cpu_thread_start();
+    void *ret;
+    /* Runs on return, on pthread_exit and on cancellation alike. */
+    pthread_cleanup_push(on_exit_hook, NULL);
+    ret = a.fn(a.arg);
+    pthread_cleanup_pop(1);
+    return ret;
+}
+
+__attribute__((visibility("default"))) int pthread_create(pthread_t *thread,
+                                                          const pthread_attr_t *attr,
+                                                          void *(*fn)(void *), void *arg)
+{
+    create_fn create = real_create();
+    if (!create)
+        return EAGAIN;
+    start_args *a = malloc(sizeof *a);
+    if (!a)
+        return create(thread, attr, fn, arg); /* unprofiled rather than failed */
+    a->fn = fn;
+    a->arg = arg;
+    int rc = create(thread, attr, trampoline, a);
+    if (rc != 0)
+        free(a);
+    return rc;
+}

@@ -1,0 +1,49 @@
+/*
+ * Stack capture from a signal context.
+ *
+ * cb_unwind_signal() walks the stack that a signal interrupted, starting at
+ * the interrupted PC (the leaf, exact) and continuing with return
+ * addresses. The signal handler's own frames never appear. Two walkers:
+ *
+ *  - libunwind (the default and the fallback): DWARF CFI from .eh_frame,
+ *    correct for code with or without frame pointers, including libc.
+ *    Started from the signal's ucontext (unw_init_local2 with
+ *    UNW_INIT_SIGNAL_FRAME) with per-thread caching of unwind info.
+ *  - frame pointers (the fast path, see cb_unwind_set_mode): follows the
+ *    saved-RBP chain, a few loads per frame. It is exact only when every
+ *    function on the stack keeps a frame pointer; a function without one
+ *    silently hides its caller. Each step is checked (inside the thread's
+ *    stack, strictly upwards, aligned, return address in executable code),
+ *    and a walk that fails a check is redone with libunwind.
+ *
+ * Both are async-signal-safe as used here: nothing allocates through
+ * malloc and no lock the interrupted code could hold is taken.
+ */
+#ifndef CB_UNWIND_H
+#define CB_UNWIND_H
+
+#include <stdint.h>
+
+enum { CB_MAX_STACK = 64 };
+
+typedef enum cb_unwind_mode {
+    CB_UNWIND_LIBUNWIND,
+    CB_UNWIND_FRAME_POINTER,
+} cb_unwind_mode;
+
+/* Prepares unwinding (caches, executable ranges) in user context before a
+ * profile starts. The mode comes from CBENCH_UNWIND ("fp" or "libunwind",
+ * default libunwind) unless cb_unwind_set_mode was called. */
+void cb_unwind_prepare(void);
+void cb_unwind_set_mode(cb_unwind_mode mode);
+cb_unwind_mode cb_unwind_mode_in_use(void);
+
+/* Writes at most max PCs, leaf first; returns how many (at least 1 when
+ * the context has a PC). Async-signal-safe. */
+int cb_unwind_signal(void *ucontext, uint64_t *pcs, int max);
+
+/* Per-thread stack bounds for the frame-pointer walker; called when a
+ * thread starts (user context). */
+void cb_unwind_thread_init(void);
+
+#endif
