@@ -89,7 +89,8 @@ static int running;
 static int rate_hz = DEFAULT_HZ;
 static int64_t period_ns;
 static FILE *out_stream;
-static char *out_path;
+static cb_atomic_file out_file; /* for cbench_start_cpu_profile_path */
+static bool to_file;
 static struct timespec started_real, started_mono;
 static bool force_itimer;
 
@@ -262,8 +263,12 @@ static void after_fork_in_child(void)
         cb_stacktab_destroy(&table);
     running = 0;
     out_stream = NULL;
-    free(out_path);
-    out_path = NULL;
+    /* The temporary file is the parent's to finish; drop our handle only. */
+    if (to_file && out_file.f)
+        fclose(out_file.f);
+    free(out_file.path);
+    memset(&out_file, 0, sizeof out_file);
+    to_file = false;
     atomic_flag_clear(&session);
 }
 
@@ -314,6 +319,14 @@ static void stop_timers(void)
     disarm_all();
 }
 
+static void abandon_output(void)
+{
+    if (to_file)
+        cb_atomic_abandon(&out_file);
+    to_file = false;
+    out_stream = NULL;
+}
+
 static int start(FILE *out, const char *path)
 {
     lock(&session);
@@ -325,16 +338,24 @@ static int start(FILE *out, const char *path)
         unlock(&session);
         return cb_error(errno, "cannot map the CPU sample table: %s", strerror(errno));
     }
+    if (path && cb_atomic_open(&out_file, path) != 0) {
+        int err = errno;
+        cb_stacktab_destroy(&table);
+        unlock(&session);
+        errno = err;
+        return -1;
+    }
+    to_file = path != NULL;
     cb_unwind_prepare();
     if (install_handler() != 0) {
         int err = errno;
+        abandon_output();
         cb_stacktab_destroy(&table);
         unlock(&session);
         return cb_error(err, "cannot install the SIGPROF handler: %s", strerror(err));
     }
     period_ns = 1000000000 / rate_hz;
-    out_stream = out;
-    out_path = path ? strdup(path) : NULL;
+    out_stream = path ? out_file.f : out;
     clock_gettime(CLOCK_REALTIME, &started_real);
     clock_gettime(CLOCK_MONOTONIC, &started_mono);
     atomic_fetch_add(&generation, 1);
@@ -344,8 +365,7 @@ static int start(FILE *out, const char *path)
         atomic_store(&active, 0);
         stop_timers();
         cb_stacktab_destroy(&table);
-        free(out_path);
-        out_path = NULL;
+        abandon_output();
         unlock(&session);
         return cb_error(err, "cannot arm the CPU profiling timers: %s", strerror(err));
     }
@@ -422,11 +442,6 @@ fail:
     return NULL;
 }
 
-static int emit_pprof(FILE *f, void *arg)
-{
-    return cb_profile_write(arg, f, 0);
-}
-
 int cbench_stop_cpu_profile(void)
 {
     lock(&session);
@@ -440,15 +455,14 @@ int cbench_stop_cpu_profile(void)
         sched_yield();
     int64_t duration = ns_since(&started_mono);
     cb_profile *p = build_profile(duration);
-    int rc = -1;
-    if (p)
-        rc = out_path ? cb_write_file_atomic(out_path, emit_pprof, p) : cb_profile_write(p, out_stream, 0);
+    int rc = p ? cb_profile_write(p, out_stream, 0) : -1;
+    if (to_file)
+        rc = cb_atomic_finish(&out_file, rc);
     int err = errno;
+    to_file = false;
+    out_stream = NULL;
     cb_profile_free(p);
     cb_stacktab_destroy(&table);
-    free(out_path);
-    out_path = NULL;
-    out_stream = NULL;
     running = 0;
     unlock(&session);
     errno = err;

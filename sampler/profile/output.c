@@ -1,8 +1,10 @@
 /*
- * Atomic profile files: write to "<path>.tmp.<pid>.<n>" in the same folder,
- * fsync-free but checked close, then rename over `path`. A reader never
- * sees a half-written profile under the final name, and a failed write
- * leaves an old file at `path` untouched.
+ * Atomic profile files: a profile is written to "<path>.tmp.<pid>.<n>" in
+ * the same folder, closed with its errors checked, then renamed over
+ * `path`. A reader never sees a half-written profile under the final
+ * name, and a failed write leaves whatever was at `path` untouched. The
+ * temporary file is created first, so a bad folder is reported before
+ * any profiling happens.
  */
 #include "profile.h"
 
@@ -16,36 +18,63 @@
 #include "cbench/profile.h"
 #include "error.h"
 
-int cb_write_file_atomic(const char *path, int (*emit)(FILE *out, void *arg), void *arg)
+int cb_atomic_open(cb_atomic_file *a, const char *path)
 {
     static atomic_uint counter;
+    memset(a, 0, sizeof a[0]);
     if (!path || !*path)
         return cb_error(EINVAL, "profile path is empty");
-    char tmp[4096];
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%d.%u", path, (int)getpid(),
+    int n = snprintf(a->tmp, sizeof a->tmp, "%s.tmp.%d.%u", path, (int)getpid(),
                      atomic_fetch_add(&counter, 1));
-    if (n < 0 || (size_t)n >= sizeof tmp)
+    if (n < 0 || (size_t)n >= sizeof a->tmp)
         return cb_error(ENAMETOOLONG, "profile path is too long: %s", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return cb_error(errno, "cannot create %s: %s", tmp, strerror(errno));
-    int rc = emit(f, arg);
-    int saved = errno;
-    char msg[512];
-    snprintf(msg, sizeof msg, "%s", cbench_last_error());
-    if (fclose(f) != 0 && rc == 0) {
-        saved = errno;
-        rc = cb_error(saved, "writing %s: %s", tmp, strerror(saved));
-        snprintf(msg, sizeof msg, "%s", cbench_last_error());
+    if (!(a->path = strdup(path)))
+        return cb_error(ENOMEM, "out of memory");
+    if (!(a->f = fopen(a->tmp, "wb"))) {
+        int err = errno;
+        free(a->path);
+        a->path = NULL;
+        return cb_error(err, "cannot create %s: %s", a->tmp, strerror(err));
     }
-    if (rc == 0 && rename(tmp, path) != 0) {
-        saved = errno;
-        rc = cb_error(saved, "cannot rename %s to %s: %s", tmp, path, strerror(saved));
-        snprintf(msg, sizeof msg, "%s", cbench_last_error());
+    return 0;
+}
+
+int cb_atomic_finish(cb_atomic_file *a, int rc)
+{
+    int err = errno;
+    if (!a->f)
+        return cb_error(EINVAL, "profile file is not open");
+    if (fclose(a->f) != 0 && rc == 0) {
+        err = errno;
+        rc = cb_error(err, "writing %s: %s", a->tmp, strerror(err));
     }
-    if (rc != 0) {
-        unlink(tmp);
-        cb_error(saved, "%s", msg);
+    a->f = NULL;
+    if (rc == 0 && rename(a->tmp, a->path) != 0) {
+        err = errno;
+        rc = cb_error(err, "cannot rename %s to %s: %s", a->tmp, a->path, strerror(err));
     }
+    if (rc != 0)
+        unlink(a->tmp);
+    free(a->path);
+    a->path = NULL;
+    errno = err;
     return rc;
+}
+
+void cb_atomic_abandon(cb_atomic_file *a)
+{
+    if (a->f) {
+        fclose(a->f);
+        unlink(a->tmp);
+    }
+    free(a->path);
+    memset(a, 0, sizeof a[0]);
+}
+
+int cb_write_file_atomic(const char *path, int (*emit)(FILE *out, void *arg), void *arg)
+{
+    cb_atomic_file a;
+    if (cb_atomic_open(&a, path) != 0)
+        return -1;
+    return cb_atomic_finish(&a, emit(a.f, arg));
 }

@@ -76,9 +76,26 @@ int cb_profile_write(cb_profile *p, FILE *out, int debug);
 
 void cb_profile_free(cb_profile *p);
 
-/* Writes through `emit` to a temporary file next to `path`, then renames
- * it over `path`. On any failure the temporary file is removed and `path`
- * is left as it was. */
+/* A file written under a temporary name and renamed when complete. */
+typedef struct cb_atomic_file {
+    FILE *f;        /* write here */
+    char tmp[4096]; /* the temporary name, next to path */
+    char *path;
+} cb_atomic_file;
+
+/* Creates the temporary file. 0, or -1 with errno and message set. */
+int cb_atomic_open(cb_atomic_file *a, const char *path);
+
+/* Closes the file; when rc (the writer's result) and the close succeed,
+ * renames it over path, else removes it and leaves path as it was.
+ * Returns rc, or -1 when closing or renaming failed; errno and the
+ * message describe the first failure. */
+int cb_atomic_finish(cb_atomic_file *a, int rc);
+
+/* Removes the temporary file without writing anything. */
+void cb_atomic_abandon(cb_atomic_file *a);
+
+/* Opens, writes through `emit`, and finishes, in one call. */
 int cb_write_file_atomic(const char *path, int (*emit)(FILE *out, void *arg), void *arg);
 
 #endif
