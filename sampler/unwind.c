@@ -131,39 +131,67 @@ static uintptr_t leaf_return_slot(uintptr_t pc, uintptr_t sp)
     return 0;
 }
 
-/* Returns the depth, or -1 when a check failed and libunwind must redo it. */
-static int walk_frame_pointers(const ucontext_t *uc, uint64_t *pcs, int max)
+/* Where a frame-pointer walk stopped: the registers of the frame it could
+ * not vouch for, so libunwind can go on from there. */
+typedef struct fp_resume {
+    uintptr_t pc, sp, fp;
+} fp_resume;
+
+/* Follows the frame-pointer chain as far as every check holds. Returns the
+ * depth written; when the chain is not finished, *resume holds the frame
+ * to continue from (resume->pc != 0). */
+static int walk_frame_pointers(const ucontext_t *uc, uint64_t *pcs, int max, fp_resume *resume)
 {
     uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
     uintptr_t fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+    resume->pc = 0;
     if (!stack_hi || !in_exec(pc) || sp < stack_lo || sp >= stack_hi)
-        return -1;
+        return 0;
     int n = 0;
     pcs[n++] = pc;
     uintptr_t slot = leaf_return_slot(pc, sp);
     if (slot) {
-        if (!on_stack(slot, sp))
-            return -1;
-        uintptr_t ra = *(const uintptr_t *)slot;
+        uintptr_t ra = on_stack(slot, sp) ? *(const uintptr_t *)slot : 0;
         if (!in_exec(ra))
-            return -1;
+            return 0;
         pcs[n++] = ra;
+        /* The caller resumes with rbp unchanged and sp past the return address. */
+        sp = slot + 8;
+        pc = ra;
     }
     while (n < max && fp) {
         if (!on_stack(fp, sp))
-            return -1;
+            goto handover;
         uintptr_t next = ((const uintptr_t *)fp)[0];
         uintptr_t ra = ((const uintptr_t *)fp)[1];
-        /* The outermost frames (_start, clone) end the chain with a zero
-         * or foreign rbp, or a return address outside any code. */
         if (!in_exec(ra))
-            break;
+            goto handover;
         pcs[n++] = ra;
-        if (next && next <= fp)
-            return -1;
+        pc = ra;
         sp = fp + 16;
+        if (next && next <= fp) {
+            fp = next;
+            goto handover;
+        }
         fp = next;
+    }
+    return n;
+handover:
+    /* The frame of `pc` (already recorded) did not pass: its code may have
+     * no frame pointer. libunwind takes over from its registers. */
+    *resume = (fp_resume){pc, sp, fp};
+    return n;
+}
+
+/* Appends the frames libunwind finds from `cursor` on; returns the depth. */
+static int step_libunwind(unw_cursor_t *cursor, uint64_t *pcs, int n, int max)
+{
+    while (n < max && unw_step(cursor) > 0) {
+        unw_word_t ip;
+        if (unw_get_reg(cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
+            break;
+        pcs[n++] = ip;
     }
     return n;
 }
@@ -171,20 +199,27 @@ static int walk_frame_pointers(const ucontext_t *uc, uint64_t *pcs, int max)
 static int walk_libunwind(ucontext_t *uc, uint64_t *pcs, int max)
 {
     unw_cursor_t cursor;
-    int n = 0;
-    if (unw_init_local2(&cursor, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0) {
-        pcs[n++] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+    pcs[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+    if (unw_init_local2(&cursor, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0)
+        return 1;
+    return step_libunwind(&cursor, pcs, 1, max);
+}
+
+/* Continues a frame-pointer walk with libunwind from the frame it could
+ * not check. Only pc, sp and rbp are known there; the other registers are
+ * the interrupted ones, which CFI rarely needs to find a caller. */
+static int resume_libunwind(const ucontext_t *uc, const fp_resume *r, uint64_t *pcs, int n,
+                            int max)
+{
+    ucontext_t ctx = *uc;
+    ctx.uc_mcontext.gregs[REG_RIP] = (greg_t)r->pc;
+    ctx.uc_mcontext.gregs[REG_RSP] = (greg_t)r->sp;
+    ctx.uc_mcontext.gregs[REG_RBP] = (greg_t)r->fp;
+    unw_cursor_t cursor;
+    /* Not a signal frame: pc is a return address, looked up at pc - 1. */
+    if (unw_init_local2(&cursor, (unw_context_t *)&ctx, 0) < 0)
         return n;
-    }
-    do {
-        unw_word_t ip;
-        if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
-            break;
-        pcs[n++] = ip;
-    } while (n < max && unw_step(&cursor) > 0);
-    if (n == 0)
-        pcs[n++] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
-    return n;
+    return step_libunwind(&cursor, pcs, n, max);
 }
 
 int cb_unwind_signal(void *ucontext, uint64_t *pcs, int max)
@@ -193,9 +228,12 @@ int cb_unwind_signal(void *ucontext, uint64_t *pcs, int max)
     if (max <= 0)
         return 0;
     if (atomic_load_explicit(&active_mode, memory_order_relaxed) == CB_UNWIND_FRAME_POINTER) {
-        int n = walk_frame_pointers(uc, pcs, max);
-        if (n > 0)
+        fp_resume resume;
+        int n = walk_frame_pointers(uc, pcs, max, &resume);
+        if (n > 0 && !resume.pc)
             return n;
+        if (n > 0)
+            return resume_libunwind(uc, &resume, pcs, n, max);
     }
     return walk_libunwind(uc, pcs, max);
 }

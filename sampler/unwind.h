@@ -10,11 +10,15 @@
  *    Started from the signal's ucontext (unw_init_local2 with
  *    UNW_INIT_SIGNAL_FRAME) with per-thread caching of unwind info.
  *  - frame pointers (the fast path, see cb_unwind_set_mode): follows the
- *    saved-RBP chain, a few loads per frame. It is exact only when every
- *    function on the stack keeps a frame pointer; a function without one
- *    silently hides its caller. Each step is checked (inside the thread's
- *    stack, strictly upwards, aligned, return address in executable code),
- *    and a walk that fails a check is redone with libunwind.
+ *    saved-RBP chain, a few loads per frame. Each step is checked (inside
+ *    the thread's stack, strictly upwards, aligned, return address in
+ *    code known at start); at the first frame that fails a check (typically
+ *    code built without frame pointers, such as libc), libunwind goes on
+ *    from that frame's pc, sp and rbp. A leaf interrupted in its prologue
+ *    or at its return is recognised by its instruction bytes. What no check
+ *    can see: a function without a frame pointer that leaves rbp untouched
+ *    hides its caller's frame. So this mode is for code built with
+ *    -fno-omit-frame-pointer, as cbench's CMake helper builds tests.
  *
  * Both are async-signal-safe as used here: nothing allocates through
  * malloc and no lock the interrupted code could hold is taken.

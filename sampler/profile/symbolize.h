@@ -24,7 +24,8 @@ enum {
     CB_SYM_FUNCTION = 1 << 0, /* every returned line has a function name */
     CB_SYM_FILE = 1 << 1,     /* every returned line has a file name */
     CB_SYM_LINE = 1 << 2,     /* every returned line has a line number */
-    CB_SYM_INLINE = 1 << 3,   /* DWARF scopes were read: the inline chain is complete */
+    CB_SYM_INLINE = 1 << 3,   /* DWARF scopes were read: the inline chain is complete
+                               * (up to the real function, and all of it within max) */
 };
 
 /* One frame of an address's inline chain. Strings belong to the
