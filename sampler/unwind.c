@@ -20,6 +20,10 @@ typedef struct range {
  * user context before the handler is armed, read-only while it runs. */
 static range exec_ranges[MAX_RANGES];
 static _Atomic int nexec_ranges;
+/* libunwind's own code. Its per-thread caches are not reentrant, so a
+ * thread interrupted inside libunwind (the program unwinding for itself)
+ * must not be unwound with libunwind from the signal handler. */
+static range libunwind_code;
 static _Atomic int forced_mode = -1; /* set by cb_unwind_set_mode */
 static _Atomic int active_mode;      /* fixed by cb_unwind_prepare */
 
@@ -44,12 +48,15 @@ static int add_ranges(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
     int *n = data;
+    uintptr_t unw = (uintptr_t)&unw_step;
     for (int i = 0; i < info->dlpi_phnum && *n < MAX_RANGES; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
             continue;
         uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
         exec_ranges[(*n)++] = (range){lo, lo + ph->p_memsz};
+        if (lo <= unw && unw < lo + ph->p_memsz)
+            libunwind_code = (range){lo, lo + ph->p_memsz};
     }
     return 0;
 }
@@ -222,11 +229,25 @@ static int resume_libunwind(const ucontext_t *uc, const fp_resume *r, uint64_t *
     return step_libunwind(&cursor, pcs, n, max);
 }
 
+static int in_libunwind(uintptr_t pc)
+{
+    return libunwind_code.lo <= pc && pc < libunwind_code.hi;
+}
+
 int cb_unwind_signal(void *ucontext, uint64_t *pcs, int max)
 {
     ucontext_t *uc = ucontext;
     if (max <= 0)
         return 0;
+    if (in_libunwind((uintptr_t)uc->uc_mcontext.gregs[REG_RIP])) {
+        /* Frame pointers only; the leaf alone when even that fails. */
+        fp_resume resume;
+        int n = walk_frame_pointers(uc, pcs, max, &resume);
+        if (n > 0)
+            return n;
+        pcs[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+        return 1;
+    }
     if (atomic_load_explicit(&active_mode, memory_order_relaxed) == CB_UNWIND_FRAME_POINTER) {
         fp_resume resume;
         int n = walk_frame_pointers(uc, pcs, max, &resume);

@@ -21,7 +21,10 @@
  *    -fno-omit-frame-pointer, as cbench's CMake helper builds tests.
  *
  * Both are async-signal-safe as used here: nothing allocates through
- * malloc and no lock the interrupted code could hold is taken.
+ * malloc and no lock the interrupted code could hold is taken. libunwind's
+ * per-thread caches are not reentrant, so a thread interrupted inside
+ * libunwind's own code (a program that unwinds for itself) is walked with
+ * frame pointers only.
  */
 #ifndef CB_UNWIND_H
 #define CB_UNWIND_H

@@ -1,9 +1,9 @@
 /*
  * Stress: the CPU profiler at 1 kHz through 200 start/stop cycles while
  * four threads call malloc/free and dlopen/dlclose (and run code in the
- * module they load), and a fifth creates and joins short-lived threads.
- * Signals then land inside malloc, inside the dynamic loader and inside
- * the unwinder. Nothing may crash or hang, every cycle must succeed, and
+ * module they load), a fifth creates and joins short-lived threads, and a
+ * sixth unwinds its own stack with libunwind. Signals then land inside
+ * malloc, inside the dynamic loader and inside the unwinder. Nothing may crash or hang, every cycle must succeed, and
  * every profile must decode.
  */
 #include <stdarg.h>
@@ -11,12 +11,16 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cbench/profile.h"
 #include "cpu_burn.h"
@@ -25,7 +29,16 @@
 enum { CYCLES = 200, WORKERS = 4 };
 
 static atomic_int stop_workers;
-static atomic_long malloc_rounds, dlopen_rounds, threads_made;
+static atomic_long malloc_rounds, dlopen_rounds, threads_made, backtraces;
+
+/* Workers leave the CPU now and then, so that six of them on two cores do
+ * not starve the thread that starts and stops the profiles; they still run
+ * most of the time, which is when the signals land in them. */
+static void pause_briefly(void)
+{
+    struct timespec ts = {0, 50000};
+    nanosleep(&ts, NULL);
+}
 
 static void *allocating_worker(void *arg)
 {
@@ -40,6 +53,7 @@ static void *allocating_worker(void *arg)
                 memset(keep[i], (int)i, 16);
         }
         atomic_fetch_add(&malloc_rounds, 1);
+        pause_briefly();
     }
     for (int i = 0; i < 64; i++)
         free(keep[i]);
@@ -59,6 +73,31 @@ static void *loading_worker(void *arg)
             sink += work(sink);
         dlclose(h);
         atomic_fetch_add(&dlopen_rounds, 1);
+        pause_briefly();
+    }
+    return NULL;
+}
+
+/* The program unwinding for itself with libunwind, so that samples land
+ * inside the unwinder. */
+static __attribute__((noinline)) void unwinding_worker_frame(int depth)
+{
+    if (depth > 0) {
+        unwinding_worker_frame(depth - 1);
+        return;
+    }
+    void *pcs[64];
+    if (unw_backtrace(pcs, 64) > 0)
+        atomic_fetch_add(&backtraces, 1);
+}
+
+static void *unwinding_worker(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&stop_workers)) {
+        for (int i = 0; i < 50; i++)
+            unwinding_worker_frame(8);
+        pause_briefly();
     }
     return NULL;
 }
@@ -85,12 +124,13 @@ static void *spawning_worker(void *arg)
 static void test_profiler_survives_cycles_with_malloc_dlopen_and_thread_churn(void **state)
 {
     (void)state;
-    pthread_t workers[WORKERS + 1];
+    pthread_t workers[WORKERS + 2];
     for (long i = 0; i < WORKERS; i++)
         assert_int_equal(pthread_create(&workers[i], NULL,
                                         i % 2 ? loading_worker : allocating_worker, (void *)i),
                          0);
     assert_int_equal(pthread_create(&workers[WORKERS], NULL, spawning_worker, NULL), 0);
+    assert_int_equal(pthread_create(&workers[WORKERS + 1], NULL, unwinding_worker, NULL), 0);
 
     cbench_set_cpu_profile_rate(1000);
     int64_t samples = 0;
@@ -110,15 +150,17 @@ static void test_profiler_survives_cycles_with_malloc_dlopen_and_thread_churn(vo
         fclose(f);
     }
     atomic_store(&stop_workers, 1);
-    for (int i = 0; i <= WORKERS; i++)
+    for (int i = 0; i < WORKERS + 2; i++)
         pthread_join(workers[i], NULL);
-    printf("  %ld malloc rounds, %ld dlopen rounds, %ld threads, %ld samples decoded\n",
+    printf("  %ld malloc rounds, %ld dlopen rounds, %ld threads, %ld backtraces, "
+           "%ld samples decoded\n",
            atomic_load(&malloc_rounds), atomic_load(&dlopen_rounds),
-           atomic_load(&threads_made), (long)samples);
+           atomic_load(&threads_made), atomic_load(&backtraces), (long)samples);
     assert_true(samples > 0);
     assert_true(atomic_load(&malloc_rounds) > 0);
     assert_true(atomic_load(&dlopen_rounds) > 0);
     assert_true(atomic_load(&threads_made) > 0);
+    assert_true(atomic_load(&backtraces) > 0);
 }
 
 int main(void)

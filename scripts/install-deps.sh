@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs the Debian (12, bookworm) packages that building and testing
+# cbench needs, and only those that are missing. Quiet and quick when
+# everything is already there, so other scripts call it unconditionally.
+#
+#   scripts/install-deps.sh
+#
+# Runs apt-get as root, through sudo when not root; prints the command to run
+# and exits 1 when neither is possible.
+set -euo pipefail
+
+packages=(
+    build-essential          # gcc, make, libc headers
+    gcc
+    g++                      # the public header is checked as C++ too
+    clang
+    cmake
+    pkg-config
+    libcmocka-dev
+    libprotobuf-c-dev
+    protobuf-c-compiler      # protoc-c, profile.proto -> C at build time
+    zlib1g-dev
+    libunwind-dev
+    libdw-dev
+    libelf-dev
+    golang-go                # tests read profiles with the real `go tool pprof`
+    libgoogle-perftools-dev  # gperftools, a peer in bench/
+    binutils                 # strip, readelf in tests
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+    # Installed means status "install ok installed", not just known to dpkg
+    # (a removed package keeps "deinstall ok config-files").
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    if [[ "$status" != "install ok installed" ]]; then
+        missing+=("$pkg")
+    fi
+done
+
+if ((${#missing[@]} == 0)); then
+    exit 0
+fi
+
+echo "install-deps: installing missing packages: ${missing[*]}" >&2
+
+install_cmd=(apt-get install -y -q --no-install-recommends "${missing[@]}")
+if [[ $(id -u) -eq 0 ]]; then
+    sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+else
+    echo "install-deps: not root and no sudo; as root, run:" >&2
+    echo "  apt-get update && DEBIAN_FRONTEND=noninteractive ${install_cmd[*]}" >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive "${install_cmd[@]}"
+echo "install-deps: done" >&2
