@@ -37,6 +37,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@
 #include "labels.h"
 #include "profile/profile.h"
 #include "stacktab.h"
+#include "threads.h"
 #include "unwind.h"
 
 enum {
@@ -62,7 +64,7 @@ enum {
 };
 
 /* The kernel's encoding of a thread's CPU clock (CPUCLOCK_SCHED). */
-#define THREAD_CPUCLOCK(tid) ((~(clockid_t)(tid) << 3) | 6)
+#define THREAD_CPUCLOCK(tid) ((clockid_t)((~(unsigned)(tid) << 3) | 6u))
 
 typedef struct thread_timer {
     pid_t tid;
@@ -93,6 +95,7 @@ static cb_atomic_file out_file; /* for cbench_start_cpu_profile_path */
 static bool to_file;
 static struct timespec started_real, started_mono;
 static bool force_itimer;
+static bool sees_new_threads; /* the pthread_create trampoline is in effect */
 
 static void lock(atomic_flag *f)
 {
@@ -355,6 +358,7 @@ static int start(FILE *out, const char *path)
         return cb_error(err, "cannot install the SIGPROF handler: %s", strerror(err));
     }
     period_ns = 1000000000 / rate_hz;
+    sees_new_threads = cb_threads_interposed();
     out_stream = path ? out_file.f : out;
     clock_gettime(CLOCK_REALTIME, &started_real);
     clock_gettime(CLOCK_MONOTONIC, &started_mono);
@@ -428,6 +432,22 @@ static cb_profile *build_profile(int64_t duration)
     for (size_t i = 0; i < table.nentries; i++) {
         const cb_stack_entry *e = &table.entries[i];
         if (atomic_load(&e->state) == 2 && add_entry(p, e) != 0)
+            goto fail;
+    }
+    if (!sees_new_threads && !atomic_load(&use_itimer) &&
+        cb_profile_add_comment(p, "cbench: pthread_create is not interposed (another definition "
+                                  "comes first); threads created after the profile started "
+                                  "were not sampled") != 0)
+        goto fail;
+    lock(&registry.lock);
+    int dropped = registry.dropped;
+    registry.dropped = 0;
+    unlock(&registry.lock);
+    if (dropped) {
+        char note[160];
+        snprintf(note, sizeof note, "cbench: %d threads were not sampled (more than %d threads)",
+                 dropped, MAX_TIMERS);
+        if (cb_profile_add_comment(p, note) != 0)
             goto fail;
     }
     uint64_t lost = atomic_load(&table.lost);

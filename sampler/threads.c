@@ -45,9 +45,18 @@ static void *trampoline(void *p)
     return ret;
 }
 
-__attribute__((visibility("default"))) int pthread_create(pthread_t *thread,
-                                                          const pthread_attr_t *attr,
-                                                          void *(*fn)(void *), void *arg)
+/* The interposer under a name no other object can take; pthread_create
+ * below is an alias of it, so the two addresses can be compared. */
+int cb_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *),
+                      void *arg);
+
+bool cb_threads_interposed(void)
+{
+    return dlsym(RTLD_DEFAULT, "pthread_create") == (void *)cb_pthread_create;
+}
+
+int cb_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *),
+                      void *arg)
 {
     create_fn create = real_create();
     if (!create)
@@ -62,3 +71,6 @@ __attribute__((visibility("default"))) int pthread_create(pthread_t *thread,
         free(a);
     return rc;
 }
+
+extern __typeof(cb_pthread_create) pthread_create
+    __attribute__((alias("cb_pthread_create"), visibility("default")));

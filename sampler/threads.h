@@ -9,4 +9,15 @@
 #ifndef CB_THREADS_H
 #define CB_THREADS_H
 
+#include <stdbool.h>
+
+/* Whether calls to pthread_create anywhere in the process reach cbench's
+ * trampoline. False when another definition comes first in the dynamic
+ * linker's search order (a sanitizer runtime, another preload), or when a
+ * static executable does not export ours; threads created then are not
+ * seen starting, and the CPU profile says so in a comment. Referencing
+ * this from the samplers also makes the static linker keep the
+ * interposer. */
+bool cb_threads_interposed(void);
+
 #endif

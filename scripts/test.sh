@@ -5,8 +5,8 @@
 #   scripts/test.sh [CTEST-ARGS...]      e.g. scripts/test.sh -R symbolize
 #
 # Installs missing Debian packages (scripts/install-deps.sh), configures and
-# builds in ./build (or $CBENCH_BUILD_DIR), then runs ctest; exits with
-# ctest's status.
+# builds in ./build (or $CBENCH_BUILD_DIR, with extra CMake arguments in
+# $CBENCH_CMAKE_ARGS), then runs ctest; exits with ctest's status.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -18,7 +18,8 @@ jobs=${CBENCH_JOBS:-2}
 scripts/install-deps.sh
 
 echo "==> configure ($build_dir)"
-cmake -S . -B "$build_dir"
+# shellcheck disable=SC2086 # CBENCH_CMAKE_ARGS is a list of arguments
+cmake -S . -B "$build_dir" ${CBENCH_CMAKE_ARGS:-}
 echo "==> build (-j$jobs)"
 cmake --build "$build_dir" -j "$jobs"
 echo "==> test"
