@@ -220,6 +220,46 @@ static void test_labels_mark_samples_and_inner_key_hides_outer(void **state)
     fclose(f);
 }
 
+static int count_lines(const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    int n = 0;
+    if (p && fscanf(p, "%d", &n) != 1)
+        n = -1;
+    if (p)
+        pclose(p);
+    return n;
+}
+
+/* Thousands of cycles leave no descriptor, mapping or timer behind. */
+static void test_thousands_of_cycles_leak_nothing(void **state)
+{
+    (void)state;
+    char fds[64], maps[64], timers[64];
+    snprintf(fds, sizeof fds, "ls /proc/%d/fd | wc -l", (int)getpid());
+    snprintf(maps, sizeof maps, "wc -l < /proc/%d/maps", (int)getpid());
+    snprintf(timers, sizeof timers, "wc -l < /proc/%d/timers", (int)getpid());
+    FILE *f = fopen("/dev/null", "w");
+    assert_non_null(f);
+    /* One cycle first, so that lazily loaded state (debug info) is in. */
+    assert_int_equal(cbench_start_cpu_profile(f), 0);
+    assert_int_equal(cbench_stop_cpu_profile(), 0);
+    int fd0 = count_lines(fds), maps0 = count_lines(maps), timers0 = count_lines(timers);
+    assert_true(fd0 > 0 && maps0 > 0 && timers0 >= 0);
+    /* The timer count does see a running profile's timers. */
+    assert_int_equal(cbench_start_cpu_profile(f), 0);
+    assert_true(count_lines(timers) > timers0);
+    assert_int_equal(cbench_stop_cpu_profile(), 0);
+    for (int i = 0; i < 2000; i++) {
+        assert_int_equal(cbench_start_cpu_profile(f), 0);
+        assert_int_equal(cbench_stop_cpu_profile(), 0);
+    }
+    assert_int_equal(count_lines(fds), fd0);
+    assert_int_equal(count_lines(maps), maps0);
+    assert_int_equal(count_lines(timers), timers0);
+    fclose(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_fork_while_profiling_leaves_parent_profile_intact),
         cmocka_unit_test(test_rate_sets_the_period_and_zero_restores_default),
         cmocka_unit_test(test_labels_mark_samples_and_inner_key_hides_outer),
+        cmocka_unit_test(test_thousands_of_cycles_leak_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
