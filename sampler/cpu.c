@@ -96,6 +96,7 @@ static bool to_file;
 static struct timespec started_real, started_mono;
 static bool force_itimer;
 static bool sees_new_threads; /* the pthread_create trampoline is in effect */
+static size_t table_entries = TABLE_ENTRIES, table_arena = ARENA_WORDS;
 
 static void lock(atomic_flag *f)
 {
@@ -337,7 +338,7 @@ static int start(FILE *out, const char *path)
         unlock(&session);
         return cb_error(EBUSY, "a CPU profile is already running");
     }
-    if (cb_stacktab_init(&table, TABLE_ENTRIES, ARENA_WORDS) != 0) {
+    if (cb_stacktab_init(&table, table_entries, table_arena) != 0) {
         unlock(&session);
         return cb_error(errno, "cannot map the CPU sample table: %s", strerror(errno));
     }
@@ -499,6 +500,12 @@ void cbench_set_cpu_profile_rate(int hz)
 void cb_cpu_force_itimer(bool on)
 {
     force_itimer = on;
+}
+
+void cb_cpu_set_table_size(size_t entries, size_t arena_words)
+{
+    table_entries = entries ? entries : TABLE_ENTRIES;
+    table_arena = arena_words ? arena_words : ARENA_WORDS;
 }
 
 bool cb_cpu_using_itimer(void)

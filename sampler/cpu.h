@@ -6,6 +6,7 @@
 #define CB_CPU_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Called on a new thread before its start routine, and as it exits. */
 void cb_cpu_thread_start(void);
@@ -13,6 +14,9 @@ void cb_cpu_thread_exit(void);
 
 /* Tests: force the setitimer(ITIMER_PROF) fallback at the next start. */
 void cb_cpu_force_itimer(bool on);
+
+/* Tests: the sample table's size at the next start (0, 0 = defaults). */
+void cb_cpu_set_table_size(size_t entries, size_t arena_words);
 
 /* Which timer kind the running (or last) profile used. */
 bool cb_cpu_using_itimer(void);

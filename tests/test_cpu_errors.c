@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cbench/profile.h"
+#include "cpu.h"
 #include "cpu_burn.h"
 #include "profile_reader.h"
 
@@ -260,6 +261,45 @@ static void test_thousands_of_cycles_leak_nothing(void **state)
     fclose(f);
 }
 
+static volatile int64_t depth_sink;
+
+/* A different stack for each depth, so a small table overflows. */
+static __attribute__((noinline)) void recurse_then_burn(int depth)
+{
+    if (depth > 0) {
+        recurse_then_burn(depth - 1);
+        depth_sink++;
+        return;
+    }
+    burn_cpu(3000000);
+}
+
+/* Samples that find no room are not dropped silently: they are reported
+ * under cbench_lost_samples, and the total still matches the CPU used. */
+static void test_samples_that_do_not_fit_are_reported_as_lost(void **state)
+{
+    (void)state;
+    cb_cpu_set_table_size(4, 64);
+    cbench_set_cpu_profile_rate(1000);
+    FILE *f = tmpfile();
+    assert_int_equal(cbench_start_cpu_profile(f), 0);
+    int64_t p0 = process_cpu_ns();
+    for (int i = 0; i < 200; i++)
+        recurse_then_burn(i % 40);
+    int64_t used = process_cpu_ns() - p0;
+    assert_int_equal(cbench_stop_cpu_profile(), 0);
+    cb_cpu_set_table_size(0, 0);
+    cbench_set_cpu_profile_rate(100);
+    pb_profile *p = read_profile_stream(f);
+    assert_non_null(p);
+    int64_t lost = flat_value(p, 1, "cbench_lost_samples"), total = total_value(p, 1);
+    assert_true(lost > 0);
+    assert_true(lost < total);
+    assert_true((double)total > 0.85 * (double)used && (double)total < 1.15 * (double)used);
+    free_profile(p);
+    fclose(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_rate_sets_the_period_and_zero_restores_default),
         cmocka_unit_test(test_labels_mark_samples_and_inner_key_hides_outer),
         cmocka_unit_test(test_thousands_of_cycles_leak_nothing),
+        cmocka_unit_test(test_samples_that_do_not_fit_are_reported_as_lost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
