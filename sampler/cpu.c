@@ -263,8 +263,6 @@ static void after_fork_in_child(void)
     registry.ntimers = 0; /* timers are not inherited across fork */
     atomic_store(&active, 0);
     atomic_store(&inflight, 0);
-    if (running)
-        cb_stacktab_destroy(&table);
     running = 0;
     out_stream = NULL;
     /* The temporary file is the parent's to finish; drop our handle only. */
@@ -338,13 +336,12 @@ static int start(FILE *out, const char *path)
         unlock(&session);
         return cb_error(EBUSY, "a CPU profile is already running");
     }
-    if (cb_stacktab_init(&table, table_entries, table_arena) != 0) {
+    if (cb_stacktab_prepare(&table, table_entries, table_arena) != 0) {
         unlock(&session);
         return cb_error(errno, "cannot map the CPU sample table: %s", strerror(errno));
     }
     if (path && cb_atomic_open(&out_file, path) != 0) {
         int err = errno;
-        cb_stacktab_destroy(&table);
         unlock(&session);
         errno = err;
         return -1;
@@ -354,7 +351,6 @@ static int start(FILE *out, const char *path)
     if (install_handler() != 0) {
         int err = errno;
         abandon_output();
-        cb_stacktab_destroy(&table);
         unlock(&session);
         return cb_error(err, "cannot install the SIGPROF handler: %s", strerror(err));
     }
@@ -369,7 +365,6 @@ static int start(FILE *out, const char *path)
         int err = errno;
         atomic_store(&active, 0);
         stop_timers();
-        cb_stacktab_destroy(&table);
         abandon_output();
         unlock(&session);
         return cb_error(err, "cannot arm the CPU profiling timers: %s", strerror(err));
@@ -483,8 +478,7 @@ int cbench_stop_cpu_profile(void)
     to_file = false;
     out_stream = NULL;
     cb_profile_free(p);
-    cb_stacktab_destroy(&table);
-    running = 0;
+    running = 0; /* the table stays mapped for the next profile */
     unlock(&session);
     errno = err;
     return rc;

@@ -6,28 +6,42 @@
 
 enum { MAX_PROBES = 32 };
 
-int cb_stacktab_init(cb_stacktab *t, size_t nentries, size_t arena_words)
+static void *map(size_t bytes, int flags)
 {
-    memset(t, 0, sizeof *t);
-    size_t ebytes = nentries * sizeof(cb_stack_entry);
-    size_t bytes = ebytes + arena_words * sizeof(uint64_t);
-    /* NORESERVE and untouched pages: a short profile costs only what it uses. */
-    void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                     -1, 0);
-    if (mem == MAP_FAILED)
-        return -1;
-    t->entries = mem;
-    t->nentries = nentries;
-    t->arena = (uint64_t *)((char *)mem + ebytes);
-    t->arena_words = arena_words;
-    t->mapped_bytes = bytes;
+    void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+    return mem == MAP_FAILED ? NULL : mem;
+}
+
+int cb_stacktab_prepare(cb_stacktab *t, size_t nentries, size_t arena_words)
+{
+    if (t->entries && (t->nentries != nentries || t->arena_words != arena_words))
+        cb_stacktab_destroy(t);
+    if (!t->entries) {
+        t->entries = map(nentries * sizeof(cb_stack_entry), MAP_POPULATE);
+        /* NORESERVE: a profile with few distinct stacks uses few pages. */
+        t->arena = map(arena_words * sizeof(uint64_t), MAP_NORESERVE);
+        t->nentries = nentries;
+        t->arena_words = arena_words;
+        if (!t->entries || !t->arena) {
+            int err = errno;
+            cb_stacktab_destroy(t);
+            errno = err;
+            return -1;
+        }
+    } else {
+        memset(t->entries, 0, nentries * sizeof(cb_stack_entry));
+    }
+    atomic_store(&t->arena_used, 0);
+    atomic_store(&t->lost, 0);
     return 0;
 }
 
 void cb_stacktab_destroy(cb_stacktab *t)
 {
     if (t->entries)
-        munmap(t->entries, t->mapped_bytes);
+        munmap(t->entries, t->nentries * sizeof(cb_stack_entry));
+    if (t->arena)
+        munmap(t->arena, t->arena_words * sizeof(uint64_t));
     memset(t, 0, sizeof *t);
 }
 

@@ -38,13 +38,16 @@ typedef struct cb_stacktab {
     size_t arena_words;
     _Atomic size_t arena_used;
     _Atomic uint64_t lost;
-    size_t mapped_bytes;
 } cb_stacktab;
 
-/* Maps the table. 0, or -1 with errno set (user context). */
-int cb_stacktab_init(cb_stacktab *t, size_t nentries, size_t arena_words);
+/* Makes the table empty and ready, mapping it the first time (or when the
+ * sizes change) and reusing it after. The entry array is populated up
+ * front, so a new stack in the handler does not take a page fault on a
+ * random page of it; arena pages fault in as stacks are added, once, and
+ * stay for later profiles. 0, or -1 with errno set (user context). */
+int cb_stacktab_prepare(cb_stacktab *t, size_t nentries, size_t arena_words);
 
-/* Unmaps it (user context, no insert may be running). */
+/* Unmaps it (user context, no insert may be running); prepare maps anew. */
 void cb_stacktab_destroy(cb_stacktab *t);
 
 /* Records `weight` samples of one stack. Async-signal-safe, lock-free,

@@ -4,6 +4,7 @@
 #include <libunwind.h>
 
 #include <link.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -82,6 +83,10 @@ void cb_unwind_prepare(void)
 
 void cb_unwind_thread_init(void)
 {
+    /* Warms libunwind's per-thread trace cache here, in user context, so
+     * the handler does not create it on this thread. */
+    void *warm[4];
+    unw_backtrace(warm, 4);
     pthread_attr_t attr;
     void *addr;
     size_t size;
@@ -138,21 +143,15 @@ static uintptr_t leaf_return_slot(uintptr_t pc, uintptr_t sp)
     return 0;
 }
 
-/* Where a frame-pointer walk stopped: the registers of the frame it could
- * not vouch for, so libunwind can go on from there. */
-typedef struct fp_resume {
-    uintptr_t pc, sp, fp;
-} fp_resume;
-
 /* Follows the frame-pointer chain as far as every check holds. Returns the
- * depth written; when the chain is not finished, *resume holds the frame
- * to continue from (resume->pc != 0). */
-static int walk_frame_pointers(const ucontext_t *uc, uint64_t *pcs, int max, fp_resume *resume)
+ * depth written; *unfinished is set when a frame failed a check before the
+ * chain's natural end (pcs[depth-1] is then the frame that failed). */
+static int walk_frame_pointers(const ucontext_t *uc, uint64_t *pcs, int max, bool *unfinished)
 {
     uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     uintptr_t sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
     uintptr_t fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
-    resume->pc = 0;
+    *unfinished = false;
     if (!stack_hi || !in_exec(pc) || sp < stack_lo || sp >= stack_hi)
         return 0;
     int n = 0;
@@ -163,40 +162,70 @@ static int walk_frame_pointers(const ucontext_t *uc, uint64_t *pcs, int max, fp_
         if (!in_exec(ra))
             return 0;
         pcs[n++] = ra;
-        /* The caller resumes with rbp unchanged and sp past the return address. */
-        sp = slot + 8;
-        pc = ra;
+        sp = slot + 8; /* the caller resumes past the return address */
     }
     while (n < max && fp) {
-        if (!on_stack(fp, sp))
-            goto handover;
+        if (!on_stack(fp, sp)) {
+            *unfinished = true;
+            break;
+        }
         uintptr_t next = ((const uintptr_t *)fp)[0];
         uintptr_t ra = ((const uintptr_t *)fp)[1];
-        if (!in_exec(ra))
-            goto handover;
-        pcs[n++] = ra;
-        pc = ra;
-        sp = fp + 16;
-        if (next && next <= fp) {
-            fp = next;
-            goto handover;
+        if (!in_exec(ra)) {
+            *unfinished = true;
+            break;
         }
+        pcs[n++] = ra;
+        if (next && next <= fp) {
+            *unfinished = true;
+            break;
+        }
+        sp = fp + 16;
         fp = next;
     }
     return n;
-handover:
-    /* The frame of `pc` (already recorded) did not pass: its code may have
-     * no frame pointer. libunwind takes over from its registers. */
-    *resume = (fp_resume){pc, sp, fp};
-    return n;
 }
 
-/* Appends the frames libunwind finds from `cursor` on; returns the depth. */
-static int step_libunwind(unw_cursor_t *cursor, uint64_t *pcs, int n, int max)
+/* Frames above the interrupted one when unw_backtrace runs in the handler:
+ * unw_backtrace, this file's functions, the handler, the kernel's signal
+ * trampoline. */
+enum { HANDLER_FRAMES = 16 };
+
+/* libunwind's fast path: unw_backtrace() walks from the handler, through
+ * the kernel's signal frame, into the interrupted stack, classifying each
+ * frame's shape once and caching it per thread (mmap'ed memory). Once warm
+ * it makes no system call; unw_step, in Debian's build, masks signals
+ * around every step: two system calls a frame. Copies the frames from the
+ * interrupted PC on; returns 0 when the PC is not in the trace (it stopped
+ * at the signal frame). */
+static int trace_libunwind(uintptr_t pc, uint64_t *pcs, int max)
 {
-    while (n < max && unw_step(cursor) > 0) {
+    void *buf[CB_MAX_STACK + HANDLER_FRAMES];
+    if (max > CB_MAX_STACK)
+        max = CB_MAX_STACK;
+    int n = unw_backtrace(buf, max + HANDLER_FRAMES);
+    for (int i = 0; i < n && i < HANDLER_FRAMES; i++) {
+        if ((uintptr_t)buf[i] != pc)
+            continue;
+        int m = n - i < max ? n - i : max;
+        for (int j = 0; j < m; j++)
+            pcs[j] = (uint64_t)(uintptr_t)buf[i + j];
+        return m;
+    }
+    return 0;
+}
+
+/* The slow, general path: unw_step from the signal context. */
+static int step_libunwind(ucontext_t *uc, uint64_t *pcs, int max)
+{
+    unw_cursor_t cursor;
+    int n = 0;
+    pcs[n++] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+    if (unw_init_local2(&cursor, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0)
+        return n;
+    while (n < max && unw_step(&cursor) > 0) {
         unw_word_t ip;
-        if (unw_get_reg(cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
+        if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
             break;
         pcs[n++] = ip;
     }
@@ -205,28 +234,24 @@ static int step_libunwind(unw_cursor_t *cursor, uint64_t *pcs, int n, int max)
 
 static int walk_libunwind(ucontext_t *uc, uint64_t *pcs, int max)
 {
-    unw_cursor_t cursor;
-    pcs[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
-    if (unw_init_local2(&cursor, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0)
-        return 1;
-    return step_libunwind(&cursor, pcs, 1, max);
+    int n = trace_libunwind((uintptr_t)uc->uc_mcontext.gregs[REG_RIP], pcs, max);
+    return n > 0 ? n : step_libunwind(uc, pcs, max);
 }
 
-/* Continues a frame-pointer walk with libunwind from the frame it could
- * not check. Only pc, sp and rbp are known there; the other registers are
- * the interrupted ones, which CFI rarely needs to find a caller. */
-static int resume_libunwind(const ucontext_t *uc, const fp_resume *r, uint64_t *pcs, int n,
-                            int max)
+/* Completes a frame-pointer walk that stopped at a frame it could not
+ * check (pcs[n-1]): libunwind walks the whole stack, and if it agrees on
+ * the frames found so far, its frames beyond them are appended. Otherwise
+ * libunwind's walk is taken as it is. */
+static int finish_with_libunwind(ucontext_t *uc, uint64_t *pcs, int n, int max)
 {
-    ucontext_t ctx = *uc;
-    ctx.uc_mcontext.gregs[REG_RIP] = (greg_t)r->pc;
-    ctx.uc_mcontext.gregs[REG_RSP] = (greg_t)r->sp;
-    ctx.uc_mcontext.gregs[REG_RBP] = (greg_t)r->fp;
-    unw_cursor_t cursor;
-    /* Not a signal frame: pc is a return address, looked up at pc - 1. */
-    if (unw_init_local2(&cursor, (unw_context_t *)&ctx, 0) < 0)
-        return n;
-    return step_libunwind(&cursor, pcs, n, max);
+    uint64_t full[CB_MAX_STACK];
+    int m = walk_libunwind(uc, full, max);
+    if (m >= n && full[n - 1] == pcs[n - 1]) {
+        memcpy(pcs + n, full + n, (size_t)(m - n) * sizeof *pcs);
+        return m;
+    }
+    memcpy(pcs, full, (size_t)m * sizeof *pcs);
+    return m;
 }
 
 static int in_libunwind(uintptr_t pc)
@@ -241,20 +266,20 @@ int cb_unwind_signal(void *ucontext, uint64_t *pcs, int max)
         return 0;
     if (in_libunwind((uintptr_t)uc->uc_mcontext.gregs[REG_RIP])) {
         /* Frame pointers only; the leaf alone when even that fails. */
-        fp_resume resume;
-        int n = walk_frame_pointers(uc, pcs, max, &resume);
+        bool unfinished;
+        int n = walk_frame_pointers(uc, pcs, max, &unfinished);
         if (n > 0)
             return n;
         pcs[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
         return 1;
     }
     if (atomic_load_explicit(&active_mode, memory_order_relaxed) == CB_UNWIND_FRAME_POINTER) {
-        fp_resume resume;
-        int n = walk_frame_pointers(uc, pcs, max, &resume);
-        if (n > 0 && !resume.pc)
+        bool unfinished;
+        int n = walk_frame_pointers(uc, pcs, max, &unfinished);
+        if (n > 0 && !unfinished)
             return n;
         if (n > 0)
-            return resume_libunwind(uc, &resume, pcs, n, max);
+            return finish_with_libunwind(uc, pcs, n, max);
     }
     return walk_libunwind(uc, pcs, max);
 }

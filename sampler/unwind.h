@@ -7,14 +7,18 @@
  *
  *  - libunwind (the default and the fallback): DWARF CFI from .eh_frame,
  *    correct for code with or without frame pointers, including libc.
- *    Started from the signal's ucontext (unw_init_local2 with
- *    UNW_INIT_SIGNAL_FRAME) with per-thread caching of unwind info.
+ *    unw_backtrace() walks from the handler through the signal frame with
+ *    its per-thread cache of frame shapes (no system call once warm), and
+ *    the frames from the interrupted PC on are kept. If that trace does
+ *    not reach the interrupted PC, unw_step from the signal's ucontext
+ *    (unw_init_local2, UNW_INIT_SIGNAL_FRAME) does the walk, slowly: in
+ *    Debian's build it masks signals around every step.
  *  - frame pointers (the fast path, see cb_unwind_set_mode): follows the
  *    saved-RBP chain, a few loads per frame. Each step is checked (inside
  *    the thread's stack, strictly upwards, aligned, return address in
- *    code known at start); at the first frame that fails a check (typically
- *    code built without frame pointers, such as libc), libunwind goes on
- *    from that frame's pc, sp and rbp. A leaf interrupted in its prologue
+ *    code known at start). When a frame fails a check (typically code
+ *    built without frame pointers, such as libc), libunwind walks the
+ *    stack and its frames beyond those found are appended. A leaf interrupted in its prologue
  *    or at its return is recognised by its instruction bytes. What no check
  *    can see: a function without a frame pointer that leaves rbp untouched
  *    hides its caller's frame. So this mode is for code built with

@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,6 +408,35 @@ static void test_atomic_file_replaces_only_when_complete(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Symbols are cached across writes; a module loaded in between must still
+ * be symbolized, and an address in it must not get a stale answer. */
+static void test_module_loaded_between_writes_is_symbolized(void **state)
+{
+    (void)state;
+    int64_t v[2] = {1, 1};
+    cb_profile *p = cb_profile_new(&cpu_spec);
+    uint64_t leaf = encode_leaf();
+    cb_profile_add(p, &leaf, 1, v, NULL, 0);
+    pb_profile *pb = round_trip(p);
+    free_profile(pb);
+    cb_profile_free(p);
+
+    void *h = dlopen(STRESS_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(h);
+    uint64_t pc = (uint64_t)(uintptr_t)dlsym(h, "stress_plugin_work") + 1;
+    p = cb_profile_new(&cpu_spec);
+    cb_profile_add(p, &pc, 1, v, NULL, 0);
+    pb = round_trip(p);
+    const Perftools__Profiles__Location *l = location_at(pb, pc);
+    assert_non_null(l);
+    assert_true(l->n_line >= 1);
+    assert_string_equal(function_name(pb, l->line[0]), "stress_plugin_work");
+    assert_non_null(strstr(pstr(pb, pb->mapping[l->mapping_id - 1]->filename), "stress_plugin"));
+    free_profile(pb);
+    cb_profile_free(p);
+    dlclose(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_text_form_lists_records_largest_first_with_symbols),
         cmocka_unit_test(test_write_to_full_stream_fails_with_its_errno),
         cmocka_unit_test(test_atomic_file_replaces_only_when_complete),
+        cmocka_unit_test(test_module_loaded_between_writes_is_symbolized),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

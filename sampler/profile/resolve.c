@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "symbolize.h"
+#include "symcache.h"
 
 enum { MAX_INLINE = 64 };
 
@@ -74,11 +74,11 @@ static int64_t intern_function(cb_resolved *r, const char *name, const char *sys
 /* Symbols for one new location. Lines are kept only when every frame of
  * the chain has a function name; otherwise the bare address is left for
  * pprof to symbolize from the binary. */
-static int symbolize_location(cb_resolved *r, cb_symbolizer *sym, cb_rloc *loc, unsigned *flags)
+static int symbolize_location(cb_resolved *r, cb_rloc *loc, unsigned *flags)
 {
     cb_line lines[MAX_INLINE];
     *flags = 0;
-    int n = sym ? cb_symbolize(sym, loc->address, lines, MAX_INLINE, flags) : 0;
+    int n = cb_symcache_lookup(loc->address, lines, MAX_INLINE, flags);
     if (n <= 0 || !(*flags & CB_SYM_FUNCTION)) {
         *flags = 0;
         return 0;
@@ -108,7 +108,7 @@ static void note_mapping_flags(cb_resolved *r, const cb_rloc *loc, unsigned flag
     m->has_inline_frames &= (flags & CB_SYM_INLINE) != 0;
 }
 
-static int64_t new_location(cb_resolved *r, cb_symbolizer *sym, uint64_t raw, bool is_pc)
+static int64_t new_location(cb_resolved *r, uint64_t raw, bool is_pc)
 {
     if (grow((void **)&r->locs, &r->caplocs, r->nlocs, sizeof *r->locs) < 0)
         return -1;
@@ -119,7 +119,7 @@ static int64_t new_location(cb_resolved *r, cb_symbolizer *sym, uint64_t raw, bo
     long m = cb_mappings_find(r->mappings, r->nmappings, loc->address);
     loc->mapping_id = m < 0 ? 0 : (uint64_t)m + 1;
     unsigned flags;
-    if (symbolize_location(r, sym, loc, &flags) < 0)
+    if (symbolize_location(r, loc, &flags) < 0)
         return -1;
     note_mapping_flags(r, loc, flags);
     return (int64_t)++r->nlocs;
@@ -141,7 +141,7 @@ static int64_t synthetic_location(cb_resolved *r, const cb_profile *p, int synth
     return (int64_t)++r->nlocs;
 }
 
-static int64_t location_id(cb_resolved *r, cb_symbolizer *sym, const cb_profile *p,
+static int64_t location_id(cb_resolved *r, const cb_profile *p,
                            uint64_t raw, int kind)
 {
     uint64_t key[2] = {raw, (uint64_t)kind};
@@ -150,7 +150,7 @@ static int64_t location_id(cb_resolved *r, cb_symbolizer *sym, const cb_profile 
     if (!slot)
         return -1;
     if (inserted) {
-        int64_t id = kind >= 2 ? synthetic_location(r, p, kind - 1) : new_location(r, sym, raw, kind);
+        int64_t id = kind >= 2 ? synthetic_location(r, p, kind - 1) : new_location(r, raw, kind);
         if (id < 0)
             return -1;
         *slot = (uint64_t)id;
@@ -158,7 +158,7 @@ static int64_t location_id(cb_resolved *r, cb_symbolizer *sym, const cb_profile 
     return (int64_t)*slot;
 }
 
-static int resolve_records(const cb_profile *p, cb_resolved *r, cb_symbolizer *sym)
+static int resolve_records(const cb_profile *p, cb_resolved *r)
 {
     if (p->nrecs && (!(r->rec_locs = calloc(p->nrecs, sizeof *r->rec_locs)) ||
                      !(r->rec_nlocs = calloc(p->nrecs, sizeof *r->rec_nlocs))))
@@ -172,7 +172,7 @@ static int resolve_records(const cb_profile *p, cb_resolved *r, cb_symbolizer *s
         r->rec_nlocs[i] = n;
         for (int j = 0; j < n; j++) {
             int kind = rec->synthetic ? 1 + rec->synthetic : (j == 0 && p->spec.leaf_is_pc);
-            int64_t id = location_id(r, sym, p, rec->synthetic ? 0 : rec->pcs[j], kind);
+            int64_t id = location_id(r, p, rec->synthetic ? 0 : rec->pcs[j], kind);
             if (id < 0)
                 return -1;
             r->rec_locs[i][j] = (uint64_t)id;
@@ -199,10 +199,9 @@ int cb_resolve(const cb_profile *p, cb_resolved *r)
         goto oom;
     for (size_t i = 0; i < r->nmappings; i++)
         r->mflags[i] = (cb_rmapping){true, true, true, true};
-    cb_symbolizer *sym = cb_symbolizer_new();
-    int rc = resolve_records(p, r, sym);
-    if (sym)
-        cb_symbolizer_free(sym);
+    cb_symcache_acquire(r->mappings, r->nmappings);
+    int rc = resolve_records(p, r);
+    cb_symcache_release();
     if (rc == 0)
         return 0;
 oom:
