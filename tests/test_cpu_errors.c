@@ -256,8 +256,10 @@ static void test_thousands_of_cycles_leak_nothing(void **state)
         assert_int_equal(cbench_stop_cpu_profile(), 0);
     }
     assert_int_equal(count_lines(fds), fd0);
-    assert_int_equal(count_lines(maps), maps0);
     assert_int_equal(count_lines(timers), timers0);
+    /* The allocator may map a region or two more (ASan's does); a mapping
+     * leaked per cycle would add thousands. */
+    assert_true(count_lines(maps) <= maps0 + 16);
     fclose(f);
 }
 

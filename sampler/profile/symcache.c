@@ -118,7 +118,8 @@ int cb_symcache_lookup(uint64_t addr, cb_line *lines, int max, unsigned *flags)
     if (slot) {
         const answer *a = &answers[*slot - 1];
         int n = a->n < max ? a->n : max;
-        memcpy(lines, a->lines, (size_t)n * sizeof *lines);
+        if (n > 0)
+            memcpy(lines, a->lines, (size_t)n * sizeof *lines);
         /* A chain cut short by max is no longer complete. */
         *flags = n < a->n ? a->flags & ~(unsigned)CB_SYM_INLINE : a->flags;
         return n;
@@ -129,7 +130,8 @@ int cb_symcache_lookup(uint64_t addr, cb_line *lines, int max, unsigned *flags)
         n = 0;
     remember(addr, found, n, *flags);
     int m = n < max ? n : max;
-    memcpy(lines, found, (size_t)m * sizeof *lines);
+    if (m > 0)
+        memcpy(lines, found, (size_t)m * sizeof *lines);
     if (m < n)
         *flags &= ~(unsigned)CB_SYM_INLINE;
     return m;
