@@ -48,6 +48,7 @@
 
 #include "cbench/profile.h"
 #include "error.h"
+#include "heap.h"
 #include "labels.h"
 #include "profile/profile.h"
 #include "stacktab.h"
@@ -374,18 +375,30 @@ static int start(FILE *out, const char *path)
     return 0;
 }
 
+/* The public entry points run start and stop as cbench's own work: what
+ * they allocate (the file, /proc reads, libdw, zlib) is not counted. */
+static int start_internal(FILE *out, const char *path)
+{
+    cb_heap_internal_begin();
+    int rc = start(out, path);
+    int err = errno;
+    cb_heap_internal_end();
+    errno = err;
+    return rc;
+}
+
 int cbench_start_cpu_profile(FILE *out)
 {
     if (!out)
         return cb_error(EINVAL, "cbench_start_cpu_profile: the output stream is NULL");
-    return start(out, NULL);
+    return start_internal(out, NULL);
 }
 
 int cbench_start_cpu_profile_path(const char *path)
 {
     if (!path || !*path)
         return cb_error(EINVAL, "cbench_start_cpu_profile_path: the path is empty");
-    return start(NULL, path);
+    return start_internal(NULL, path);
 }
 
 static int64_t ns_since(const struct timespec *t)
@@ -458,7 +471,19 @@ fail:
     return NULL;
 }
 
+static int stop(void);
+
 int cbench_stop_cpu_profile(void)
+{
+    cb_heap_internal_begin();
+    int rc = stop();
+    int err = errno;
+    cb_heap_internal_end();
+    errno = err;
+    return rc;
+}
+
+static int stop(void)
 {
     lock(&session);
     if (!running) {

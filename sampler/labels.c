@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cbench/profile.h"
+#include "heap.h"
 
 static __thread const cb_labelset *current __attribute__((tls_model("initial-exec")));
 static __thread int unrecorded_pushes;
@@ -57,7 +58,9 @@ void cbench_label_push(const char *key, const char *value)
 {
     if (!key || !value)
         return;
+    cb_heap_internal_begin();
     const cb_labelset *set = intern(current, key, value);
+    cb_heap_internal_end();
     /* Out of memory: keep the outer labels, and count the push so that its
      * pop does not pop an outer label. */
     if (set)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "cpu.h"
+#include "heap.h"
 
 typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 
@@ -30,12 +31,15 @@ static void on_exit_hook(void *unused)
 {
     (void)unused;
     cb_cpu_thread_exit();
+    cb_heap_thread_exit();
 }
 
 static void *trampoline(void *p)
 {
     start_args a = *(start_args *)p;
+    cb_heap_internal_begin();
     free(p);
+    cb_heap_internal_end();
     cb_cpu_thread_start();
     void *ret;
     /* Runs on return, on pthread_exit and on cancellation alike. */
@@ -61,14 +65,19 @@ int cb_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)
     create_fn create = real_create();
     if (!create)
         return EAGAIN;
+    cb_heap_internal_begin();
     start_args *a = malloc(sizeof *a);
+    cb_heap_internal_end();
     if (!a)
         return create(thread, attr, fn, arg); /* unprofiled rather than failed */
     a->fn = fn;
     a->arg = arg;
     int rc = create(thread, attr, trampoline, a);
-    if (rc != 0)
+    if (rc != 0) {
+        cb_heap_internal_begin();
         free(a);
+        cb_heap_internal_end();
+    }
     return rc;
 }
 

@@ -13,6 +13,7 @@
 #ifndef CBENCH_PROFILE_H
 #define CBENCH_PROFILE_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #ifndef CBENCH_API
@@ -65,6 +66,38 @@ CBENCH_API void cbench_set_cpu_profile_rate(int hz);
  */
 CBENCH_API void cbench_label_push(const char *key, const char *value);
 CBENCH_API void cbench_label_pop(void);
+
+/*
+ * Memory statistics: exact counters of the malloc family, always on, like
+ * Go's runtime.MemStats. libcbench interposes malloc, calloc, realloc,
+ * reallocarray, free, posix_memalign, aligned_alloc, memalign, valloc and
+ * pvalloc (so C++ new and delete too). Allocations cbench makes for
+ * itself are not counted. realloc(p, n) with p and n non-zero counts as
+ * one allocation of n bytes and one free; realloc(NULL, n) is a malloc;
+ * realloc(p, 0) is a free.
+ */
+typedef struct cbench_memstats {
+    uint64_t mallocs;      /* allocation calls (malloc, calloc, aligned forms, realloc) */
+    uint64_t frees;        /* releases of a non-NULL block (free, realloc's old block) */
+    uint64_t total_alloc;  /* bytes requested, cumulative */
+    uint64_t alloc;        /* live bytes (requested sizes) */
+    uint64_t heap_objects; /* live blocks */
+    uint64_t peak_alloc;   /* highest `alloc` seen (see cbench_reset_peak_alloc) */
+    uint64_t sys;          /* bytes the allocator obtained from the OS */
+    uint64_t max_rss;      /* peak resident set size, bytes */
+} cbench_memstats;
+
+/*
+ * Fills *ms with the process's counters. Exact when the threads that
+ * allocate are quiescent; counts of a thread still running may be a few
+ * operations old. peak_alloc is exact while one thread allocates at a
+ * time; when several allocate at once it is an upper bound (the sum of
+ * each thread's own peak), never an underestimate.
+ */
+CBENCH_API void cbench_read_memstats(cbench_memstats *ms);
+
+/* Starts peak_alloc afresh from the current live bytes. */
+CBENCH_API void cbench_reset_peak_alloc(void);
 
 /* The message for the last failed cbench call on this thread ("" if none). */
 CBENCH_API const char *cbench_last_error(void);

@@ -1,0 +1,582 @@
+/*
+ * Heap interposition and exact allocation counters.
+ *
+ * libcbench defines malloc, calloc, realloc, reallocarray, free,
+ * posix_memalign, aligned_alloc, memalign, valloc, pvalloc and
+ * malloc_usable_size. Being the first definition the dynamic linker
+ * finds (the library is linked in, linked statically into the program,
+ * or preloaded), they receive every allocation of the process, C++'s
+ * operator new included. They call glibc's allocator through its exported
+ * __libc_malloc family, so no dlsym is needed to find it and nothing has to
+ * be set up before the first call: the bootstrap problem of interposers
+ * does not arise.
+ *
+ * Each block carries a 16-byte header in front of the user's pointer:
+ * the requested size, the distance back to the start of glibc's block
+ * (non-zero for the aligned forms) and flags. The header is what makes
+ * free exact and cheap: it knows the size it frees without a lookup. A
+ * pointer without the header's magic (a block that came from glibc
+ * directly) goes back to glibc untouched and uncounted.
+ *
+ * Counters are per thread, in initial-exec TLS, and the fast path is
+ * plain loads and stores: no atomic read-modify-write, no lock. They are
+ * declared atomic only so that a reader on another thread may load them
+ * (relaxed); only the owning thread stores. A thread registers itself in
+ * a list at its first allocation; cbench_read_memstats sums the list and
+ * the totals of threads that have exited, whose counters are folded in
+ * when they exit. An update that comes after a thread was folded (a
+ * destructor freeing memory late in thread exit) goes to the process
+ * totals with atomics.
+ *
+ * Peak live bytes: each thread also keeps the highest value of its own
+ * live bytes since the peak was last reset (an epoch number says when).
+ * The process peak is the sum of those: exact while one thread allocates,
+ * an upper bound when several do.
+ *
+ * Allocations cbench makes for itself (between cb_heap_internal_begin and
+ * end) carry a flag in their header and are counted neither when made nor
+ * when freed.
+ */
+#include "heap.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#define API __attribute__((visibility("default")))
+#define IE __attribute__((tls_model("initial-exec")))
+#define RELAXED memory_order_relaxed
+
+extern void *__libc_malloc(size_t n);
+extern void __libc_free(void *p);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+extern void *__libc_memalign(size_t align, size_t n);
+
+typedef struct header {
+    uint64_t size;   /* requested */
+    uint32_t offset; /* from glibc's block to this header */
+    uint16_t flags;
+    uint16_t magic;
+} header;
+
+_Static_assert(sizeof(header) == 16, "the header keeps malloc's 16-byte alignment");
+
+enum { HDR = sizeof(header), MAGIC = 0xcb5e, F_INTERNAL = 1 };
+
+typedef struct counters {
+    _Atomic uint64_t mallocs, frees, bytes;
+    _Atomic int64_t live, objects;
+    _Atomic int64_t peak; /* highest `live` since `epoch` */
+    _Atomic uint32_t epoch;
+} counters;
+
+enum { UNREGISTERED, ACTIVE, FOLDED };
+
+typedef struct thread_heap {
+    counters c;
+    int state;
+    struct thread_heap *next, *prev;
+} thread_heap;
+
+static __thread thread_heap self IE;
+static __thread int internal_depth IE;
+
+static struct {
+    atomic_flag lock; /* guards the list */
+    thread_heap *threads;
+    /* Exited threads, and updates made after a thread was folded. */
+    _Atomic uint64_t mallocs, frees, bytes;
+    _Atomic int64_t live, objects;
+    _Atomic int64_t peak;   /* a recorded process peak */
+    _Atomic uint32_t epoch; /* bumped when the peak is reset */
+} g = {.lock = ATOMIC_FLAG_INIT};
+
+static pthread_key_t exit_key;
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+
+static void lock(void)
+{
+    while (atomic_flag_test_and_set_explicit(&g.lock, memory_order_acquire))
+        sched_yield();
+}
+
+static void unlock(void)
+{
+    atomic_flag_clear_explicit(&g.lock, memory_order_release);
+}
+
+/* Owner-only updates: a plain load and store, not a locked instruction. */
+static inline void bump(_Atomic uint64_t *x, uint64_t n)
+{
+    atomic_store_explicit(x, atomic_load_explicit(x, RELAXED) + n, RELAXED);
+}
+
+static inline int64_t shift(_Atomic int64_t *x, int64_t n)
+{
+    int64_t v = atomic_load_explicit(x, RELAXED) + n;
+    atomic_store_explicit(x, v, RELAXED);
+    return v;
+}
+
+void cb_heap_internal_begin(void)
+{
+    internal_depth++;
+}
+
+void cb_heap_internal_end(void)
+{
+    internal_depth--;
+}
+
+static void on_thread_key_exit(void *unused)
+{
+    (void)unused;
+    cb_heap_thread_exit();
+}
+
+static void create_exit_key(void)
+{
+    pthread_key_create(&exit_key, on_thread_key_exit);
+}
+
+/* First allocation on this thread: join the list. The key's destructor
+ * folds the counters of threads that cbench's trampoline did not start. */
+static void register_thread(void)
+{
+    self.state = ACTIVE; /* first: the calls below may allocate */
+    internal_depth++;
+    pthread_once(&exit_key_once, create_exit_key);
+    pthread_setspecific(exit_key, &self);
+    lock();
+    self.prev = NULL;
+    self.next = g.threads;
+    if (g.threads)
+        g.threads->prev = &self;
+    g.threads = &self;
+    unlock();
+    internal_depth--;
+}
+
+static inline void note_peak(int64_t live)
+{
+    uint32_t epoch = atomic_load_explicit(&g.epoch, RELAXED);
+    if (atomic_load_explicit(&self.c.epoch, RELAXED) != epoch) {
+        atomic_store_explicit(&self.c.epoch, epoch, RELAXED);
+        atomic_store_explicit(&self.c.peak, live, RELAXED);
+    } else if (live > atomic_load_explicit(&self.c.peak, RELAXED)) {
+        atomic_store_explicit(&self.c.peak, live, RELAXED);
+    }
+}
+
+static void count_alloc_slow(uint64_t n);
+
+/* Reachable from every allocation: no lock, no allocation, no atomic RMW. */
+static inline void count_alloc(uint64_t n)
+{
+    if (__builtin_expect(self.state != ACTIVE, 0)) {
+        count_alloc_slow(n);
+        return;
+    }
+    bump(&self.c.mallocs, 1);
+    bump(&self.c.bytes, n);
+    shift(&self.c.objects, 1);
+    note_peak(shift(&self.c.live, (int64_t)n));
+}
+
+static void count_alloc_slow(uint64_t n)
+{
+    if (self.state == UNREGISTERED) {
+        register_thread();
+        count_alloc(n);
+        return;
+    }
+    atomic_fetch_add(&g.mallocs, 1);
+    atomic_fetch_add(&g.bytes, n);
+    atomic_fetch_add(&g.objects, 1);
+    atomic_fetch_add(&g.live, (int64_t)n);
+}
+
+static inline void count_free(uint64_t n)
+{
+    if (__builtin_expect(self.state == ACTIVE, 1)) {
+        bump(&self.c.frees, 1);
+        shift(&self.c.objects, -1);
+        shift(&self.c.live, -(int64_t)n);
+        return;
+    }
+    /* A thread that never allocated may still free others' blocks. */
+    if (self.state == UNREGISTERED) {
+        register_thread();
+        count_free(n);
+        return;
+    }
+    atomic_fetch_add(&g.frees, 1);
+    atomic_fetch_sub(&g.objects, 1);
+    atomic_fetch_sub(&g.live, (int64_t)n);
+}
+
+/* ---- the interposed functions ------------------------------------------ */
+
+/* Built with ASan (CB_NO_HEAP_INTERPOSE), the malloc family is ASan's and
+ * the counters stay at zero. */
+#ifndef CB_NO_HEAP_INTERPOSE
+
+static void *commit(void *real, size_t offset, size_t n)
+{
+    header *h = (header *)((char *)real + offset);
+    h->size = n;
+    h->offset = (uint32_t)offset;
+    h->magic = MAGIC;
+    h->flags = internal_depth ? F_INTERNAL : 0;
+    if (!internal_depth)
+        count_alloc(n);
+    return h + 1;
+}
+
+static header *our_header(void *p)
+{
+    header *h = (header *)p - 1;
+    return h->magic == MAGIC ? h : NULL;
+}
+
+API void *malloc(size_t n)
+{
+    if (n > SIZE_MAX - HDR) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    void *real = __libc_malloc(n + HDR);
+    return real ? commit(real, 0, n) : NULL;
+}
+
+API void free(void *p)
+{
+    if (!p)
+        return;
+    header *h = our_header(p);
+    if (!h) {
+        __libc_free(p);
+        return;
+    }
+    if (!(h->flags & F_INTERNAL))
+        count_free(h->size);
+    __libc_free((char *)h - h->offset);
+}
+
+API void *calloc(size_t n, size_t size)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total) || total > SIZE_MAX - HDR) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    void *real = __libc_calloc(1, total + HDR);
+    return real ? commit(real, 0, total) : NULL;
+}
+
+static size_t glibc_usable_size(void *real)
+{
+    static size_t (*usable)(void *);
+    if (!usable)
+        usable = (size_t(*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
+    return usable ? usable(real) : 0;
+}
+
+/* Moves a block that cannot be resized in place (an aligned one, or one
+ * glibc made without us) into a new plain block. */
+static void *move(void *p, size_t old, size_t n)
+{
+    void *q = malloc(n);
+    if (!q)
+        return NULL;
+    memcpy(q, p, old < n ? old : n);
+    free(p);
+    return q;
+}
+
+API void *realloc(void *p, size_t n)
+{
+    if (!p)
+        return malloc(n);
+    if (n == 0) {
+        free(p);
+        return NULL;
+    }
+    header *h = our_header(p);
+    if (!h)
+        return move(p, glibc_usable_size(p), n);
+    if (h->offset)
+        return move(p, h->size, n);
+    if (n > SIZE_MAX - HDR) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    uint64_t old = h->size;
+    uint16_t flags = h->flags;
+    header *nh = __libc_realloc(h, n + HDR);
+    if (!nh)
+        return NULL;
+    nh->size = n;
+    if (!(flags & F_INTERNAL)) {
+        count_free(old);
+        count_alloc(n);
+    }
+    return nh + 1;
+}
+
+API void *reallocarray(void *p, size_t n, size_t size)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(p, total);
+}
+
+/* align is a power of two. Above 16, glibc's block is aligned and the
+ * user's pointer is `align` bytes into it, with the header just before. */
+static void *aligned(size_t align, size_t n)
+{
+    if (align <= HDR)
+        return malloc(n);
+    if (n > SIZE_MAX - align || align > UINT32_MAX) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    void *real = __libc_memalign(align, n + align);
+    return real ? commit(real, align - HDR, n) : NULL;
+}
+
+static bool power_of_two(size_t x)
+{
+    return x && !(x & (x - 1));
+}
+
+API int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (!power_of_two(align) || align % sizeof(void *))
+        return EINVAL;
+    int saved = errno;
+    void *p = aligned(align, n);
+    errno = saved;
+    if (!p)
+        return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+API void *aligned_alloc(size_t align, size_t n)
+{
+    if (!power_of_two(align)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return aligned(align, n);
+}
+
+API void *memalign(size_t align, size_t n)
+{
+    /* As glibc: a non-power-of-two alignment is rounded up to one. */
+    size_t a = 1;
+    while (a < align && a)
+        a <<= 1;
+    if (!a) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return aligned(a, n);
+}
+
+API void *valloc(size_t n)
+{
+    return aligned((size_t)sysconf(_SC_PAGESIZE), n);
+}
+
+API void *pvalloc(size_t n)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t rounded = (n + page - 1) & ~(page - 1);
+    if (rounded < n) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return aligned(page, rounded ? rounded : page);
+}
+
+API size_t malloc_usable_size(void *p)
+{
+    if (!p)
+        return 0;
+    header *h = our_header(p);
+    if (!h)
+        return glibc_usable_size(p);
+    return glibc_usable_size((char *)h - h->offset) - h->offset - HDR;
+}
+
+#endif /* CB_NO_HEAP_INTERPOSE */
+
+/* ---- reading, folding, scopes ------------------------------------------ */
+
+static int64_t thread_peak(const thread_heap *t, uint32_t epoch)
+{
+    return atomic_load_explicit(&t->c.epoch, RELAXED) == epoch
+               ? atomic_load_explicit(&t->c.peak, RELAXED)
+               : atomic_load_explicit(&t->c.live, RELAXED);
+}
+
+/* Sums everything; the list lock is held. */
+static void sum_locked(cbench_memstats *ms)
+{
+    uint32_t epoch = atomic_load(&g.epoch);
+    uint64_t mallocs = atomic_load(&g.mallocs), frees = atomic_load(&g.frees);
+    uint64_t bytes = atomic_load(&g.bytes);
+    int64_t live = atomic_load(&g.live), objects = atomic_load(&g.objects), peak = live;
+    for (const thread_heap *t = g.threads; t; t = t->next) {
+        mallocs += atomic_load_explicit(&t->c.mallocs, RELAXED);
+        frees += atomic_load_explicit(&t->c.frees, RELAXED);
+        bytes += atomic_load_explicit(&t->c.bytes, RELAXED);
+        live += atomic_load_explicit(&t->c.live, RELAXED);
+        objects += atomic_load_explicit(&t->c.objects, RELAXED);
+        peak += thread_peak(t, epoch);
+    }
+    int64_t recorded = atomic_load(&g.peak);
+    if (peak < recorded)
+        peak = recorded;
+    if (peak < live)
+        peak = live;
+    atomic_store(&g.peak, peak);
+    ms->mallocs = mallocs;
+    ms->frees = frees;
+    ms->total_alloc = bytes;
+    ms->alloc = live > 0 ? (uint64_t)live : 0;
+    ms->heap_objects = objects > 0 ? (uint64_t)objects : 0;
+    ms->peak_alloc = peak > 0 ? (uint64_t)peak : 0;
+}
+
+static void read_system(cbench_memstats *ms)
+{
+    struct mallinfo2 mi = mallinfo2();
+    ms->sys = mi.arena + mi.hblkhd;
+    struct rusage ru;
+    ms->max_rss = getrusage(RUSAGE_SELF, &ru) == 0 ? (uint64_t)ru.ru_maxrss * 1024 : 0;
+}
+
+API void cbench_read_memstats(cbench_memstats *ms)
+{
+    if (!ms)
+        return;
+    internal_depth++;
+    lock();
+    sum_locked(ms);
+    unlock();
+    read_system(ms);
+    internal_depth--;
+}
+
+/* Starts the peak afresh from `live`; the list lock is held. */
+static void reset_peak_locked(int64_t live)
+{
+    atomic_fetch_add(&g.epoch, 1);
+    atomic_store(&g.peak, live);
+}
+
+API void cbench_reset_peak_alloc(void)
+{
+    cbench_memstats ms;
+    lock();
+    sum_locked(&ms);
+    reset_peak_locked((int64_t)ms.alloc);
+    unlock();
+}
+
+static void fold_locked(thread_heap *t)
+{
+    atomic_fetch_add(&g.mallocs, atomic_load_explicit(&t->c.mallocs, RELAXED));
+    atomic_fetch_add(&g.frees, atomic_load_explicit(&t->c.frees, RELAXED));
+    atomic_fetch_add(&g.bytes, atomic_load_explicit(&t->c.bytes, RELAXED));
+    atomic_fetch_add(&g.live, atomic_load_explicit(&t->c.live, RELAXED));
+    atomic_fetch_add(&g.objects, atomic_load_explicit(&t->c.objects, RELAXED));
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        g.threads = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    t->next = t->prev = NULL;
+    t->state = FOLDED;
+}
+
+void cb_heap_thread_exit(void)
+{
+    if (self.state != ACTIVE)
+        return;
+    cbench_memstats ms;
+    lock();
+    sum_locked(&ms); /* records the peak this thread took part in */
+    fold_locked(&self);
+    unlock();
+}
+
+void cb_heap_scope_begin(cb_heap_scope *s)
+{
+    lock();
+    sum_locked(&s->start);
+    s->outer_peak = s->start.peak_alloc;
+    reset_peak_locked((int64_t)s->start.alloc);
+    unlock();
+}
+
+void cb_heap_scope_end(cb_heap_scope *s, cb_heap_delta *d)
+{
+    cbench_memstats end;
+    lock();
+    sum_locked(&end);
+    /* The outer scope (or the process) keeps the higher of the two. */
+    if (s->outer_peak > end.peak_alloc)
+        atomic_store(&g.peak, (int64_t)s->outer_peak);
+    atomic_fetch_add(&g.epoch, 1);
+    unlock();
+    d->mallocs = end.mallocs - s->start.mallocs;
+    d->frees = end.frees - s->start.frees;
+    d->bytes = end.total_alloc - s->start.total_alloc;
+    d->live_bytes = (int64_t)end.alloc - (int64_t)s->start.alloc;
+    d->live_objects = (int64_t)end.heap_objects - (int64_t)s->start.heap_objects;
+    d->peak_growth = end.peak_alloc > s->start.alloc ? end.peak_alloc - s->start.alloc : 0;
+}
+
+/* After fork only the forking thread exists; the others' counters are
+ * folded so that their TLS, which the child may reuse, is not read. */
+static void before_fork(void)
+{
+    lock();
+}
+
+static void after_fork_parent(void)
+{
+    unlock();
+}
+
+static void after_fork_child(void)
+{
+    for (thread_heap *t = g.threads, *next; t; t = next) {
+        next = t->next;
+        if (t != &self)
+            fold_locked(t);
+    }
+    unlock();
+}
+
+__attribute__((constructor)) static void install_fork_handlers(void)
+{
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
