@@ -115,12 +115,12 @@ static void unlock(void)
 }
 
 /* Owner-only updates: a plain load and store, not a locked instruction. */
-static inline void bump(_Atomic uint64_t *x, uint64_t n)
+static inline __attribute__((always_inline)) void bump(_Atomic uint64_t *x, uint64_t n)
 {
     atomic_store_explicit(x, atomic_load_explicit(x, RELAXED) + n, RELAXED);
 }
 
-static inline int64_t shift(_Atomic int64_t *x, int64_t n)
+static inline __attribute__((always_inline)) int64_t shift(_Atomic int64_t *x, int64_t n)
 {
     int64_t v = atomic_load_explicit(x, RELAXED) + n;
     atomic_store_explicit(x, v, RELAXED);
@@ -166,7 +166,7 @@ static void register_thread(void)
     internal_depth--;
 }
 
-static inline void note_peak(int64_t live)
+static inline __attribute__((always_inline)) void note_peak(int64_t live)
 {
     uint32_t epoch = atomic_load_explicit(&g.epoch, RELAXED);
     if (atomic_load_explicit(&self.c.epoch, RELAXED) != epoch) {
@@ -177,26 +177,28 @@ static inline void note_peak(int64_t live)
     }
 }
 
-static void count_alloc_slow(uint64_t n);
-
-/* Reachable from every allocation: no lock, no allocation, no atomic RMW. */
-static inline void count_alloc(uint64_t n)
+static inline __attribute__((always_inline)) void add_alloc(uint64_t n)
 {
-    if (__builtin_expect(self.state != ACTIVE, 0)) {
-        count_alloc_slow(n);
-        return;
-    }
     bump(&self.c.mallocs, 1);
     bump(&self.c.bytes, n);
     shift(&self.c.objects, 1);
     note_peak(shift(&self.c.live, (int64_t)n));
 }
 
-static void count_alloc_slow(uint64_t n)
+static inline __attribute__((always_inline)) void add_free(uint64_t n)
+{
+    bump(&self.c.frees, 1);
+    shift(&self.c.objects, -1);
+    shift(&self.c.live, -(int64_t)n);
+}
+
+/* A thread's first allocation registers it; after its counters were
+ * folded (late in its exit) updates go to the process totals. */
+static __attribute__((noinline)) void count_alloc_slow(uint64_t n)
 {
     if (self.state == UNREGISTERED) {
         register_thread();
-        count_alloc(n);
+        add_alloc(n);
         return;
     }
     atomic_fetch_add(&g.mallocs, 1);
@@ -205,23 +207,34 @@ static void count_alloc_slow(uint64_t n)
     atomic_fetch_add(&g.live, (int64_t)n);
 }
 
-static inline void count_free(uint64_t n)
+static __attribute__((noinline)) void count_free_slow(uint64_t n)
 {
-    if (__builtin_expect(self.state == ACTIVE, 1)) {
-        bump(&self.c.frees, 1);
-        shift(&self.c.objects, -1);
-        shift(&self.c.live, -(int64_t)n);
-        return;
-    }
-    /* A thread that never allocated may still free others' blocks. */
-    if (self.state == UNREGISTERED) {
+    if (self.state == UNREGISTERED) { /* a thread may free before it allocates */
         register_thread();
-        count_free(n);
+        add_free(n);
         return;
     }
     atomic_fetch_add(&g.frees, 1);
     atomic_fetch_sub(&g.objects, 1);
     atomic_fetch_sub(&g.live, (int64_t)n);
+}
+
+/* Reachable from every allocation: no lock, no allocation, no atomic
+ * read-modify-write on the fast path. */
+static inline __attribute__((always_inline)) void count_alloc(uint64_t n)
+{
+    if (__builtin_expect(self.state == ACTIVE, 1))
+        add_alloc(n);
+    else
+        count_alloc_slow(n);
+}
+
+static inline __attribute__((always_inline)) void count_free(uint64_t n)
+{
+    if (__builtin_expect(self.state == ACTIVE, 1))
+        add_free(n);
+    else
+        count_free_slow(n);
 }
 
 /* ---- the interposed functions ------------------------------------------ */
