@@ -38,6 +38,7 @@
  * when freed.
  */
 #include "heap.h"
+#include "heapprof.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -70,7 +71,7 @@ typedef struct header {
 
 _Static_assert(sizeof(header) == 16, "the header keeps malloc's 16-byte alignment");
 
-enum { HDR = sizeof(header), MAGIC = 0xcb5e, F_INTERNAL = 1 };
+enum { HDR = sizeof(header), MAGIC = 0xcb5e, F_INTERNAL = 1, F_SAMPLED = 2 };
 
 typedef struct counters {
     _Atomic uint64_t mallocs, frees, bytes;
@@ -83,6 +84,8 @@ enum { UNREGISTERED, ACTIVE, FOLDED };
 
 typedef struct thread_heap {
     counters c;
+    int64_t next_sample; /* bytes until the next sampled allocation */
+    uint64_t rng;
     int state;
     struct thread_heap *next, *prev;
 } thread_heap;
@@ -154,6 +157,8 @@ static void register_thread(void)
 {
     self.state = ACTIVE; /* first: the calls below may allocate */
     internal_depth++;
+    self.rng = (uint64_t)(uintptr_t)&self * 0x9e3779b97f4a7c15ULL;
+    self.next_sample = cb_heapprof_next_distance(&self.rng);
     pthread_once(&exit_key_once, create_exit_key);
     pthread_setspecific(exit_key, &self);
     lock();
@@ -177,12 +182,20 @@ static inline __attribute__((always_inline)) void note_peak(int64_t live)
     }
 }
 
-static inline __attribute__((always_inline)) void add_alloc(uint64_t n)
+/* Counts an allocation; true when it is to be sampled. */
+static inline __attribute__((always_inline)) bool add_alloc(uint64_t n)
 {
     bump(&self.c.mallocs, 1);
     bump(&self.c.bytes, n);
     shift(&self.c.objects, 1);
     note_peak(shift(&self.c.live, (int64_t)n));
+    self.next_sample -= (int64_t)n;
+    return self.next_sample < 0;
+}
+
+void cb_heap_reset_sampling(void)
+{
+    self.next_sample = cb_heapprof_next_distance(&self.rng);
 }
 
 static inline __attribute__((always_inline)) void add_free(uint64_t n)
@@ -194,17 +207,17 @@ static inline __attribute__((always_inline)) void add_free(uint64_t n)
 
 /* A thread's first allocation registers it; after its counters were
  * folded (late in its exit) updates go to the process totals. */
-static __attribute__((noinline)) void count_alloc_slow(uint64_t n)
+static __attribute__((noinline)) bool count_alloc_slow(uint64_t n)
 {
     if (self.state == UNREGISTERED) {
         register_thread();
-        add_alloc(n);
-        return;
+        return add_alloc(n);
     }
     atomic_fetch_add(&g.mallocs, 1);
     atomic_fetch_add(&g.bytes, n);
     atomic_fetch_add(&g.objects, 1);
     atomic_fetch_add(&g.live, (int64_t)n);
+    return false; /* the thread is exiting: no more samples */
 }
 
 static __attribute__((noinline)) void count_free_slow(uint64_t n)
@@ -221,12 +234,11 @@ static __attribute__((noinline)) void count_free_slow(uint64_t n)
 
 /* Reachable from every allocation: no lock, no allocation, no atomic
  * read-modify-write on the fast path. */
-static inline __attribute__((always_inline)) void count_alloc(uint64_t n)
+static inline __attribute__((always_inline)) bool count_alloc(uint64_t n)
 {
     if (__builtin_expect(self.state == ACTIVE, 1))
-        add_alloc(n);
-    else
-        count_alloc_slow(n);
+        return add_alloc(n);
+    return count_alloc_slow(n);
 }
 
 static inline __attribute__((always_inline)) void count_free(uint64_t n)
@@ -243,15 +255,34 @@ static inline __attribute__((always_inline)) void count_free(uint64_t n)
  * the counters stay at zero. */
 #ifndef CB_NO_HEAP_INTERPOSE
 
-static void *commit(void *real, size_t offset, size_t n)
+#define CALLER ((uintptr_t)__builtin_return_address(0))
+
+/* The slow path of a sampled allocation: its stack and the live table. */
+static __attribute__((noinline)) void sample(header *h, uint64_t n, uintptr_t caller)
+{
+    h->flags |= F_SAMPLED;
+    internal_depth++;
+    cb_heapprof_record_alloc(h + 1, n, caller);
+    self.next_sample = cb_heapprof_next_distance(&self.rng);
+    internal_depth--;
+}
+
+static void unsample(void *p, uint64_t n)
+{
+    internal_depth++;
+    cb_heapprof_record_free(p, n);
+    internal_depth--;
+}
+
+static void *commit(void *real, size_t offset, size_t n, uintptr_t caller)
 {
     header *h = (header *)((char *)real + offset);
     h->size = n;
     h->offset = (uint32_t)offset;
     h->magic = MAGIC;
     h->flags = internal_depth ? F_INTERNAL : 0;
-    if (!internal_depth)
-        count_alloc(n);
+    if (!internal_depth && __builtin_expect(count_alloc(n), 0))
+        sample(h, n, caller);
     return h + 1;
 }
 
@@ -261,14 +292,19 @@ static header *our_header(void *p)
     return h->magic == MAGIC ? h : NULL;
 }
 
-API void *malloc(size_t n)
+static void *alloc_plain(size_t n, uintptr_t caller)
 {
     if (n > SIZE_MAX - HDR) {
         errno = ENOMEM;
         return NULL;
     }
     void *real = __libc_malloc(n + HDR);
-    return real ? commit(real, 0, n) : NULL;
+    return real ? commit(real, 0, n, caller) : NULL;
+}
+
+API void *malloc(size_t n)
+{
+    return alloc_plain(n, CALLER);
 }
 
 API void free(void *p)
@@ -280,8 +316,14 @@ API void free(void *p)
         __libc_free(p);
         return;
     }
-    if (!(h->flags & F_INTERNAL))
+    if (__builtin_expect(h->flags != 0, 0)) {
+        if (h->flags & F_SAMPLED)
+            unsample(p, h->size);
+        if (!(h->flags & F_INTERNAL))
+            count_free(h->size);
+    } else {
         count_free(h->size);
+    }
     __libc_free((char *)h - h->offset);
 }
 
@@ -293,7 +335,7 @@ API void *calloc(size_t n, size_t size)
         return NULL;
     }
     void *real = __libc_calloc(1, total + HDR);
-    return real ? commit(real, 0, total) : NULL;
+    return real ? commit(real, 0, total, CALLER) : NULL;
 }
 
 static size_t glibc_usable_size(void *real)
@@ -306,9 +348,9 @@ static size_t glibc_usable_size(void *real)
 
 /* Moves a block that cannot be resized in place (an aligned one, or one
  * glibc made without us) into a new plain block. */
-static void *move(void *p, size_t old, size_t n)
+static void *move(void *p, size_t old, size_t n, uintptr_t caller)
 {
-    void *q = malloc(n);
+    void *q = alloc_plain(n, caller);
     if (!q)
         return NULL;
     memcpy(q, p, old < n ? old : n);
@@ -316,34 +358,47 @@ static void *move(void *p, size_t old, size_t n)
     return q;
 }
 
-API void *realloc(void *p, size_t n)
+static void *realloc_at(void *p, size_t n, uintptr_t caller)
 {
     if (!p)
-        return malloc(n);
+        return alloc_plain(n, caller);
     if (n == 0) {
         free(p);
         return NULL;
     }
     header *h = our_header(p);
     if (!h)
-        return move(p, glibc_usable_size(p), n);
+        return move(p, glibc_usable_size(p), n, caller);
     if (h->offset)
-        return move(p, h->size, n);
+        return move(p, h->size, n, caller);
     if (n > SIZE_MAX - HDR) {
         errno = ENOMEM;
         return NULL;
     }
     uint64_t old = h->size;
     uint16_t flags = h->flags;
+    /* The live table is keyed by address: the old block leaves it first. */
+    if (flags & F_SAMPLED)
+        unsample(p, old);
     header *nh = __libc_realloc(h, n + HDR);
-    if (!nh)
+    if (!nh) {
+        if (flags & F_SAMPLED)
+            h->flags &= (uint16_t)~F_SAMPLED; /* still live, no longer tracked */
         return NULL;
+    }
     nh->size = n;
+    nh->flags = flags & F_INTERNAL;
     if (!(flags & F_INTERNAL)) {
         count_free(old);
-        count_alloc(n);
+        if (__builtin_expect(count_alloc(n), 0))
+            sample(nh, n, caller);
     }
     return nh + 1;
+}
+
+API void *realloc(void *p, size_t n)
+{
+    return realloc_at(p, n, CALLER);
 }
 
 API void *reallocarray(void *p, size_t n, size_t size)
@@ -353,21 +408,21 @@ API void *reallocarray(void *p, size_t n, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    return realloc(p, total);
+    return realloc_at(p, total, CALLER);
 }
 
 /* align is a power of two. Above 16, glibc's block is aligned and the
  * user's pointer is `align` bytes into it, with the header just before. */
-static void *aligned(size_t align, size_t n)
+static void *aligned(size_t align, size_t n, uintptr_t caller)
 {
     if (align <= HDR)
-        return malloc(n);
+        return alloc_plain(n, caller);
     if (n > SIZE_MAX - align || align > UINT32_MAX) {
         errno = ENOMEM;
         return NULL;
     }
     void *real = __libc_memalign(align, n + align);
-    return real ? commit(real, align - HDR, n) : NULL;
+    return real ? commit(real, align - HDR, n, caller) : NULL;
 }
 
 static bool power_of_two(size_t x)
@@ -380,7 +435,7 @@ API int posix_memalign(void **out, size_t align, size_t n)
     if (!power_of_two(align) || align % sizeof(void *))
         return EINVAL;
     int saved = errno;
-    void *p = aligned(align, n);
+    void *p = aligned(align, n, CALLER);
     errno = saved;
     if (!p)
         return ENOMEM;
@@ -394,7 +449,7 @@ API void *aligned_alloc(size_t align, size_t n)
         errno = EINVAL;
         return NULL;
     }
-    return aligned(align, n);
+    return aligned(align, n, CALLER);
 }
 
 API void *memalign(size_t align, size_t n)
@@ -407,12 +462,12 @@ API void *memalign(size_t align, size_t n)
         errno = EINVAL;
         return NULL;
     }
-    return aligned(a, n);
+    return aligned(a, n, CALLER);
 }
 
 API void *valloc(size_t n)
 {
-    return aligned((size_t)sysconf(_SC_PAGESIZE), n);
+    return aligned((size_t)sysconf(_SC_PAGESIZE), n, CALLER);
 }
 
 API void *pvalloc(size_t n)
@@ -423,7 +478,7 @@ API void *pvalloc(size_t n)
         errno = ENOMEM;
         return NULL;
     }
-    return aligned(page, rounded ? rounded : page);
+    return aligned(page, rounded ? rounded : page, CALLER);
 }
 
 API size_t malloc_usable_size(void *p)

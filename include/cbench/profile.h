@@ -68,6 +68,29 @@ CBENCH_API void cbench_label_push(const char *key, const char *value);
 CBENCH_API void cbench_label_pop(void);
 
 /*
+ * Heap profiling. One allocation per `bytes` allocated, on average, is
+ * sampled with its stack (exponentially distributed distances, as Go's
+ * runtime.MemProfileRate): default 524288; 1 samples every allocation;
+ * 0 turns sampling off. Set it before the allocations of interest; other
+ * threads pick up a new rate at their next sample. Returns the previous
+ * rate. Negative values are taken as 0.
+ */
+CBENCH_API long cbench_set_mem_profile_rate(long bytes);
+
+/*
+ * Writes a named profile to `out`. Names: "heap" (blocks sampled and still
+ * live; pprof shows inuse_space by default) and "allocs" (the same samples,
+ * alloc_space by default). debug 0 writes gzipped protobuf, 1 Go's legacy
+ * text form followed by a memstats section.
+ * Errors: EINVAL (NULL name or stream, an unknown name, a bad debug
+ * level), ENOMEM, or the stream's errno when writing fails.
+ */
+CBENCH_API int cbench_write_profile(const char *name, FILE *out, int debug);
+
+/* cbench_write_profile("heap", out, 0). */
+CBENCH_API int cbench_write_heap_profile(FILE *out);
+
+/*
  * Memory statistics: exact counters of the malloc family, always on, like
  * Go's runtime.MemStats. libcbench interposes malloc, calloc, realloc,
  * reallocarray, free, posix_memalign, aligned_alloc, memalign, valloc and

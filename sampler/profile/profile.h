@@ -32,6 +32,8 @@ typedef struct cb_value_type {
 /* How the legacy text form (debug=1) prints a record. */
 typedef enum cb_text_style {
     CB_TEXT_COUNT, /* "NAME profile: total N" then "v0 [v1 ...] @ pcs" */
+    CB_TEXT_HEAP,  /* Go's heap form: "heap profile: io: ib [ao: ab] @ heap/2*period",
+                      records "io: ib [ao: ab] @ pcs"; types must be Go's four */
 } cb_text_style;
 
 typedef struct cb_profile_spec {

@@ -1,7 +1,7 @@
 /*
- * The legacy text form (debug=1), as Go prints its count profiles: a
- * header line, then one record per distinct stack, largest first, as
- * "values @ addresses", each followed by one "#" line per frame (inlined
+ * The legacy text form (debug=1), as Go prints its count and heap
+ * profiles: a header line, then one record per distinct stack, largest
+ * first, as "values @ addresses", each followed by one "#" line per frame (inlined
  * frames included) with address, function and file:line. The addresses
  * after "@" are the sampled ones (return addresses for callers), which is
  * what pprof's legacy parsers expect.
@@ -15,15 +15,53 @@
 
 #include "error.h"
 
-static const cb_profile *sort_profile;
-
-static int by_first_value_desc(const void *a, const void *b)
+/* Records are printed largest first by the value Go sorts on: the first
+ * one, or in-use bytes for heap profiles. */
+static int sort_value(const cb_profile *p)
 {
-    const cb_record *ra = &sort_profile->recs[*(const size_t *)a];
-    const cb_record *rb = &sort_profile->recs[*(const size_t *)b];
-    if (ra->values[0] != rb->values[0])
-        return ra->values[0] > rb->values[0] ? -1 : 1;
+    return p->spec.text == CB_TEXT_HEAP ? 3 : 0;
+}
+
+static int by_value_desc(const void *a, const void *b, void *arg)
+{
+    const cb_profile *p = arg;
+    int v = sort_value(p);
+    const cb_record *ra = &p->recs[*(const size_t *)a];
+    const cb_record *rb = &p->recs[*(const size_t *)b];
+    if (ra->values[v] != rb->values[v])
+        return ra->values[v] > rb->values[v] ? -1 : 1;
     return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+/* Heap records print in-use first, as Go does: "io: ib [ao: ab]". */
+static void print_heap_values(const int64_t *v, FILE *out)
+{
+    fprintf(out, "%" PRId64 ": %" PRId64 " [%" PRId64 ": %" PRId64 "]", v[2], v[3], v[0], v[1]);
+}
+
+static void print_header(const cb_profile *p, FILE *out)
+{
+    int64_t total[CB_PROFILE_MAX_TYPES] = {0};
+    for (size_t i = 0; i < p->nrecs; i++)
+        for (int v = 0; v < p->spec.ntypes; v++)
+            total[v] += p->recs[i].values[v];
+    if (p->spec.text == CB_TEXT_HEAP) {
+        fputs("heap profile: ", out);
+        print_heap_values(total, out);
+        fprintf(out, " @ heap/%" PRId64 "\n", 2 * p->spec.period);
+        return;
+    }
+    fprintf(out, "%s profile: total %" PRId64 "\n", p->spec.name, total[0]);
+}
+
+static void print_values(const cb_profile *p, const int64_t *v, FILE *out)
+{
+    if (p->spec.text == CB_TEXT_HEAP) {
+        print_heap_values(v, out);
+        return;
+    }
+    for (int i = 0; i < p->spec.ntypes; i++)
+        fprintf(out, i ? " %" PRId64 : "%" PRId64, v[i]);
 }
 
 static void print_frames(const cb_resolved *r, const uint64_t *locs, int n, FILE *out)
@@ -49,20 +87,14 @@ int cb_encode_text(const cb_profile *p, const cb_resolved *r, FILE *out)
     size_t *order = malloc((p->nrecs ? p->nrecs : 1) * sizeof *order);
     if (!order)
         return cb_error(ENOMEM, "out of memory writing the %s profile", p->spec.name);
-    int64_t total = 0;
-    for (size_t i = 0; i < p->nrecs; i++) {
+    for (size_t i = 0; i < p->nrecs; i++)
         order[i] = i;
-        total += p->recs[i].values[0];
-    }
-    /* qsort has no context argument; writes are serialized by their callers. */
-    sort_profile = p;
-    qsort(order, p->nrecs, sizeof *order, by_first_value_desc);
-    fprintf(out, "%s profile: total %" PRId64 "\n", p->spec.name, total);
+    qsort_r(order, p->nrecs, sizeof *order, by_value_desc, (void *)p);
+    print_header(p, out);
     for (size_t k = 0; k < p->nrecs; k++) {
         size_t i = order[k];
         const cb_record *rec = &p->recs[i];
-        for (int v = 0; v < p->spec.ntypes; v++)
-            fprintf(out, v ? " %" PRId64 : "%" PRId64, rec->values[v]);
+        print_values(p, rec->values, out);
         fputs(" @", out);
         for (int j = 0; j < rec->depth; j++)
             fprintf(out, " %#" PRIx64, rec->pcs[j]);

@@ -1,0 +1,27 @@
+/*
+ * Heap sampling: which allocations are sampled, the stacks they were made
+ * from, and the "heap" and "allocs" profiles. The model is at the top of
+ * heapprof.c; heap.c calls in here from its slow paths only.
+ */
+#ifndef CB_HEAPPROF_H
+#define CB_HEAPPROF_H
+
+#include <stdint.h>
+
+/* Bytes until this thread's next sample: exponentially distributed with
+ * mean MemProfileRate, 0 at rate 1, INT64_MAX when sampling is off.
+ * `rng` is the thread's generator state. */
+int64_t cb_heapprof_next_distance(uint64_t *rng);
+
+/* A sampled block: records its stack (from the allocator's caller on)
+ * and keeps it in the table of live sampled blocks. Called inside the
+ * allocator with cbench's own allocations flagged. */
+void cb_heapprof_record_alloc(void *p, uint64_t size, uintptr_t caller);
+
+/* A sampled block is freed (or moved by realloc). */
+void cb_heapprof_record_free(void *p, uint64_t size);
+
+/* heap.c: starts this thread's countdown afresh (after a rate change). */
+void cb_heap_reset_sampling(void);
+
+#endif
