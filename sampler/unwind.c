@@ -70,7 +70,15 @@ static int by_lo(const void *a, const void *b)
 
 void cb_unwind_prepare(void)
 {
-    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    /* No shared cache: in Debian's build the per-thread cache is absent
+     * and the global one is a mutex that libunwind holds while it calls
+     * dl_iterate_phdr, which takes the loader's lock. A thread interrupted
+     * by SIGPROF inside dlopen or dlclose (loader lock held) would then
+     * wait in the handler for libunwind's mutex, held by another thread
+     * waiting for the loader lock: a deadlock the stress test found.
+     * unw_backtrace keeps its own per-thread cache of frame shapes, so the
+     * cost of this is paid only for frames not seen before. */
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_NONE);
     int n = 0;
     /* No profile is running here, so no handler reads the ranges. */
     atomic_store(&nexec_ranges, 0);
