@@ -35,5 +35,26 @@ ts = [threading.Thread(target=work, args=(200000,)) for _ in range(4)]
 print(sorted(out))'
 same_output "gzip round trip" sh -c "gzip -9 <'$work/numbers' | gunzip | md5sum"
 
+# Profiled too, through the environment, with nothing in the program.
+# (Not sort: it installs its own SIGPROF handler, which ends the process
+# at the first CPU sample, as it would under any profiler.)
+profiled() {
+    LD_PRELOAD=$lib CBENCH_MEMPROFILERATE=1 CBENCH_HEAPPROFILE="$work/heap.pb.gz" \
+        CBENCH_CPUPROFILE="$work/cpu.pb.gz" CBENCH_CPUPROFILE_RATE=1000 \
+        python3 -c 'print(sum(len(str(i) * 50) for i in range(300000)))' >/dev/null &&
+        (cd "$work" && HOME=$work go tool pprof -sample_index=alloc_space -top heap.pb.gz \
+            >"$work/heap.top" 2>"$work/heap.err") && [ ! -s "$work/heap.err" ] &&
+        grep -q '^Type: alloc_space' "$work/heap.top" &&
+        grep -qE '^ +[0-9.]+[kMG]?B +[0-9.]+% .* [A-Za-z_][A-Za-z0-9_.]*$' "$work/heap.top" &&
+        (cd "$work" && HOME=$work go tool pprof -top cpu.pb.gz >"$work/cpu.top" 2>"$work/cpu.err") &&
+        [ ! -s "$work/cpu.err" ] && grep -q '^Type: cpu' "$work/cpu.top"
+}
+if command -v go >/dev/null && profiled; then
+    passed=$((passed + 1)); echo "ok   unmodified program profiled through CBENCH_HEAPPROFILE and CBENCH_CPUPROFILE"
+else
+    failed=$((failed + 1)); echo "FAIL unmodified program profiled through the environment"
+    cat "$work/heap.err" "$work/heap.top" "$work/cpu.err" 2>/dev/null | head -30
+fi
+
 echo "heap preload: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
