@@ -4,8 +4,8 @@
  *
  *   keeps_blocks        1000 blocks of 64 KiB, all kept live
  *   churns_small        1 000 000 blocks of 32 bytes, each freed at once
- *   grows_by_realloc    100 blocks grown by realloc from 16 bytes to 200 KiB
- *                       in 4 KiB steps, kept live
+ *   grows_by_realloc    100 blocks made by realloc(NULL, 4 KiB) and grown by
+ *                       realloc to 200 KiB in 4 KiB steps, kept live
  *
  * usage: heap_prog RATE OUTDIR   (writes heap.pb.gz allocs.pb.gz heap.txt)
  */
@@ -37,7 +37,7 @@ static __attribute__((noinline)) void churns_small(void)
 static __attribute__((noinline)) void grows_by_realloc(void)
 {
     for (int i = 0; i < 100; i++) {
-        void *p = malloc(16);
+        void *p = NULL;
         for (size_t size = 4096; size <= 200 * 1024; size += 4096)
             p = realloc(p, size);
         grown[i] = p;

@@ -2,8 +2,11 @@
 # Heap and allocs profiles against a known allocation pattern (heap_prog.c),
 # read back with the real `go tool pprof`:
 #  - at rate 1 every allocation is recorded: the values are exact;
-#  - at rate 16384 they are estimates, unbiased as Go does, and must be
-#    within 10% of the truth per function;
+#  - at rate 4096 they are estimates, unbiased as Go does, and must be
+#    within 10% of the truth per function. (Go's unbiasing scales a record
+#    by its average object size, which undercounts a record of mixed sizes
+#    when the rate is near the small ones: at 16 KiB the realloc chain's
+#    object count would come out ~9% low by construction, not by chance.);
 #  - the function that frees what it allocates shows ~0 in use;
 #  - default sample types, the text form, and no pprof warnings.
 #
@@ -39,11 +42,11 @@ check() { # name, got, want, tolerance (fraction; 0 = exact)
 keep_space=$((1000 * 65536)); keep_objects=1000
 churn_space=$((1000000 * 32)); churn_objects=1000000
 grow_space=0; for ((s = 4096; s <= 200 * 1024; s += 4096)); do grow_space=$((grow_space + s)); done
-grow_space=$((100 * (16 + grow_space))); grow_objects=$((100 * 51)); grow_live=$((100 * 200 * 1024))
+grow_space=$((100 * grow_space)); grow_objects=$((100 * 50)); grow_live=$((100 * 200 * 1024))
 
 mkdir exact sampled
 "$prog" 1 exact
-"$prog" 16384 sampled
+"$prog" 4096 sampled
 
 for mode in exact sampled; do
     t=0; [ $mode = sampled ] && t=0.10
