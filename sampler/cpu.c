@@ -44,6 +44,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "cbench/profile.h"
@@ -143,12 +144,30 @@ static void on_sigprof(int sig, siginfo_t *si, void *uc)
     int saved_errno = errno;
     atomic_fetch_add_explicit(&inflight, 1, memory_order_acquire);
     if (atomic_load_explicit(&active, memory_order_acquire) && is_our_sample(si)) {
-        uint64_t pcs[CB_MAX_STACK];
-        int n = cb_unwind_signal(uc, pcs, CB_MAX_STACK);
-        cb_stacktab_add(&table, pcs, n, (uintptr_t)cb_labels_current(), sample_weight(si));
+        uintptr_t labels = (uintptr_t)cb_labels_current();
+        if (cb_defer_depth) {
+            /* The thread may hold a lock the loader's holder wants: the
+             * unwinding waits until it leaves that code (unwind.h). */
+            ucontext_t *ctx = uc;
+            cb_defer_note((uint64_t)ctx->uc_mcontext.gregs[REG_RIP], sample_weight(si), labels,
+                          atomic_load_explicit(&generation, memory_order_relaxed));
+        } else {
+            uint64_t pcs[CB_MAX_STACK];
+            int n = cb_unwind_signal(uc, pcs, CB_MAX_STACK);
+            cb_stacktab_add(&table, pcs, n, labels, sample_weight(si));
+        }
     }
     atomic_fetch_sub_explicit(&inflight, 1, memory_order_release);
     errno = saved_errno;
+}
+
+void cb_cpu_record(const uint64_t *pcs, int depth, uint64_t weight, uintptr_t labels, int gen)
+{
+    atomic_fetch_add_explicit(&inflight, 1, memory_order_acquire);
+    if (atomic_load_explicit(&active, memory_order_acquire) &&
+        gen == atomic_load_explicit(&generation, memory_order_relaxed))
+        cb_stacktab_add(&table, pcs, depth, labels, weight);
+    atomic_fetch_sub_explicit(&inflight, 1, memory_order_release);
 }
 
 static uint64_t next_random(void)

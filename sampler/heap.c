@@ -39,6 +39,7 @@
  */
 #include "heap.h"
 #include "heapprof.h"
+#include "unwind.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -108,6 +109,7 @@ static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
 static void lock(void)
 {
+    cb_defer_enter();
     while (atomic_flag_test_and_set_explicit(&g.lock, memory_order_acquire))
         sched_yield();
 }
@@ -115,6 +117,7 @@ static void lock(void)
 static void unlock(void)
 {
     atomic_flag_clear_explicit(&g.lock, memory_order_release);
+    cb_defer_leave(0);
 }
 
 /* Owner-only updates: a plain load and store, not a locked instruction. */
@@ -302,15 +305,29 @@ static void *alloc_plain(size_t n, uintptr_t caller)
     return real ? commit(real, 0, n, caller) : NULL;
 }
 
+/* Every entry point runs its body deferred (see unwind.h): glibc's
+ * allocator holds an arena lock inside. */
 API void *malloc(size_t n)
 {
-    return alloc_plain(n, CALLER);
+    cb_defer_enter();
+    void *p = alloc_plain(n, CALLER);
+    cb_defer_leave(CALLER);
+    return p;
 }
+
+static void release(void *p);
 
 API void free(void *p)
 {
     if (!p)
         return;
+    cb_defer_enter();
+    release(p);
+    cb_defer_leave(CALLER);
+}
+
+static void release(void *p)
+{
     header *h = our_header(p);
     if (!h) {
         __libc_free(p);
@@ -334,8 +351,11 @@ API void *calloc(size_t n, size_t size)
         errno = ENOMEM;
         return NULL;
     }
+    cb_defer_enter();
     void *real = __libc_calloc(1, total + HDR);
-    return real ? commit(real, 0, total, CALLER) : NULL;
+    void *p = real ? commit(real, 0, total, CALLER) : NULL;
+    cb_defer_leave(CALLER);
+    return p;
 }
 
 static size_t glibc_usable_size(void *real)
@@ -398,7 +418,10 @@ static void *realloc_at(void *p, size_t n, uintptr_t caller)
 
 API void *realloc(void *p, size_t n)
 {
-    return realloc_at(p, n, CALLER);
+    cb_defer_enter();
+    void *q = realloc_at(p, n, CALLER);
+    cb_defer_leave(CALLER);
+    return q;
 }
 
 API void *reallocarray(void *p, size_t n, size_t size)
@@ -408,12 +431,15 @@ API void *reallocarray(void *p, size_t n, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    return realloc_at(p, total, CALLER);
+    cb_defer_enter();
+    void *q = realloc_at(p, total, CALLER);
+    cb_defer_leave(CALLER);
+    return q;
 }
 
 /* align is a power of two. Above 16, glibc's block is aligned and the
  * user's pointer is `align` bytes into it, with the header just before. */
-static void *aligned(size_t align, size_t n, uintptr_t caller)
+static void *aligned_in(size_t align, size_t n, uintptr_t caller)
 {
     if (align <= HDR)
         return alloc_plain(n, caller);
@@ -423,6 +449,14 @@ static void *aligned(size_t align, size_t n, uintptr_t caller)
     }
     void *real = __libc_memalign(align, n + align);
     return real ? commit(real, align - HDR, n, caller) : NULL;
+}
+
+static void *aligned(size_t align, size_t n, uintptr_t caller)
+{
+    cb_defer_enter();
+    void *p = aligned_in(align, n, caller);
+    cb_defer_leave(caller);
+    return p;
 }
 
 static bool power_of_two(size_t x)

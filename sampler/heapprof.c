@@ -71,8 +71,10 @@ static struct {
     size_t livecap, livecount, liveused; /* used = count + deleted */
 } s = {.lock = ATOMIC_FLAG_INIT};
 
+/* Deferred (unwind.h): a thread in dlopen may wait for this lock. */
 static void lock(void)
 {
+    cb_defer_enter();
     while (atomic_flag_test_and_set_explicit(&s.lock, memory_order_acquire))
         sched_yield();
 }
@@ -80,6 +82,7 @@ static void lock(void)
 static void unlock(void)
 {
     atomic_flag_clear_explicit(&s.lock, memory_order_release);
+    cb_defer_leave(0);
 }
 
 long cbench_set_mem_profile_rate(long bytes)

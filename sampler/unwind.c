@@ -1,5 +1,7 @@
 #include "unwind.h"
 
+#include "cpu.h"
+
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
@@ -27,6 +29,12 @@ static _Atomic int nexec_ranges;
 static range libunwind_code;
 static _Atomic int forced_mode = -1; /* set by cb_unwind_set_mode */
 static _Atomic int active_mode;      /* fixed by cb_unwind_prepare */
+
+__thread int cb_defer_depth __attribute__((tls_model("initial-exec")));
+__thread uint64_t cb_deferred_weight __attribute__((tls_model("initial-exec")));
+static __thread uint64_t deferred_pc __attribute__((tls_model("initial-exec")));
+static __thread uintptr_t deferred_labels __attribute__((tls_model("initial-exec")));
+static __thread int deferred_generation __attribute__((tls_model("initial-exec")));
 
 static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t stack_hi __attribute__((tls_model("initial-exec")));
@@ -290,4 +298,35 @@ int cb_unwind_signal(void *ucontext, uint64_t *pcs, int max)
             return finish_with_libunwind(uc, pcs, n, max);
     }
     return walk_libunwind(uc, pcs, max);
+}
+
+void cb_defer_note(uint64_t pc, uint64_t weight, uintptr_t labels, int generation)
+{
+    if (!cb_deferred_weight) {
+        deferred_pc = pc;
+        deferred_labels = labels;
+        deferred_generation = generation;
+    }
+    cb_deferred_weight += weight;
+}
+
+void cb_defer_flush(uintptr_t caller)
+{
+    uint64_t weight = cb_deferred_weight;
+    cb_deferred_weight = 0; /* a signal from here on is sampled normally */
+    uint64_t pcs[CB_MAX_STACK];
+    void *buf[CB_MAX_STACK + HANDLER_FRAMES];
+    int n = unw_backtrace(buf, CB_MAX_STACK - 1 + HANDLER_FRAMES);
+    int from = n > 1 ? 1 : n; /* at least skip this function */
+    for (int i = 0; caller && i < n && i < HANDLER_FRAMES; i++) {
+        if ((uintptr_t)buf[i] == caller) {
+            from = i;
+            break;
+        }
+    }
+    int depth = 0;
+    pcs[depth++] = deferred_pc;
+    for (int i = from; i < n && depth < CB_MAX_STACK; i++)
+        pcs[depth++] = (uint64_t)(uintptr_t)buf[i];
+    cb_cpu_record(pcs, depth, weight, deferred_labels, deferred_generation);
 }

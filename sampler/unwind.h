@@ -57,4 +57,37 @@ int cb_unwind_signal(void *ucontext, uint64_t *pcs, int max);
  * thread starts (user context). */
 void cb_unwind_thread_init(void);
 
+/*
+ * Deferred samples. libunwind may call dl_iterate_phdr, which waits for
+ * the dynamic loader's lock. If the interrupted thread holds a lock that
+ * the loader lock's holder wants (a malloc arena lock: dlopen allocates;
+ * cbench's heap-profile lock), unwinding in the handler would deadlock.
+ * So code that may hold such a lock runs between cb_defer_enter and
+ * cb_defer_leave: a SIGPROF landing there only notes its PC and weight,
+ * and the sample is unwound and recorded by cb_defer_leave, from user
+ * context, once the locks are released. The stack beyond the deferring
+ * code is the same then as at the signal.
+ */
+extern __thread int cb_defer_depth __attribute__((tls_model("initial-exec")));
+extern __thread uint64_t cb_deferred_weight __attribute__((tls_model("initial-exec")));
+
+/* The handler's part: notes the interrupted PC (the first one of the
+ * deferral), the weight and the label set. Async-signal-safe. */
+void cb_defer_note(uint64_t pc, uint64_t weight, uintptr_t labels, int generation);
+
+void cb_defer_flush(uintptr_t caller);
+
+static inline __attribute__((always_inline)) void cb_defer_enter(void)
+{
+    cb_defer_depth++;
+}
+
+/* `caller`: the deferring code's caller (0 if unknown); the recorded stack
+ * is the interrupted PC, then the stack from that caller on. */
+static inline __attribute__((always_inline)) void cb_defer_leave(uintptr_t caller)
+{
+    if (--cb_defer_depth == 0 && __builtin_expect(cb_deferred_weight != 0, 0))
+        cb_defer_flush(caller);
+}
+
 #endif
