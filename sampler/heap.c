@@ -117,7 +117,7 @@ static void lock(void)
 static void unlock(void)
 {
     atomic_flag_clear_explicit(&g.lock, memory_order_release);
-    cb_defer_leave(0);
+    cb_defer_leave((uintptr_t)__builtin_return_address(0));
 }
 
 /* Owner-only updates: a plain load and store, not a locked instruction. */

@@ -25,9 +25,6 @@
  */
 #include "heapprof.h"
 
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
-
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -46,7 +43,7 @@
 #include "profile/profile.h"
 #include "unwind.h"
 
-enum { DEFAULT_RATE = 512 * 1024, SKIP_MAX = 16 };
+enum { DEFAULT_RATE = 512 * 1024 };
 
 static _Atomic long rate = DEFAULT_RATE;
 
@@ -82,7 +79,7 @@ static void lock(void)
 static void unlock(void)
 {
     atomic_flag_clear_explicit(&s.lock, memory_order_release);
-    cb_defer_leave(0);
+    cb_defer_leave((uintptr_t)__builtin_return_address(0));
 }
 
 long cbench_set_mem_profile_rate(long bytes)
@@ -197,16 +194,9 @@ static long find_record(const uint64_t *pcs, int depth)
 /* The stack from the allocator's caller on: frames above it are cbench's. */
 static int caller_stack(uintptr_t caller, uint64_t *pcs)
 {
-    void *buf[CB_MAX_STACK + SKIP_MAX];
-    int n = unw_backtrace(buf, CB_MAX_STACK + SKIP_MAX);
-    for (int i = 0; i < n && i < SKIP_MAX; i++) {
-        if ((uintptr_t)buf[i] != caller)
-            continue;
-        int depth = n - i < CB_MAX_STACK ? n - i : CB_MAX_STACK;
-        for (int j = 0; j < depth; j++)
-            pcs[j] = (uint64_t)(uintptr_t)buf[i + j];
+    int depth = cb_unwind_from(caller, pcs, CB_MAX_STACK);
+    if (depth > 0)
         return depth;
-    }
     pcs[0] = caller; /* the trace missed it: keep at least the caller */
     return 1;
 }

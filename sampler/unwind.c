@@ -207,21 +207,14 @@ static int walk_frame_pointers(const ucontext_t *uc, uint64_t *pcs, int max, boo
  * trampoline. */
 enum { HANDLER_FRAMES = 16 };
 
-/* libunwind's fast path: unw_backtrace() walks from the handler, through
- * the kernel's signal frame, into the interrupted stack, classifying each
- * frame's shape once and caching it per thread (mmap'ed memory). Once warm
- * it makes no system call; unw_step, in Debian's build, masks signals
- * around every step: two system calls a frame. Copies the frames from the
- * interrupted PC on; returns 0 when the PC is not in the trace (it stopped
- * at the signal frame). */
-static int trace_libunwind(uintptr_t pc, uint64_t *pcs, int max)
+int cb_unwind_from(uintptr_t marker, uint64_t *pcs, int max)
 {
     void *buf[CB_MAX_STACK + HANDLER_FRAMES];
     if (max > CB_MAX_STACK)
         max = CB_MAX_STACK;
     int n = unw_backtrace(buf, max + HANDLER_FRAMES);
     for (int i = 0; i < n && i < HANDLER_FRAMES; i++) {
-        if ((uintptr_t)buf[i] != pc)
+        if ((uintptr_t)buf[i] != marker)
             continue;
         int m = n - i < max ? n - i : max;
         for (int j = 0; j < m; j++)
@@ -248,9 +241,14 @@ static int step_libunwind(ucontext_t *uc, uint64_t *pcs, int max)
     return n;
 }
 
+/* libunwind's fast path first: unw_backtrace() walks from the handler,
+ * through the kernel's signal frame, into the interrupted stack, with its
+ * per-thread cache of frame shapes (mmap'ed memory); once warm it makes no
+ * system call, while unw_step, in Debian's build, masks signals around
+ * every step. The frames from the interrupted PC on are kept. */
 static int walk_libunwind(ucontext_t *uc, uint64_t *pcs, int max)
 {
-    int n = trace_libunwind((uintptr_t)uc->uc_mcontext.gregs[REG_RIP], pcs, max);
+    int n = cb_unwind_from((uintptr_t)uc->uc_mcontext.gregs[REG_RIP], pcs, max);
     return n > 0 ? n : step_libunwind(uc, pcs, max);
 }
 
@@ -315,18 +313,7 @@ void cb_defer_flush(uintptr_t caller)
     uint64_t weight = cb_deferred_weight;
     cb_deferred_weight = 0; /* a signal from here on is sampled normally */
     uint64_t pcs[CB_MAX_STACK];
-    void *buf[CB_MAX_STACK + HANDLER_FRAMES];
-    int n = unw_backtrace(buf, CB_MAX_STACK - 1 + HANDLER_FRAMES);
-    int from = n > 1 ? 1 : n; /* at least skip this function */
-    for (int i = 0; caller && i < n && i < HANDLER_FRAMES; i++) {
-        if ((uintptr_t)buf[i] == caller) {
-            from = i;
-            break;
-        }
-    }
-    int depth = 0;
-    pcs[depth++] = deferred_pc;
-    for (int i = from; i < n && depth < CB_MAX_STACK; i++)
-        pcs[depth++] = (uint64_t)(uintptr_t)buf[i];
+    pcs[0] = deferred_pc;
+    int depth = 1 + (caller ? cb_unwind_from(caller, pcs + 1, CB_MAX_STACK - 1) : 0);
     cb_cpu_record(pcs, depth, weight, deferred_labels, deferred_generation);
 }

@@ -53,6 +53,13 @@ cb_unwind_mode cb_unwind_mode_in_use(void);
  * the context has a PC). Async-signal-safe. */
 int cb_unwind_signal(void *ucontext, uint64_t *pcs, int max);
 
+/* Walks this thread's own stack with libunwind's cached trace and writes
+ * the frames from `marker` on (at most max): the frames above it are the
+ * caller's own (an allocator, a handler). `marker` is looked for among the
+ * first few frames; returns 0 when it is not there. User context, or a
+ * signal handler under the rules at the top of this file. */
+int cb_unwind_from(uintptr_t marker, uint64_t *pcs, int max);
+
 /* Per-thread stack bounds for the frame-pointer walker; called when a
  * thread starts (user context). */
 void cb_unwind_thread_init(void);
