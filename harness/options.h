@@ -1,0 +1,67 @@
+/*
+ * The flags shared by the `cbench` command and by test binaries built with
+ * cbench (cbench_main's argv, or CBENCH_FLAGS for cbench_run_group_tests).
+ * One parser serves both, so a flag means the same thing in either place.
+ * Flags are GNU-style: "--flag value" or "--flag=value"; "-v" and "-h".
+ * Regexes are POSIX extended (regcomp), matched unanchored, as Go's
+ * -run/-bench are; each '/'-separated element of a pattern matches the
+ * same level of a sub-benchmark name, as in Go.
+ */
+#ifndef CB_OPTIONS_H
+#define CB_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CB_MAX_CPUS 16
+
+typedef struct cb_options {
+    const char *run;          /* --run REGEX: tests (and benchmarks) to run; NULL = all */
+    const char *bench;        /* --bench REGEX: benchmarks to run; NULL = none */
+    double benchtime_s;       /* --benchtime 1s|500ms|2m: target duration (default 1) */
+    int64_t benchtime_n;      /* --benchtime 500x: exact iterations; 0 = use benchtime_s */
+    int count;                /* --count N: repeat each test and benchmark (default 1) */
+    int cpus[CB_MAX_CPUS];    /* --cpu 1,2,4: parallelism values (default: online CPUs) */
+    int ncpus;
+    bool benchmem;            /* --benchmem: B/op and allocs/op for every benchmark */
+    bool cpuprofile;          /* --cpuprofile: cpu.pb.gz per test and benchmark */
+    bool memprofile;          /* --memprofile: heap.pb.gz and allocs.pb.gz per test */
+    long memprofilerate;      /* --memprofilerate N; -1 = leave cbench's default */
+    const char *outdir;       /* --outdir DIR (default "cbench-out") */
+    bool json;                /* --json: events as JSON lines on stdout */
+    const char *junit;        /* --junit FILE (command: default <outdir>/junit.xml) */
+    double timeout_s;         /* --timeout D: per binary (default 600 s; 0 = none) */
+    bool list;                /* --list: print the names of tests and benchmarks */
+    bool verbose;             /* -v */
+    bool help;                /* -h, --help */
+} cb_options;
+
+/* Fills *o with the defaults above. */
+void cb_options_init(cb_options *o);
+
+/*
+ * Parses argv[first..argc). Flags and operands may be mixed; "--" ends the
+ * flags. Operands (PATHs) are moved, in order, to the front of
+ * argv[first..) and their number is stored in *noperands (NULL: operands
+ * are an error). Returns 0, or -1 with a one-line message in err (the flag
+ * and what is wrong with its value). Regexes are compiled here to check
+ * them. Strings in *o point into argv.
+ */
+int cb_options_parse(cb_options *o, int argc, char **argv, int first, int *noperands,
+                     char *err, size_t errlen);
+
+/*
+ * Splits a CBENCH_FLAGS value (flags separated by newlines; or by spaces
+ * when it holds no newline) into a NULL-terminated argv in *argv_out
+ * (argv_out[0] = "cbench"), allocated in one block for free(). -1 on ENOMEM.
+ */
+int cb_options_split(const char *flags, char ***argv_out, int *argc_out);
+
+/* Writes the usage text for the flags to `out`. */
+void cb_options_usage(void *out_file, const char *prog, bool command);
+
+/* "1s", "1.5s", "500ms", "2m", "10us", "1h": seconds in *s; -1 if malformed. */
+int cb_parse_duration(const char *text, double *s);
+
+#endif

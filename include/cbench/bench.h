@@ -1,0 +1,180 @@
+/*
+ * cbench/bench.h: benchmarks in the manner of Go's testing.B, and the
+ * entry points that run a binary's cmocka tests and benchmarks under
+ * capture.
+ *
+ * A benchmark is a function given a cbench_b. It runs its body b->n times,
+ * either with `while (cbench_loop(b)) { body }` or with a plain
+ * `for (int64_t i = 0; i < b->n; i++)`. The runner calls it with growing n,
+ * as Go's predictN does, until one run lasts the benchtime (default 1 s),
+ * and reports the last run: ns/op, plus MB/s, B/op, allocs/op and custom
+ * metrics when asked. cbench_loop's fast path is inline, so an empty body
+ * costs about a decrement and a branch per iteration.
+ *
+ * Functions here are called from the benchmark's own thread (cbench_pb_next
+ * from the workers of cbench_run_parallel). None of them aborts.
+ */
+#ifndef CBENCH_BENCH_H
+#define CBENCH_BENCH_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+/* cmocka.h needs the four headers above before it. */
+#include <cmocka.h>
+
+#ifndef CBENCH_API
+#define CBENCH_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Fields after `n` are the runner's; do not touch them. */
+typedef struct cbench_b {
+    int64_t n;               /* iterations this call must run */
+    int64_t loop_left_;      /* cbench_loop's countdown */
+    struct cb_bench *impl_;  /* the runner's state for this benchmark */
+} cbench_b;
+
+/* Worker state of cbench_run_parallel; fields are the runner's. */
+typedef struct cbench_pb {
+    int64_t left_;           /* iterations left in the current grain */
+    struct cb_bench_par *impl_;
+} cbench_pb;
+
+CBENCH_API bool cbench_loop_slow_(cbench_b *b);
+CBENCH_API bool cbench_pb_next_slow_(cbench_pb *pb);
+
+/*
+ * true while iterations remain: `while (cbench_loop(b)) { body }` runs the
+ * body b->n times. The first call resets the timer, the last stops it, so
+ * set-up before the loop and clean-up after it are not timed.
+ */
+static inline bool cbench_loop(cbench_b *b)
+{
+    if (__builtin_expect(b->loop_left_ > 0, 1)) {
+        b->loop_left_--;
+        return true;
+    }
+    return cbench_loop_slow_(b);
+}
+
+/* Zeroes the elapsed time and the allocation counts of this run. */
+CBENCH_API void cbench_reset_timer(cbench_b *b);
+/* Resumes and pauses timing (and allocation counting), as Go's
+ * StartTimer and StopTimer. */
+CBENCH_API void cbench_start_timer(cbench_b *b);
+CBENCH_API void cbench_stop_timer(cbench_b *b);
+/* Bytes processed per iteration: the result gains MB/s. */
+CBENCH_API void cbench_set_bytes(cbench_b *b, int64_t bytes_per_op);
+/* The result gains B/op and allocs/op, from cbench's exact counters. */
+CBENCH_API void cbench_report_allocs(cbench_b *b);
+/* Adds a metric to the result: `value` per whole run unless `unit` ends
+ * in "/op", in which case it is taken as given. A unit reported twice
+ * keeps the last value. ns/op, MB/s, B/op and allocs/op are reserved
+ * except to replace the computed value. */
+CBENCH_API void cbench_report_metric(cbench_b *b, double value, const char *unit);
+
+/*
+ * Runs fn as a sub-benchmark named "<parent>/<name>" (spaces become '_')
+ * and returns whether it succeeded. A benchmark that runs sub-benchmarks
+ * reports no result of its own.
+ */
+CBENCH_API bool cbench_run(cbench_b *b, const char *name, void (*fn)(cbench_b *));
+
+/*
+ * Runs body on P threads (P = the --cpu value in effect), which share b->n
+ * iterations: each thread calls `while (cbench_pb_next(pb)) { ... }` and
+ * takes iterations in grains of about 100 us. ns/op is wall time divided
+ * by b->n. Resets the timer first.
+ */
+CBENCH_API void cbench_run_parallel(cbench_b *b, void (*body)(cbench_pb *pb, void *arg), void *arg);
+
+static inline bool cbench_pb_next(cbench_pb *pb)
+{
+    if (__builtin_expect(pb->left_ > 0, 1)) {
+        pb->left_--;
+        return true;
+    }
+    return cbench_pb_next_slow_(pb);
+}
+
+/*
+ * Keeps a value alive against the optimizer (benchmark::DoNotOptimize):
+ * the compiler must compute x and assume it is read.
+ */
+#define CBENCH_KEEP(x) cbench_keep_((x))
+#ifdef __cplusplus
+}
+template <class T> static inline void cbench_keep_(T const &v)
+{
+    __asm__ __volatile__("" : : "r,m"(v) : "memory");
+}
+extern "C" {
+#else
+#define cbench_keep_(x)                                                      \
+    do {                                                                     \
+        __typeof__(x) cbench_kept_ = (x);                                    \
+        __asm__ __volatile__("" : : "r,m"(cbench_kept_) : "memory");         \
+    } while (0)
+#endif
+
+struct cbench_benchmark {
+    const char *name;
+    void (*fn)(cbench_b *);
+};
+#define cbench_benchmark(f) { #f, f }
+
+/*
+ * Marks the binary as a cbench test binary, so that the `cbench` command
+ * recognizes it without running it: an ELF note (owner "cbench", type 1,
+ * protocol version) in the binary that calls cbench_main or
+ * cbench_run_group_tests, however libcbench is linked.
+ */
+#define CBENCH_MARK_BINARY_()                                                \
+    __asm__(".pushsection .note.cbench,\"a\",@note\n"                        \
+            ".balign 4\n.long 7\n.long 4\n.long 1\n"                         \
+            ".asciz \"cbench\"\n.balign 4\n.long 1\n.popsection")
+
+/*
+ * Runs a binary's cmocka tests and benchmarks, with the flags of the
+ * `cbench` command (--run, --bench, --benchtime, --cpuprofile, ...; see
+ * `--help`). Tests run first, as one cmocka group, each captured on its
+ * own; then the benchmarks that --bench selects (none by default).
+ * Returns the exit status for main: 0 when everything passed, 1 when a
+ * test or benchmark failed, 2 for bad flags.
+ */
+CBENCH_API int cbench_main_(int argc, char **argv, const struct CMUnitTest *tests, size_t ntests,
+                            const struct cbench_benchmark *benchmarks, size_t nbenchmarks);
+#define cbench_main(argc, argv, tests, ntests, benchmarks, nbenchmarks)      \
+    (__extension__({                                                         \
+        CBENCH_MARK_BINARY_();                                               \
+        cbench_main_((argc), (argv), (tests), (ntests), (benchmarks), (nbenchmarks)); \
+    }))
+
+/*
+ * A drop-in for cmocka_run_group_tests: cmocka's output, filters, message
+ * formats and return value are unchanged, and each test is captured on its
+ * own as the flags in the environment variable CBENCH_FLAGS ask (the same
+ * flags as the command, separated by newlines or spaces). Profiles cover
+ * the test body, not the group's or the test's setup and teardown.
+ */
+CBENCH_API int cbench_run_group_tests_(const char *group_name, const struct CMUnitTest *tests,
+                                       size_t ntests, CMFixtureFunction group_setup,
+                                       CMFixtureFunction group_teardown);
+#define cbench_run_group_tests(tests, setup, teardown)                       \
+    (__extension__({                                                         \
+        CBENCH_MARK_BINARY_();                                               \
+        cbench_run_group_tests_(#tests, (tests), sizeof(tests) / sizeof((tests)[0]), \
+                                (setup), (teardown));                        \
+    }))
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
