@@ -19,6 +19,12 @@
  * handler. Memory for them comes from malloc with cbench's own
  * allocations flagged, so it is neither counted nor sampled.
  *
+ * A window (cb_heapprof_window_begin) is the span of one test: each
+ * record also counts what was sampled since the window began, and each
+ * live block remembers the window it was allocated in, so that a free of
+ * an older block does not lower the window's in-use counts. The window's
+ * profiles hold only what the test itself allocated.
+ *
  * Writing scales each record's counts back to estimates as Go does, with
  * 1/(1 - exp(-avg/rate)) where avg is the record's average object size,
  * applied to the allocated and the in-use counts separately.
@@ -47,8 +53,13 @@ enum { DEFAULT_RATE = 512 * 1024 };
 
 static _Atomic long rate = DEFAULT_RATE;
 
-typedef struct record {
+typedef struct counts {
     uint64_t alloc_objects, alloc_bytes, free_objects, free_bytes;
+} counts;
+
+typedef struct record {
+    counts all;    /* since the process started */
+    counts window; /* since the current window began */
     int depth;
     uint64_t pcs[CB_MAX_STACK];
 } record;
@@ -57,6 +68,7 @@ typedef struct record {
 typedef struct live_slot {
     uintptr_t p; /* 0 empty, 1 deleted */
     uint32_t rec;
+    uint32_t window; /* the window the block was allocated in */
 } live_slot;
 
 static struct {
@@ -66,6 +78,7 @@ static struct {
     size_t nrecords, caprecords;
     live_slot *live;
     size_t livecap, livecount, liveused; /* used = count + deleted */
+    uint32_t window;
 } s = {.lock = ATOMIC_FLAG_INIT};
 
 /* Deferred (unwind.h): a thread in dlopen may wait for this lock. */
@@ -134,7 +147,7 @@ static int live_grow(void)
     return 0;
 }
 
-static void live_put(uintptr_t p, uint32_t rec)
+static void live_put(uintptr_t p, uint32_t rec, uint32_t window)
 {
     if ((s.liveused + 1) * 10 > s.livecap * 7 && live_grow() < 0)
         return; /* out of memory: the block's free will not be seen */
@@ -143,12 +156,13 @@ static void live_put(uintptr_t p, uint32_t rec)
         i = (i + 1) & (s.livecap - 1);
     if (s.live[i].p == 0)
         s.liveused++;
-    s.live[i] = (live_slot){p, rec};
+    s.live[i] = (live_slot){p, rec, window};
     s.livecount++;
 }
 
-/* The record of a live block, removed from the table; -1 if absent. */
-static long live_take(uintptr_t p)
+/* The record of a live block, removed from the table; -1 if absent.
+ * *window is the window the block was allocated in. */
+static long live_take(uintptr_t p, uint32_t *window)
 {
     if (!s.livecap)
         return -1;
@@ -158,6 +172,7 @@ static long live_take(uintptr_t p)
         if (s.live[i].p == p) {
             s.live[i].p = 1;
             s.livecount--;
+            *window = s.live[i].window;
             return s.live[i].rec;
         }
     }
@@ -208,9 +223,10 @@ void cb_heapprof_record_alloc(void *p, uint64_t size, uintptr_t caller)
     lock();
     long rec = find_record(pcs, depth);
     if (rec >= 0) {
-        s.records[rec]->alloc_objects++;
-        s.records[rec]->alloc_bytes += size;
-        live_put((uintptr_t)p, (uint32_t)rec);
+        record *r = s.records[rec];
+        r->all.alloc_objects++, r->all.alloc_bytes += size;
+        r->window.alloc_objects++, r->window.alloc_bytes += size;
+        live_put((uintptr_t)p, (uint32_t)rec, s.window);
     }
     unlock();
 }
@@ -218,12 +234,26 @@ void cb_heapprof_record_alloc(void *p, uint64_t size, uintptr_t caller)
 void cb_heapprof_record_free(void *p, uint64_t size)
 {
     lock();
-    long rec = live_take((uintptr_t)p);
+    uint32_t window;
+    long rec = live_take((uintptr_t)p, &window);
     if (rec >= 0) {
-        s.records[rec]->free_objects++;
-        s.records[rec]->free_bytes += size;
+        record *r = s.records[rec];
+        r->all.free_objects++, r->all.free_bytes += size;
+        if (window == s.window)
+            r->window.free_objects++, r->window.free_bytes += size;
     }
     unlock();
+}
+
+void cb_heapprof_window_begin(void)
+{
+    cb_heap_internal_begin();
+    lock();
+    s.window++;
+    for (size_t i = 0; i < s.nrecords; i++)
+        s.records[i]->window = (counts){0};
+    unlock();
+    cb_heap_internal_end();
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -247,7 +277,7 @@ static void scale(uint64_t count, uint64_t bytes, long r, int64_t *c, int64_t *b
     *b = (int64_t)((double)bytes * k);
 }
 
-static cb_profile *build(bool allocs, bool scaled, long r)
+static cb_profile *build(bool allocs, bool window, bool scaled, long r)
 {
     cb_profile_spec spec = {
         .name = allocs ? "allocs" : "heap",
@@ -269,14 +299,17 @@ static cb_profile *build(bool allocs, bool scaled, long r)
     int rc = 0;
     for (size_t i = 0; i < s.nrecords && rc == 0; i++) {
         const record *rec = s.records[i];
-        uint64_t in_objects = rec->alloc_objects - rec->free_objects;
-        uint64_t in_bytes = rec->alloc_bytes - rec->free_bytes;
+        const counts *c = window ? &rec->window : &rec->all;
+        if (window && c->alloc_objects == 0)
+            continue; /* nothing from this stack in the window */
+        uint64_t in_objects = c->alloc_objects - c->free_objects;
+        uint64_t in_bytes = c->alloc_bytes - c->free_bytes;
         int64_t v[4];
         if (scaled) {
-            scale(rec->alloc_objects, rec->alloc_bytes, r, &v[0], &v[1]);
+            scale(c->alloc_objects, c->alloc_bytes, r, &v[0], &v[1]);
             scale(in_objects, in_bytes, r, &v[2], &v[3]);
         } else {
-            v[0] = (int64_t)rec->alloc_objects, v[1] = (int64_t)rec->alloc_bytes;
+            v[0] = (int64_t)c->alloc_objects, v[1] = (int64_t)c->alloc_bytes;
             v[2] = (int64_t)in_objects, v[3] = (int64_t)in_bytes;
         }
         rc = cb_profile_add(p, rec->pcs, rec->depth, v, NULL, 0);
@@ -326,12 +359,12 @@ static int write_memstats(FILE *out)
     return 0;
 }
 
-static int write_heap(bool allocs, FILE *out, int debug)
+static int write_heap(bool allocs, bool window, FILE *out, int debug)
 {
     if (debug < 0 || debug > 1)
         return cb_error(EINVAL, "debug level %d is not supported for heap profiles", debug);
     long r = atomic_load(&rate);
-    cb_profile *p = build(allocs, debug == 0, r);
+    cb_profile *p = build(allocs, window, debug == 0, r);
     if (!p)
         return cb_error(ENOMEM, "out of memory building the heap profile");
     int rc = cb_profile_write(p, out, debug);
@@ -341,7 +374,7 @@ static int write_heap(bool allocs, FILE *out, int debug)
     return rc;
 }
 
-int cbench_write_profile(const char *name, FILE *out, int debug)
+static int write_named(const char *name, bool window, FILE *out, int debug)
 {
     if (!name || !out)
         return cb_error(EINVAL, "cbench_write_profile: %s is NULL", name ? "the stream" : "the name");
@@ -349,11 +382,21 @@ int cbench_write_profile(const char *name, FILE *out, int debug)
     if (!heap && !allocs)
         return cb_error(EINVAL, "cbench_write_profile: unknown profile \"%s\"", name);
     cb_heap_internal_begin();
-    int rc = write_heap(allocs, out, debug);
+    int rc = write_heap(allocs, window, out, debug);
     int err = errno;
     cb_heap_internal_end();
     errno = err;
     return rc;
+}
+
+int cbench_write_profile(const char *name, FILE *out, int debug)
+{
+    return write_named(name, false, out, debug);
+}
+
+int cb_heapprof_write_window(const char *name, FILE *out, int debug)
+{
+    return write_named(name, true, out, debug);
 }
 
 /* A fork while another thread holds the lock must not leave it held. */

@@ -7,6 +7,7 @@
 #define CB_HEAPPROF_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 /* Bytes until this thread's next sample: exponentially distributed with
  * mean MemProfileRate, 0 at rate 1, INT64_MAX when sampling is off.
@@ -20,6 +21,16 @@ void cb_heapprof_record_alloc(void *p, uint64_t size, uintptr_t caller);
 
 /* A sampled block is freed (or moved by realloc). */
 void cb_heapprof_record_free(void *p, uint64_t size);
+
+/*
+ * Windows: the heap and allocs profiles of one span of time (a test).
+ * After cb_heapprof_window_begin(), cb_heapprof_write_window() writes
+ * what was sampled since: allocations made in the window, and those of
+ * them still live. Blocks allocated before the window do not appear, even
+ * when freed inside it. Same errors as cbench_write_profile().
+ */
+void cb_heapprof_window_begin(void);
+int cb_heapprof_write_window(const char *name, FILE *out, int debug);
 
 /* heap.c: starts this thread's countdown afresh (after a rate change). */
 void cb_heap_reset_sampling(void);
