@@ -24,6 +24,8 @@ packages=(
     libdw-dev
     libelf-dev
     golang-go                # tests read profiles with the real `go tool pprof`
+                             # and check bench.txt against Go's testing package
+    python3-jsonschema       # tests validate results.json against its schema
     libgoogle-perftools-dev  # gperftools, a peer in bench/
     binutils                 # strip, readelf in tests
 )
