@@ -668,6 +668,7 @@ static void writers_leave_no_partial_file_when_write_fails(void **state)
     char big[70000];
     memset(big, 'o', sizeof big - 1);
     big[sizeof big - 1] = '\0';
+    free(r.v[1].output);
     r.v[1].output = strdup(big);
     char path[256];
     path_in_tmp(path, sizeof path, "keep.out");
