@@ -26,6 +26,7 @@ packages=(
     golang-go                # tests read profiles with the real `go tool pprof`
                              # and check bench.txt against Go's testing package
     python3-jsonschema       # tests validate results.json against its schema
+    locales                  # tests write result files under a decimal-comma locale
     libgoogle-perftools-dev  # gperftools, a peer in bench/
     binutils                 # strip, readelf in tests
 )

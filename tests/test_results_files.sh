@@ -33,6 +33,27 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$writer" files "$tmp"
 
+# A program under test may call setlocale(): in a locale with a decimal
+# comma, every file must still come out byte for byte the same.
+if ! command -v localedef >/dev/null 2>&1 || [[ ! -e /usr/share/i18n/locales/de_DE ]]; then
+    echo "test_results_files: localedef or the de_DE locale source is missing;" \
+        "run scripts/install-deps.sh (locales)" >&2
+    exit 1
+fi
+mkdir "$tmp/locale" "$tmp/comma"
+localedef -i de_DE -f UTF-8 "$tmp/locale/de_DE.UTF-8" 2>/dev/null || true
+[[ -d "$tmp/locale/de_DE.UTF-8" ]] || { echo "test_results_files: localedef failed" >&2; exit 1; }
+LOCPATH="$tmp/locale" CBENCH_TEST_LOCALE=de_DE.UTF-8 "$writer" files "$tmp/comma"
+for f in results.json bench.txt junit.xml; do
+    cmp "$tmp/$f" "$tmp/comma/$f"
+done
+# The R lines are the helper's own printf, in the locale; the L lines are
+# cbench's.
+"$writer" lines 2000 | grep '^L' >"$tmp/lines"
+LOCPATH="$tmp/locale" CBENCH_TEST_LOCALE=de_DE.UTF-8 "$writer" lines 2000 | grep '^L' >"$tmp/comma/lines"
+cmp "$tmp/lines" "$tmp/comma/lines"
+rm -rf "$tmp/locale" "$tmp/comma" "$tmp/lines"
+
 "$python" - "$tmp" "$schema" <<'PY'
 import json
 import os

@@ -8,8 +8,13 @@
  *   test_results_writer lines N     N random benchmark records, each as an
  *                                   "R" line (its fields, tab-separated) and
  *                                   an "L" line (cb_bench_format_line's)
+ *
+ * With CBENCH_TEST_LOCALE set, the program first switches to that locale,
+ * which must write numbers with a decimal comma: the output must not
+ * change, since the files are read by tools that expect '.'.
  */
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -80,6 +85,7 @@ static int write_files(const char *dir)
     cb_results r;
     cb_results_init(&r);
     r.pkg = strdup("tests");
+    r.started_ns = 1714566896789000000; /* the output is compared byte for byte */
     int rc = 0;
     rc |= add(&r, CB_KIND_TEST, "alpha", "test_ok", CB_PASS, NULL, NULL);
     rc |= add(&r, CB_KIND_TEST, "alpha", "test_quote\"back\\slash", CB_FAIL, hostile, hostile);
@@ -190,8 +196,30 @@ static int print_lines(long count)
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* Switches to the locale the environment asks for, and checks that it
+ * really writes numbers differently, so that a test using it can fail. */
+static int use_test_locale(void)
+{
+    const char *name = getenv("CBENCH_TEST_LOCALE");
+    if (!name)
+        return 0;
+    if (!setlocale(LC_ALL, name)) {
+        fprintf(stderr, "cannot use locale %s\n", name);
+        return -1;
+    }
+    char text[16];
+    snprintf(text, sizeof text, "%.1f", 1.5);
+    if (strcmp(text, "1,5") != 0) {
+        fprintf(stderr, "locale %s writes 1.5 as %s, not 1,5\n", name, text);
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (use_test_locale() != 0)
+        return 1;
     if (argc == 3 && strcmp(argv[1], "files") == 0)
         return write_files(argv[2]);
     if (argc == 3 && strcmp(argv[1], "lines") == 0)
