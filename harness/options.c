@@ -1,0 +1,580 @@
+/*
+ * The flag parser shared by the `cbench` command and by test binaries.
+ *
+ * One table lists every flag with the kind of its value; parsing a flag
+ * is finding its row and storing the converted value at the row's offset
+ * in cb_options. A value is checked when it is parsed (durations, counts,
+ * CPU lists, regexes), so a bad one is reported before anything runs,
+ * with the flag's name in the message. Long flags are accepted with one
+ * dash too ("-bench ."), as Go users type them.
+ */
+#include "options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef enum flag_type {
+    FLAG_BOOL,
+    FLAG_STRING,
+    FLAG_REGEX,
+    FLAG_BENCHTIME,
+    FLAG_COUNT,
+    FLAG_CPU,
+    FLAG_RATE,
+    FLAG_DURATION,
+} flag_type;
+
+typedef struct flag_def {
+    const char *name;         /* without dashes */
+    flag_type type;
+    size_t offset;            /* of the field in cb_options */
+    bool command_only;        /* shown only in the command's usage */
+    const char *arg;          /* the value's placeholder in the usage */
+    const char *help;
+} flag_def;
+
+#define OFF(field) offsetof(cb_options, field)
+
+static const flag_def flags[] = {
+    {"run", FLAG_REGEX, OFF(run), false, "REGEX", "run only the tests (and benchmarks) matching REGEX"},
+    {"bench", FLAG_REGEX, OFF(bench), false, "REGEX", "run the benchmarks matching REGEX (none by default)"},
+    {"benchtime", FLAG_BENCHTIME, OFF(benchtime_s), false, "D|Nx",
+     "run each benchmark for D (1s, 500ms, 2m) or N iterations (500x); default 1s"},
+    {"count", FLAG_COUNT, OFF(count), false, "N", "run each test and benchmark N times (default 1)"},
+    {"cpu", FLAG_CPU, OFF(cpus), false, "LIST",
+     "run benchmarks with each parallelism in LIST (1,2,4); default: online CPUs"},
+    {"benchmem", FLAG_BOOL, OFF(benchmem), false, NULL, "report B/op and allocs/op for every benchmark"},
+    {"cpuprofile", FLAG_BOOL, OFF(cpuprofile), false, NULL, "write cpu.pb.gz for each test and benchmark"},
+    {"memprofile", FLAG_BOOL, OFF(memprofile), false, NULL, "write heap.pb.gz and allocs.pb.gz for each"},
+    {"memprofilerate", FLAG_RATE, OFF(memprofilerate), false, "N",
+     "sample one allocation per N bytes (1 = every one)"},
+    {"mutexprofile", FLAG_BOOL, OFF(mutexprofile), false, NULL, "write mutex.pb.gz for each"},
+    {"blockprofile", FLAG_BOOL, OFF(blockprofile), false, NULL, "write block.pb.gz for each"},
+    {"trace", FLAG_BOOL, OFF(trace), false, NULL, "write trace.json for each"},
+    {"outdir", FLAG_STRING, OFF(outdir), false, "DIR", "write results and profiles under DIR (default cbench-out)"},
+    {"list", FLAG_BOOL, OFF(list), false, NULL, "list the tests and benchmarks; run nothing"},
+    {"json", FLAG_BOOL, OFF(json), true, NULL, "print events as JSON lines, as go test -json"},
+    {"junit", FLAG_STRING, OFF(junit), true, "FILE", "write the JUnit report to FILE (default DIR/junit.xml)"},
+    {"timeout", FLAG_DURATION, OFF(timeout_s), true, "D",
+     "stop a binary that runs longer than D (default 10m; 0 = never)"},
+    {"v", FLAG_BOOL, OFF(verbose), true, NULL, "print every test as it runs, and all output"},
+    {"help", FLAG_BOOL, OFF(help), false, NULL, "print this help"},
+    {"h", FLAG_BOOL, OFF(help), false, NULL, NULL},
+};
+
+void cb_options_init(cb_options *o)
+{
+    memset(o, 0, sizeof o[0]);
+    o->benchtime_s = 1;
+    o->count = 1;
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    o->cpus[0] = online > 0 ? (int)(online < INT_MAX ? online : INT_MAX) : 1;
+    o->ncpus = 1;
+    o->memprofilerate = -1;
+    o->outdir = "cbench-out";
+    o->timeout_s = 600;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* ---- durations ---- */
+
+static const struct {
+    const char *name;
+    double seconds;
+} units[] = {
+    /* Longer names first, so "ms" is not read as "m" followed by "s". */
+    {"ns", 1e-9}, {"us", 1e-6}, {"\xc2\xb5s", 1e-6}, {"\xce\xbcs", 1e-6},
+    {"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600},
+};
+
+int cb_parse_duration(const char *text, double *s)
+{
+    if (!text || !*text)
+        return -1;
+    if (strcmp(text, "0") == 0) {
+        *s = 0;
+        return 0;
+    }
+    double total = 0;
+    const char *p = text;
+    while (*p) {
+        if (!isdigit((unsigned char)*p) && *p != '.')
+            return -1;
+        char *end;
+        errno = 0;
+        double v = strtod(p, &end);
+        /* strtod also takes "1e3", "inf" and hex; Go's durations do not. */
+        for (const char *q = p; q < end; q++)
+            if (!isdigit((unsigned char)*q) && *q != '.')
+                return -1;
+        if (end == p || errno)
+            return -1;
+        p = end;
+        size_t i;
+        for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+            size_t n = strlen(units[i].name);
+            if (strncmp(p, units[i].name, n) == 0 && !isalpha((unsigned char)p[n]))
+                break;
+        }
+        if (i == sizeof units / sizeof units[0])
+            return -1;
+        total += v * units[i].seconds;
+        p += strlen(units[i].name);
+    }
+    if (!isfinite(total))
+        return -1;
+    *s = total;
+    return 0;
+}
+
+/* Writes v / unit with its decimal fraction, without trailing zeros. */
+static void put_scaled(char *out, size_t len, long long v, long long unit, const char *suffix)
+{
+    char frac[24] = "";
+    long long f = v % unit;
+    if (f) {
+        int digits = 0;
+        for (long long u = unit; u > 1 && digits < 18; u /= 10)
+            digits++;
+        snprintf(frac, sizeof frac, ".%0*lld", digits, f % 1000000000000000000LL);
+        size_t n = strlen(frac);
+        while (n > 1 && frac[n - 1] == '0')
+            frac[--n] = '\0';
+    }
+    snprintf(out, len, "%lld%s%s", v / unit, frac, suffix);
+}
+
+char *cb_format_duration(double s, char *buf, size_t len)
+{
+    long long ns = llround(s * 1e9);
+    char text[80] = "0s";
+    if (ns >= 1000000000LL) {
+        char hm[48] = "", sec[32];
+        long long h = ns / 3600000000000LL, m = ns / 60000000000LL % 60;
+        if (h)
+            snprintf(hm, sizeof hm, "%lldh%lldm", h, m);
+        else if (m)
+            snprintf(hm, sizeof hm, "%lldm", m);
+        put_scaled(sec, sizeof sec, ns % 60000000000LL, 1000000000LL, "s");
+        snprintf(text, sizeof text, "%s%s", hm, sec);
+    } else if (ns >= 1000000) {
+        put_scaled(text, sizeof text, ns, 1000000, "ms");
+    } else if (ns >= 1000) {
+        put_scaled(text, sizeof text, ns, 1000, "\xc2\xb5s");
+    } else if (ns > 0) {
+        snprintf(text, sizeof text, "%lldns", ns);
+    }
+    if (len)
+        snprintf(buf, len, "%s", text);
+    return buf;
+}
+
+/* ---- numbers ---- */
+
+static int parse_long(const char *text, long min, long *out)
+{
+    char *end;
+    errno = 0;
+    while (isspace((unsigned char)*text))
+        text++;
+    if (!isdigit((unsigned char)*text) && *text != '-' && *text != '+')
+        return -1;
+    long v = strtol(text, &end, 10);
+    while (isspace((unsigned char)*end))
+        end++;
+    if (errno || end == text || *end || v < min)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_cpus(cb_options *o, const char *text)
+{
+    int n = 0;
+    const char *p = text;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char item[32];
+        long v;
+        if (len == 0 || len >= sizeof item || n == CB_MAX_CPUS)
+            return -1;
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (parse_long(item, 1, &v) != 0 || v > INT_MAX)
+            return -1;
+        o->cpus[n++] = (int)v;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    o->ncpus = n;
+    return 0;
+}
+
+static int parse_benchtime(cb_options *o, const char *text)
+{
+    size_t len = strlen(text);
+    if (len > 1 && text[len - 1] == 'x') {
+        char num[32];
+        long v;
+        if (len - 1 >= sizeof num)
+            return -1;
+        memcpy(num, text, len - 1);
+        num[len - 1] = '\0';
+        if (!isdigit((unsigned char)num[0]) || parse_long(num, 1, &v) != 0)
+            return -1;
+        o->benchtime_n = v;
+        return 0;
+    }
+    double s;
+    if (cb_parse_duration(text, &s) != 0 || s <= 0)
+        return -1;
+    o->benchtime_s = s;
+    o->benchtime_n = 0;
+    return 0;
+}
+
+static int parse_bool(const char *text, bool *out)
+{
+    static const char *yes[] = {"1", "t", "true", "TRUE", "True"};
+    static const char *no[] = {"0", "f", "false", "FALSE", "False"};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        if (strcmp(text, yes[i]) == 0)
+            return *out = true, 0;
+        if (strcmp(text, no[i]) == 0)
+            return *out = false, 0;
+    }
+    return -1;
+}
+
+/* ---- name filters ---- */
+
+/*
+ * Splits pattern into alternatives and levels in place (NUL at each
+ * splitting '/' and '|'), as Go's splitRegexp: a separator counts only
+ * outside [...] and (...), and a backslash escapes the next byte.
+ * Returns the number of levels, with the alternative each starts in
+ * marked in alt_start.
+ */
+static int split_pattern(char *s, char **levels, bool *alt_start, int max)
+{
+    int n = 0, brackets = 0, parens = 0;
+    levels[n] = s;
+    alt_start[n++] = true;
+    for (char *p = s; *p; p++) {
+        switch (*p) {
+        case '[':
+            brackets++;
+            break;
+        case ']':
+            if (brackets > 0)
+                brackets--;
+            break;
+        case '(':
+            if (!brackets)
+                parens++;
+            break;
+        case ')':
+            if (!brackets && parens > 0)
+                parens--;
+            break;
+        case '\\':
+            if (p[1])
+                p++;
+            break;
+        case '/':
+        case '|':
+            if (brackets || parens || n == max)
+                break;
+            alt_start[n] = *p == '|';
+            *p = '\0';
+            levels[n++] = p + 1;
+            break;
+        }
+    }
+    return n;
+}
+
+int cb_options_filter_compile(cb_options_filter *f, const char *flag, const char *pattern,
+                              char *err, size_t errlen)
+{
+    memset(f, 0, sizeof f[0]);
+    if (!pattern || !*pattern)
+        return 0;
+    size_t len = strlen(pattern);
+    int max = 1;
+    for (const char *p = pattern; *p; p++)
+        max += *p == '/' || *p == '|';
+    char *copy = strdup(pattern);
+    char **levels = calloc((size_t)max, sizeof levels[0]);
+    bool *alt_start = calloc((size_t)max, sizeof alt_start[0]);
+    f->nlevels = calloc((size_t)max, sizeof f->nlevels[0]);
+    f->res = calloc((size_t)max, sizeof f->res[0]);
+    int rc = -1;
+    if (!copy || !levels || !alt_start || !f->nlevels || !f->res) {
+        fail(err, errlen, "--%s: out of memory", flag);
+        goto out;
+    }
+    int n = split_pattern(copy, levels, alt_start, max);
+    for (int i = 0; i < n; i++) {
+        regex_t *re = malloc(sizeof *re);
+        if (!re) {
+            fail(err, errlen, "--%s: out of memory", flag);
+            goto out;
+        }
+        int e = regcomp(re, levels[i], REG_EXTENDED | REG_NOSUB);
+        if (e != 0) {
+            char msg[160];
+            regerror(e, re, msg, sizeof msg);
+            free(re);
+            fail(err, errlen, "--%s: bad regex \"%.*s\": %s", flag, (int)len, pattern, msg);
+            goto out;
+        }
+        f->res[i] = re;
+        if (alt_start[i])
+            f->nalt++;
+        f->nlevels[f->nalt - 1]++;
+    }
+    rc = 0;
+out:
+    free(copy);
+    free(levels);
+    free(alt_start);
+    if (rc != 0)
+        cb_options_filter_free(f);
+    return rc;
+}
+
+bool cb_options_filter_match(const cb_options_filter *f, const char *name, bool *partial)
+{
+    if (partial)
+        *partial = false;
+    if (f->nalt == 0)
+        return true;
+    int first = 0;
+    for (int a = 0; a < f->nalt; first += f->nlevels[a], a++) {
+        const char *p = name;
+        int level = 0;
+        bool ok = true;
+        for (; level < f->nlevels[a] && ok; level++) {
+            const char *slash = strchr(p, '/');
+            size_t len = slash ? (size_t)(slash - p) : strlen(p);
+            char *elem = strndup(p, len);
+            ok = elem && regexec(f->res[first + level], elem, 0, NULL, 0) == 0;
+            free(elem);
+            if (!slash) {
+                level++;
+                break;
+            }
+            p = slash + 1;
+        }
+        if (!ok)
+            continue;
+        if (partial)
+            *partial = level < f->nlevels[a];
+        return true;
+    }
+    return false;
+}
+
+void cb_options_filter_free(cb_options_filter *f)
+{
+    int total = 0;
+    for (int a = 0; a < f->nalt; a++)
+        total += f->nlevels[a];
+    for (int i = 0; f->res && i < total; i++) {
+        regfree(f->res[i]);
+        free(f->res[i]);
+    }
+    free(f->res);
+    free(f->nlevels);
+    memset(f, 0, sizeof f[0]);
+}
+
+/* ---- the parser ---- */
+
+static const flag_def *find_flag(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (strlen(flags[i].name) == len && strncmp(flags[i].name, name, len) == 0)
+            return &flags[i];
+    return NULL;
+}
+
+static int set_flag(cb_options *o, const flag_def *d, const char *value, char *err, size_t errlen)
+{
+    char *field = (char *)o + d->offset;
+    long v;
+    double s;
+    switch (d->type) {
+    case FLAG_BOOL:
+        if (parse_bool(value, (bool *)field) != 0)
+            return fail(err, errlen, "--%s: not a boolean: \"%s\"", d->name, value);
+        return 0;
+    case FLAG_STRING:
+        if (!*value)
+            return fail(err, errlen, "--%s: empty value", d->name);
+        *(const char **)field = value;
+        return 0;
+    case FLAG_REGEX: {
+        cb_options_filter f;
+        if (cb_options_filter_compile(&f, d->name, value, err, errlen) != 0)
+            return -1;
+        cb_options_filter_free(&f);
+        /* An empty pattern means "all" for --run and "none" for --bench,
+         * as in Go; both are the NULL default. */
+        *(const char **)field = *value ? value : NULL;
+        return 0;
+    }
+    case FLAG_BENCHTIME:
+        if (parse_benchtime(o, value) != 0)
+            return fail(err, errlen,
+                        "--%s: \"%s\" is not a duration (1s, 500ms, 2m) or a count (500x)",
+                        d->name, value);
+        return 0;
+    case FLAG_COUNT:
+        if (parse_long(value, 1, &v) != 0 || v > INT_MAX)
+            return fail(err, errlen, "--%s: \"%s\" is not a whole number >= 1", d->name, value);
+        *(int *)field = (int)v;
+        return 0;
+    case FLAG_CPU:
+        if (parse_cpus(o, value) != 0)
+            return fail(err, errlen, "--%s: \"%s\" is not a list of at most %d numbers >= 1 (1,2,4)",
+                        d->name, value, CB_MAX_CPUS);
+        return 0;
+    case FLAG_RATE:
+        if (parse_long(value, 0, &v) != 0)
+            return fail(err, errlen, "--%s: \"%s\" is not a whole number >= 0", d->name, value);
+        *(long *)field = v;
+        return 0;
+    case FLAG_DURATION:
+        if (cb_parse_duration(value, &s) != 0)
+            return fail(err, errlen, "--%s: \"%s\" is not a duration (30s, 10m, 0)", d->name, value);
+        *(double *)field = s;
+        return 0;
+    }
+    return fail(err, errlen, "--%s: unsupported flag", d->name);
+}
+
+int cb_options_parse(cb_options *o, int argc, char **argv, int first, int *noperands, char *err,
+                     size_t errlen)
+{
+    int nops = 0;
+    bool flags_done = false;
+    for (int i = first; i < argc; i++) {
+        char *arg = argv[i];
+        if (flags_done || arg[0] != '-' || arg[1] == '\0') {
+            if (!noperands)
+                return fail(err, errlen, "unexpected argument \"%s\"", arg);
+            /* Operands move to the front, in order; flags already read
+             * are no longer needed, so their slots can be reused. */
+            argv[first + nops++] = arg;
+            continue;
+        }
+        if (strcmp(arg, "--") == 0) {
+            flags_done = true;
+            continue;
+        }
+        const char *name = arg + (arg[1] == '-' ? 2 : 1);
+        const char *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const flag_def *d = find_flag(name, len);
+        if (!d)
+            return fail(err, errlen, "unknown flag: %.*s", (int)(name - arg + len), arg);
+        const char *value = eq ? eq + 1 : NULL;
+        if (!value && d->type == FLAG_BOOL)
+            value = "true";
+        if (!value) {
+            if (i + 1 >= argc)
+                return fail(err, errlen, "--%s: missing value (%s)", d->name, d->arg);
+            value = argv[++i];
+        }
+        if (set_flag(o, d, value, err, errlen) != 0)
+            return -1;
+    }
+    if (noperands)
+        *noperands = nops;
+    return 0;
+}
+
+int cb_options_split(const char *text, char ***argv_out, int *argc_out)
+{
+    const char *seps = strchr(text, '\n') ? "\n" : " \t";
+    size_t len = strlen(text);
+    /* Upper bound: one word per byte, plus argv[0] and the NULL. */
+    size_t maxwords = len / 2 + 3;
+    size_t size = maxwords * sizeof(char *) + sizeof "cbench" + len + 1;
+    char **argv = malloc(size);
+    if (!argv) {
+        errno = ENOMEM;
+        return -1;
+    }
+    char *strings = (char *)(argv + maxwords);
+    memcpy(strings, "cbench", sizeof "cbench");
+    argv[0] = strings;
+    char *copy = strings + sizeof "cbench";
+    memcpy(copy, text, len + 1);
+    int argc = 1;
+    for (char *p = copy; *p;) {
+        /* Lines may be indented, or come from a file written on Windows;
+         * a value's own trailing spaces are kept. */
+        p += strspn(p, seps[0] == '\n' ? "\n \t" : seps);
+        if (!*p)
+            break;
+        char *end = p + strcspn(p, seps);
+        char *trim = end;
+        while (trim > p && trim[-1] == '\r')
+            trim--;
+        bool more = *end != '\0';
+        *trim = '\0';
+        if (trim > p)
+            argv[argc++] = p;
+        p = more ? end + 1 : end;
+    }
+    argv[argc] = NULL;
+    *argv_out = argv;
+    *argc_out = argc;
+    return 0;
+}
+
+void cb_options_usage(void *out_file, const char *prog, bool command)
+{
+    FILE *out = out_file;
+    if (command)
+        fprintf(out,
+                "usage: %s [flags] [PATH...]   run the cbench test binaries at PATH (default .)\n"
+                "       %s compare OLD NEW     compare two bench.txt or results.json files\n\n",
+                prog, prog);
+    else
+        fprintf(out, "usage: %s [flags]\n\n", prog);
+    fprintf(out, "flags:\n");
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        const flag_def *d = &flags[i];
+        if (!d->help || (d->command_only && !command))
+            continue;
+        char left[40];
+        snprintf(left, sizeof left, "%s%s%s%s", strlen(d->name) == 1 ? "-" : "--", d->name,
+                 d->arg ? " " : "", d->arg ? d->arg : "");
+        fprintf(out, "  %-22s %s\n", left, d->help);
+    }
+}
