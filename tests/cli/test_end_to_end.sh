@@ -57,6 +57,7 @@ def follows(head, *body):
     raise AssertionError(f"no line matching {head!r} in:\n{out}")
 
 assert "=== RUN" not in out, "no RUN lines without -v"
+assert "running" not in out and "\r" not in out, "no progress line when stdout is not a terminal"
 assert "--- PASS" not in out and "--- SKIP" not in out, "passes and skips only with -v"
 follows(r"--- FAIL: test_broken \(0\.00s\)", "    about to fail on stderr", "    expected 1, got 2")
 follows(r"--- FAIL: test_crash \(\d+\.\d\ds\)", "    crashing now",
@@ -191,6 +192,36 @@ grep -qx "test_one" list.txt && grep -qx "BenchmarkOne" list.txt || fail "--list
 ! grep -q "alpha" list.txt || fail "--list ran tests"
 grep -qx -- "--list" list-out/a_pass/received.txt || fail "--list not passed to the binary"
 [ ! -e list-out/results.json ] || fail "--list wrote results"
+
+# ---- on a terminal: a progress line while a benchmark runs, erased before its result ----
+if command -v script > /dev/null; then
+    script -qec "'$cbench' --bench . --outdir tty-out suite/a_pass" /dev/null > tty.txt
+    python3 - tty.txt <<'PY'
+import sys
+out = open(sys.argv[1], "rb").read()
+assert b"\r  running BenchmarkFast ...\r\x1b[KBenchmarkFast-2" in out, out
+PY
+fi
+
+# ---- Ctrl-C: the running binary is stopped, the files are still written ----
+# With -v, the test's output on the console shows that its start was read.
+"$cbench" -v --timeout 0 --outdir int-out suite/d_hang > int.txt 2>&1 &
+pid=$!
+for _ in $(seq 300); do
+    grep -q "^hanging" int.txt && break
+    sleep 0.1
+done
+kill -INT "$pid"
+st=0
+wait "$pid" || st=$?
+cat int.txt
+[ "$st" -eq 1 ] || fail "interrupted run: exit status $st, want 1"
+grep -q "interrupted" int.txt || fail "interrupted run: no message"
+python3 - int-out/results.json <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+assert "test_hang" in text and "interrupted" in text, text
+PY
 
 # ---- bad command lines: status 2, a message, nothing run ----
 expect_usage() {
