@@ -267,148 +267,49 @@ static int parse_bool(const char *text, bool *out)
     return -1;
 }
 
-/* ---- name filters ---- */
+/* ---- patterns ---- */
 
 /*
- * Splits pattern into alternatives and levels in place (NUL at each
- * splitting '/' and '|'), as Go's splitRegexp: a separator counts only
- * outside [...] and (...), and a backslash escapes the next byte.
- * Returns the number of levels, with the alternative each starts in
- * marked in alt_start.
+ * Checks a --run/--bench pattern: each element between the '/' and '|'
+ * that Go's splitRegexp cuts at (outside brackets and parentheses, not
+ * after a backslash) must compile as an extended regex. Matching names
+ * is the runner's; only the errors matter here, before anything runs.
  */
-static int split_pattern(char *s, char **levels, bool *alt_start, int max)
+static int check_pattern(const char *flag, const char *pattern, char *err, size_t errlen)
 {
-    int n = 0, brackets = 0, parens = 0;
-    levels[n] = s;
-    alt_start[n++] = true;
-    for (char *p = s; *p; p++) {
-        switch (*p) {
-        case '[':
-            brackets++;
-            break;
-        case ']':
-            if (brackets > 0)
-                brackets--;
-            break;
-        case '(':
-            if (!brackets)
-                parens++;
-            break;
-        case ')':
-            if (!brackets && parens > 0)
-                parens--;
-            break;
-        case '\\':
-            if (p[1])
-                p++;
-            break;
-        case '/':
-        case '|':
-            if (brackets || parens || n == max)
-                break;
-            alt_start[n] = *p == '|';
-            *p = '\0';
-            levels[n++] = p + 1;
-            break;
-        }
-    }
-    return n;
-}
-
-int cb_options_filter_compile(cb_options_filter *f, const char *flag, const char *pattern,
-                              char *err, size_t errlen)
-{
-    memset(f, 0, sizeof f[0]);
-    if (!pattern || !*pattern)
-        return 0;
-    size_t len = strlen(pattern);
-    int max = 1;
-    for (const char *p = pattern; *p; p++)
-        max += *p == '/' || *p == '|';
-    char *copy = strdup(pattern);
-    char **levels = calloc((size_t)max, sizeof levels[0]);
-    bool *alt_start = calloc((size_t)max, sizeof alt_start[0]);
-    f->nlevels = calloc((size_t)max, sizeof f->nlevels[0]);
-    f->res = calloc((size_t)max, sizeof f->res[0]);
-    int rc = -1;
-    if (!copy || !levels || !alt_start || !f->nlevels || !f->res) {
-        fail(err, errlen, "--%s: out of memory", flag);
-        goto out;
-    }
-    int n = split_pattern(copy, levels, alt_start, max);
-    for (int i = 0; i < n; i++) {
-        regex_t *re = malloc(sizeof *re);
-        if (!re) {
-            fail(err, errlen, "--%s: out of memory", flag);
-            goto out;
-        }
-        int e = regcomp(re, levels[i], REG_EXTENDED | REG_NOSUB);
-        if (e != 0) {
-            char msg[160];
-            regerror(e, re, msg, sizeof msg);
-            free(re);
-            fail(err, errlen, "--%s: bad regex \"%.*s\": %s", flag, (int)len, pattern, msg);
-            goto out;
-        }
-        f->res[i] = re;
-        if (alt_start[i])
-            f->nalt++;
-        f->nlevels[f->nalt - 1]++;
-    }
-    rc = 0;
-out:
-    free(copy);
-    free(levels);
-    free(alt_start);
-    if (rc != 0)
-        cb_options_filter_free(f);
-    return rc;
-}
-
-bool cb_options_filter_match(const cb_options_filter *f, const char *name, bool *partial)
-{
-    if (partial)
-        *partial = false;
-    if (f->nalt == 0)
-        return true;
-    int first = 0;
-    for (int a = 0; a < f->nalt; first += f->nlevels[a], a++) {
-        const char *p = name;
-        int level = 0;
-        bool ok = true;
-        for (; level < f->nlevels[a] && ok; level++) {
-            const char *slash = strchr(p, '/');
-            size_t len = slash ? (size_t)(slash - p) : strlen(p);
-            char *elem = strndup(p, len);
-            ok = elem && regexec(f->res[first + level], elem, 0, NULL, 0) == 0;
-            free(elem);
-            if (!slash) {
-                level++;
-                break;
+    int brackets = 0, parens = 0;
+    const char *start = pattern;
+    for (const char *p = pattern;; p++) {
+        bool cut = !*p || ((*p == '/' || *p == '|') && !brackets && !parens);
+        if (cut) {
+            char *elem = strndup(start, (size_t)(p - start));
+            regex_t re;
+            int e = elem ? regcomp(&re, elem, REG_EXTENDED | REG_NOSUB) : REG_ESPACE;
+            if (e == 0) {
+                regfree(&re);
+            } else {
+                char why[160] = "out of memory";
+                if (elem)
+                    regerror(e, &re, why, sizeof why);
+                free(elem);
+                return fail(err, errlen, "--%s: bad regex \"%s\": %s", flag, pattern, why);
             }
-            p = slash + 1;
+            free(elem);
+            if (!*p)
+                return 0;
+            start = p + 1;
+        } else if (*p == '\\' && p[1]) {
+            p++;
+        } else if (*p == '[') {
+            brackets++;
+        } else if (*p == ']' && brackets) {
+            brackets--;
+        } else if (*p == '(' && !brackets) {
+            parens++;
+        } else if (*p == ')' && !brackets && parens) {
+            parens--;
         }
-        if (!ok)
-            continue;
-        if (partial)
-            *partial = level < f->nlevels[a];
-        return true;
     }
-    return false;
-}
-
-void cb_options_filter_free(cb_options_filter *f)
-{
-    int total = 0;
-    for (int a = 0; a < f->nalt; a++)
-        total += f->nlevels[a];
-    for (int i = 0; f->res && i < total; i++) {
-        regfree(f->res[i]);
-        free(f->res[i]);
-    }
-    free(f->res);
-    free(f->nlevels);
-    memset(f, 0, sizeof f[0]);
 }
 
 /* ---- the parser ---- */
@@ -436,16 +337,13 @@ static int set_flag(cb_options *o, const flag_def *d, const char *value, char *e
             return fail(err, errlen, "--%s: empty value", d->name);
         *(const char **)field = value;
         return 0;
-    case FLAG_REGEX: {
-        cb_options_filter f;
-        if (cb_options_filter_compile(&f, d->name, value, err, errlen) != 0)
+    case FLAG_REGEX:
+        if (check_pattern(d->name, value, err, errlen) != 0)
             return -1;
-        cb_options_filter_free(&f);
         /* An empty pattern means "all" for --run and "none" for --bench,
          * as in Go; both are the NULL default. */
         *(const char **)field = *value ? value : NULL;
         return 0;
-    }
     case FLAG_BENCHTIME:
         if (parse_benchtime(o, value) != 0)
             return fail(err, errlen,

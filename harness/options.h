@@ -74,30 +74,4 @@ int cb_parse_duration(const char *text, double *s);
 /* Go's Duration.String for a number of seconds: "10m0s", "1.5s", "500ms". */
 char *cb_format_duration(double s, char *buf, size_t len);
 
-/*
- * A compiled --run or --bench pattern. The pattern is split, as Go's
- * testing package splits it, at each '/' (and top-level '|') outside
- * brackets and parentheses; element i must match level i of a name
- * ("BenchmarkA/small/2" has three levels).
- */
-typedef struct cb_options_filter {
-    int nalt;                 /* alternatives (top-level '|'); 0 = matches everything */
-    int *nlevels;             /* levels of each alternative */
-    void **res;               /* regex_t * per level, alternative after alternative */
-} cb_options_filter;
-
-/* Compiles pattern (NULL or "" matches everything). -1 with a message
- * in err naming `flag` when an element is not a valid extended regex. */
-int cb_options_filter_compile(cb_options_filter *f, const char *flag, const char *pattern,
-                              char *err, size_t errlen);
-
-/*
- * Whether name is selected. *partial (may be NULL) is set when the name
- * has fewer levels than the pattern: a parent that must run so that its
- * sub-benchmarks can be matched, but whose own result is not wanted.
- */
-bool cb_options_filter_match(const cb_options_filter *f, const char *name, bool *partial);
-
-void cb_options_filter_free(cb_options_filter *f);
-
 #endif

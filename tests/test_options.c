@@ -1,7 +1,7 @@
 /*
  * The shared flag parser: defaults, every flag's conversion and its
- * checks, operands, CBENCH_FLAGS splitting, durations both ways, and the
- * Go-style name filters of --run and --bench.
+ * checks (regexes element by element, as Go cuts --run and --bench
+ * patterns), operands, CBENCH_FLAGS splitting, and durations both ways.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -240,8 +240,14 @@ static void test_bad_regex_is_an_error_naming_the_flag(void **state)
     assert_non_null(strstr(err, "a("));
     assert_int_equal(PARSE(&o, NULL, err, "--bench", "ok/[z-a]"), -1);
     assert_non_null(strstr(err, "--bench"));
-    /* A '/' inside brackets does not split the pattern. */
+    assert_non_null(strstr(err, "ok/[z-a]"));
+    /* Each element is checked: "a(" alone is bad, but a '/' or '|' inside
+     * brackets or parentheses does not cut the pattern. */
     assert_int_equal(PARSE(&o, NULL, err, "--bench", "[/]"), 0);
+    assert_int_equal(PARSE(&o, NULL, err, "--bench", "a(/|x)b"), 0);
+    assert_int_equal(PARSE(&o, NULL, err, "--run", "x/a(|b"), -1);
+    assert_int_equal(PARSE(&o, NULL, err, "--run", "a\\(/b"), 0);
+    assert_int_equal(PARSE(&o, NULL, err, "--run", "A/x|B/y"), 0);
 }
 
 static void test_empty_patterns_are_the_defaults(void **state)
@@ -341,62 +347,6 @@ static void test_split_output_parses(void **state)
     free(argv);
 }
 
-static bool matches(const char *pattern, const char *name, bool *partial)
-{
-    cb_options_filter f;
-    char err[256];
-    assert_int_equal(cb_options_filter_compile(&f, "bench", pattern, err, sizeof err), 0);
-    bool ok = cb_options_filter_match(&f, name, partial);
-    cb_options_filter_free(&f);
-    return ok;
-}
-
-static void test_filters_match_level_by_level(void **state)
-{
-    (void)state;
-    bool partial;
-    assert_true(matches(NULL, "anything", &partial));
-    assert_false(partial);
-    assert_true(matches("", "anything", NULL));
-    assert_true(matches("Insert", "BenchmarkInsert", &partial));
-    assert_false(partial);
-    assert_false(matches("^Insert", "BenchmarkInsert", NULL));
-    /* Unanchored, level by level; deeper levels of the name match anything. */
-    assert_true(matches("Insert/small", "BenchmarkInsert/small/x", &partial));
-    assert_false(partial);
-    assert_false(matches("Insert/small", "BenchmarkInsert/large", NULL));
-    assert_false(matches("Lookup/small", "BenchmarkInsert/small", NULL));
-    /* A parent has fewer levels than the pattern: it matches partially. */
-    assert_true(matches("Insert/small", "BenchmarkInsert", &partial));
-    assert_true(partial);
-    /* An empty level matches anything at that level. */
-    assert_true(matches("/small", "BenchmarkA/small", &partial));
-    assert_false(partial);
-    /* Separators inside brackets or parentheses do not split. */
-    assert_true(matches("a(/|x)b", "axb", NULL));
-    assert_true(matches("[/x]", "x", &partial));
-    assert_false(partial);
-    /* Top-level alternatives, each with its own levels. */
-    assert_true(matches("A/x|B/y", "B/y", &partial));
-    assert_false(partial);
-    assert_true(matches("A/x|B/y", "A/x", NULL));
-    assert_false(matches("A/x|B/y", "A/y", NULL));
-    assert_false(matches("A/x|B/y", "C", NULL));
-    /* A backslash escapes a separator. */
-    assert_true(matches("a\\|b", "a|b", NULL));
-    assert_false(matches("a\\|b", "a", NULL));
-}
-
-static void test_filter_error_names_the_flag(void **state)
-{
-    (void)state;
-    cb_options_filter f;
-    char err[256];
-    assert_int_equal(cb_options_filter_compile(&f, "run", "ok/(", err, sizeof err), -1);
-    assert_non_null(strstr(err, "--run"));
-    assert_int_equal(f.nalt, 0);
-}
-
 static void test_usage_lists_command_flags_only_for_the_command(void **state)
 {
     (void)state;
@@ -439,8 +389,6 @@ int main(void)
         cmocka_unit_test(test_durations_format_as_go_prints_them),
         cmocka_unit_test(test_split_takes_lines_or_words),
         cmocka_unit_test(test_split_output_parses),
-        cmocka_unit_test(test_filters_match_level_by_level),
-        cmocka_unit_test(test_filter_error_names_the_flag),
         cmocka_unit_test(test_usage_lists_command_flags_only_for_the_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

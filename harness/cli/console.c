@@ -114,7 +114,8 @@ static void console_record(cb_reporter *r, const cb_record *rec)
         put_header(r);
         if (rec->status == CB_PASS) {
             char line[1024];
-            cb_bench_format_line(rec, line, sizeof line);
+            if (cb_bench_format_line(rec, line, sizeof line) < 0)
+                snprintf(line, sizeof line, "%s", rec->name);
             fprintf(r->out, "%s\n", line);
         } else if (shown) {
             fprintf(r->out, "--- %s: %s\n", cb_report_status_word(rec->status), rec->name);

@@ -171,7 +171,8 @@ static void json_record(cb_reporter *r, const cb_record *rec)
         put_header(r);
         if (rec->status == CB_PASS) {
             char line[1024];
-            cb_bench_format_line(rec, line, sizeof line);
+            if (cb_bench_format_line(rec, line, sizeof line) < 0)
+                snprintf(line, sizeof line, "%s", rec->name);
             cb_buf_printf(&b, "%s\n", line);
             action = "bench";
         } else {

@@ -130,7 +130,7 @@ static void fail_running(session *s, const char *why)
     memset(&rec, 0, sizeof rec);
     rec.kind = s->kind;
     rec.name = s->name;
-    rec.procs = 1;
+    rec.procs = s->kind == CB_KIND_BENCH ? 1 : 0;
     rec.status = CB_FAIL;
     rec.elapsed_s = since(&s->started);
     rec.message = (char *)why;
@@ -173,6 +173,8 @@ static void on_event(void *arg, const char *json, size_t len)
         if (ev.text)
             on_output(s, ev.text, strlen(ev.text));
         break;
+    default:
+        break; /* an event of a later protocol version */
     }
     cb_event_free(&ev);
 }
@@ -358,7 +360,6 @@ static void put_binary_failure(session *s, const char *why, double elapsed)
     rec.kind = CB_KIND_TEST;
     rec.binary = s->bin->name;
     rec.name = BINARY_RECORD_NAME;
-    rec.procs = 1;
     rec.status = CB_FAIL;
     rec.elapsed_s = elapsed;
     rec.message = (char *)why;
