@@ -17,6 +17,10 @@ cbench=$1
 fakes=$2
 plain=$3
 
+# In a sanitizer build the fake crash must die of its signal, as it would
+# anywhere else, not in AddressSanitizer's handler.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0"
+
 work=$(mktemp -d /tmp/cbench-e2e-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
