@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_read.h"
+#include "cbench/profile.h"
+#include "results.h"
 #include "stats.h"
 
 #define SIGNIFICANCE 0.05
@@ -123,58 +124,36 @@ int cb_compare_read_bench_txt(const char *text, cb_samples *out)
 
 /* ---- results.json ---- */
 
-/*
- * Any object with a "name" and a "metrics" array of {value, unit} is a
- * benchmark result (cbench's records; "kind" and "status", when there,
- * must be "bench" and "pass"). Google Benchmark's entries ("real_time",
- * "time_unit") are read as ns/op, so its JSON compares too.
- */
-static int read_record(const cb_json *o, cb_samples *out)
+/* The benchmarks of a results.json that passed, named as in bench.txt. */
+static int read_results_json(const char *path, cb_samples *out, char *err, size_t errlen)
 {
-    const char *name = cb_json_string(o, "name", NULL);
-    const cb_json *metrics = cb_json_get(o, "metrics");
-    const char *kind = cb_json_string(o, "kind", "bench");
-    const char *status = cb_json_string(o, "status", "pass");
-    if (!name || strcmp(kind, "bench") != 0 || strcmp(status, "pass") != 0)
-        return 0;
-    char full[1024];
-    int procs = (int)cb_json_number(o, "procs", 1);
-    if (procs > 1)
-        snprintf(full, sizeof full, "%s-%d", name, procs);
-    else
-        snprintf(full, sizeof full, "%s", name);
-    if (metrics && metrics->type == CB_JSON_ARRAY) {
-        for (size_t i = 0; i < metrics->n; i++) {
-            const char *unit = cb_json_string(&metrics->items[i], "unit", NULL);
-            const cb_json *v = cb_json_get(&metrics->items[i], "value");
-            if (unit && v && v->type == CB_JSON_NUMBER && add_value(out, full, unit, v->number) != 0)
-                return -1;
-        }
-        return 0;
+    cb_results r;
+    memset(&r, 0, sizeof r);
+    if (cb_results_read_json(&r, path) != 0) {
+        snprintf(err, errlen, "%s", cbench_last_error());
+        cb_results_free(&r);
+        return -1;
     }
-    const cb_json *real = cb_json_get(o, "real_time");
-    const char *tu = cb_json_string(o, "time_unit", "ns");
-    if (!real || real->type != CB_JSON_NUMBER ||
-        strcmp(cb_json_string(o, "run_type", "iteration"), "iteration") != 0)
-        return 0;
-    double scale = strcmp(tu, "us") == 0 ? 1e3 : strcmp(tu, "ms") == 0 ? 1e6 : strcmp(tu, "s") == 0 ? 1e9 : 1;
-    return add_value(out, full, "ns/op", real->number * scale);
+    int rc = 0;
+    for (size_t i = 0; i < r.n && rc == 0; i++) {
+        const cb_record *rec = &r.v[i];
+        if (rec->kind != CB_KIND_BENCH || rec->status != CB_PASS)
+            continue;
+        char name[1024];
+        if (rec->procs > 1)
+            snprintf(name, sizeof name, "%s-%d", rec->name, rec->procs);
+        else
+            snprintf(name, sizeof name, "%s", rec->name);
+        for (int k = 0; k < rec->nmetrics && rc == 0; k++)
+            rc = add_value(out, name, rec->metrics[k].unit, rec->metrics[k].value);
+    }
+    cb_results_free(&r);
+    if (rc != 0)
+        snprintf(err, errlen, "%s: out of memory", path);
+    return rc;
 }
 
-static int walk_json(const cb_json *v, cb_samples *out)
-{
-    if (v->type == CB_JSON_OBJECT && cb_json_get(v, "name") &&
-        (cb_json_get(v, "metrics") || cb_json_get(v, "real_time")))
-        return read_record(v, out);
-    if (v->type != CB_JSON_OBJECT && v->type != CB_JSON_ARRAY)
-        return 0;
-    for (size_t i = 0; i < v->n; i++)
-        if (walk_json(&v->items[i], out) != 0)
-            return -1;
-    return 0;
-}
-
-static char *read_all(const char *path, size_t *len)
+static char *read_all(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -206,36 +185,29 @@ static char *read_all(const char *path, size_t *len)
         return NULL;
     }
     text[n] = '\0';
-    *len = n;
     return text;
 }
 
 int cb_compare_read(const char *path, cb_samples *out, char *err, size_t errlen)
 {
-    size_t len;
     memset(out, 0, sizeof out[0]);
-    char *text = read_all(path, &len);
+    char *text = read_all(path);
     if (!text) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
+    /* results.json is one JSON object; bench.txt never starts with '{'. */
     const char *p = text + strspn(text, " \t\r\n");
     int rc;
-    if (*p == '{' || *p == '[') {
-        cb_json *doc = cb_json_parse(text, len);
-        if (!doc) {
-            snprintf(err, errlen, "%s: not valid JSON", path);
-            free(text);
-            return -1;
-        }
-        rc = walk_json(doc, out);
-        cb_json_free(doc);
+    if (*p == '{') {
+        rc = read_results_json(path, out, err, errlen);
     } else {
         rc = cb_compare_read_bench_txt(text, out);
+        if (rc != 0)
+            snprintf(err, errlen, "%s: out of memory", path);
     }
     free(text);
     if (rc != 0) {
-        snprintf(err, errlen, "%s: out of memory", path);
         cb_samples_free(out);
         return -1;
     }

@@ -85,10 +85,7 @@ static void put_output(cb_reporter *r, const char *test, const char *text, size_
         if (nl && !r->line.n) {
             emit(r, "output", r->line_test, text, n, -1);
         } else {
-            char *piece = strndup(text, n);
-            if (piece)
-                cb_buf_puts(&r->line, piece);
-            free(piece);
+            cb_buf_add(&r->line, text, n);
             if (nl)
                 flush_line(r);
         }

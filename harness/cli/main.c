@@ -130,19 +130,6 @@ static int write_files(const cb_results *res, const char *outdir, const char *ju
     return rc;
 }
 
-/* bench.txt's pkg: the operands as given. */
-static char *join_operands(char **ops, int n)
-{
-    cb_buf b = {0};
-    for (int i = 0; i < n; i++)
-        cb_buf_printf(&b, "%s%s", i ? " " : "", ops[i]);
-    if (b.failed) {
-        free(b.p);
-        return NULL;
-    }
-    return b.p ? b.p : strdup("");
-}
-
 static int run_command(int argc, char **argv)
 {
     cb_options o;
@@ -184,8 +171,7 @@ static int run_command(int argc, char **argv)
 
     cb_results res;
     cb_results_init(&res);
-    free(res.pkg);
-    res.pkg = join_operands(ops, nops);
+    /* No pkg prefix: bench.txt names each binary by its artifact name. */
     cb_reporter rep;
     if (o.json)
         cb_jsonout_init(&rep, stdout, &res);

@@ -136,6 +136,9 @@ assert "SIGSEGV" in recs[("c_crash", "test_crash")]["message"]
 assert recs[("d_hang", "test_hang")]["message"] == "timed out after 1s"
 assert recs[("e_exit", "(binary)")]["message"] == "exit status 3"
 assert recs[("b_fail", "test_broken")]["message"] == "expected 1, got 2"
+assert "crashing now" in recs[("c_crash", "test_crash")]["output"]
+assert "teardown went wrong" in recs[("e_exit", "(binary)")]["output"]
+assert doc["summary"]["failed"] == 4 and doc["summary"]["benchmarks"] == 1, doc["summary"]
 
 root = ET.parse(f"{out}/junit.xml").getroot()
 cases = {(c.get("name")): c for c in root.iter("testcase")}
@@ -143,9 +146,12 @@ failed = sorted(n for n, c in cases.items() if c.find("failure") is not None or 
 assert failed == ["(binary)", "test_broken", "test_crash", "test_hang"], failed
 assert cases["test_skipped"].find("skipped") is not None
 assert "test_alpha" in cases
+suites = [t.get("name") for t in root.iter("testsuite")]
+assert suites == ["a_pass", "b_fail", "c_crash", "d_hang", "e_exit"], suites
 
 bench = open(f"{out}/bench.txt").read()
 assert any(l.startswith("BenchmarkFast-2") and "1043 ns/op" in l for l in bench.splitlines()), bench
+assert "pkg: a_pass\n" in bench, bench
 PY
 
 # ---- -v: every test, output as it comes, skips ----
