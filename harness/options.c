@@ -33,36 +33,44 @@ typedef enum flag_type {
 } flag_type;
 
 typedef struct flag_def {
-    const char *name;         /* without dashes */
+    const char *name; /* without dashes */
     flag_type type;
-    size_t offset;            /* of the field in cb_options */
-    bool command_only;        /* shown only in the command's usage */
-    const char *arg;          /* the value's placeholder in the usage */
+    size_t offset;     /* of the field in cb_options */
+    bool command_only; /* shown only in the command's usage */
+    const char *arg;   /* the value's placeholder in the usage */
     const char *help;
 } flag_def;
 
 #define OFF(field) offsetof(cb_options, field)
 
 static const flag_def flags[] = {
-    {"run", FLAG_REGEX, OFF(run), false, "REGEX", "run only the tests (and benchmarks) matching REGEX"},
-    {"bench", FLAG_REGEX, OFF(bench), false, "REGEX", "run the benchmarks matching REGEX (none by default)"},
+    {"run", FLAG_REGEX, OFF(run), false, "REGEX",
+     "run only the tests (and benchmarks) matching REGEX"},
+    {"bench", FLAG_REGEX, OFF(bench), false, "REGEX",
+     "run the benchmarks matching REGEX (none by default)"},
     {"benchtime", FLAG_BENCHTIME, OFF(benchtime_s), false, "D|Nx",
      "run each benchmark for D (1s, 500ms, 2m) or N iterations (500x); default 1s"},
-    {"count", FLAG_COUNT, OFF(count), false, "N", "run each test and benchmark N times (default 1)"},
+    {"count", FLAG_COUNT, OFF(count), false, "N",
+     "run each test and benchmark N times (default 1)"},
     {"cpu", FLAG_CPU, OFF(cpus), false, "LIST",
      "run benchmarks with each parallelism in LIST (1,2,4); default: online CPUs"},
-    {"benchmem", FLAG_BOOL, OFF(benchmem), false, NULL, "report B/op and allocs/op for every benchmark"},
-    {"cpuprofile", FLAG_BOOL, OFF(cpuprofile), false, NULL, "write cpu.pb.gz for each test and benchmark"},
-    {"memprofile", FLAG_BOOL, OFF(memprofile), false, NULL, "write heap.pb.gz and allocs.pb.gz for each"},
+    {"benchmem", FLAG_BOOL, OFF(benchmem), false, NULL,
+     "report B/op and allocs/op for every benchmark"},
+    {"cpuprofile", FLAG_BOOL, OFF(cpuprofile), false, NULL,
+     "write cpu.pb.gz for each test and benchmark"},
+    {"memprofile", FLAG_BOOL, OFF(memprofile), false, NULL,
+     "write heap.pb.gz and allocs.pb.gz for each"},
     {"memprofilerate", FLAG_RATE, OFF(memprofilerate), false, "N",
      "sample one allocation per N bytes (1 = every one)"},
     {"mutexprofile", FLAG_BOOL, OFF(mutexprofile), false, NULL, "write mutex.pb.gz for each"},
     {"blockprofile", FLAG_BOOL, OFF(blockprofile), false, NULL, "write block.pb.gz for each"},
     {"trace", FLAG_BOOL, OFF(trace), false, NULL, "write trace.json for each"},
-    {"outdir", FLAG_STRING, OFF(outdir), false, "DIR", "write results and profiles under DIR (default cbench-out)"},
+    {"outdir", FLAG_STRING, OFF(outdir), false, "DIR",
+     "write results and profiles under DIR (default cbench-out)"},
     {"list", FLAG_BOOL, OFF(list), false, NULL, "list the tests and benchmarks; run nothing"},
     {"json", FLAG_BOOL, OFF(json), true, NULL, "print events as JSON lines, as go test -json"},
-    {"junit", FLAG_STRING, OFF(junit), true, "FILE", "write the JUnit report to FILE (default DIR/junit.xml)"},
+    {"junit", FLAG_STRING, OFF(junit), true, "FILE",
+     "write the JUnit report to FILE (default DIR/junit.xml)"},
     {"timeout", FLAG_DURATION, OFF(timeout_s), true, "D",
      "stop a binary that runs longer than D (default 10m; 0 = never)"},
     {"v", FLAG_BOOL, OFF(verbose), true, NULL, "print every test as it runs, and all output"},
@@ -83,7 +91,8 @@ void cb_options_init(cb_options *o)
     o->timeout_s = 600;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {
@@ -103,7 +112,7 @@ static const struct {
 } units[] = {
     /* Longer names first, so "ms" is not read as "m" followed by "s". */
     {"ns", 1e-9}, {"us", 1e-6}, {"\xc2\xb5s", 1e-6}, {"\xce\xbcs", 1e-6},
-    {"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600},
+    {"ms", 1e-3}, {"s", 1},     {"m", 60},           {"h", 3600},
 };
 
 int cb_parse_duration(const char *text, double *s)
@@ -347,8 +356,8 @@ static int set_flag(cb_options *o, const flag_def *d, const char *value, char *e
     case FLAG_BENCHTIME:
         if (parse_benchtime(o, value) != 0)
             return fail(err, errlen,
-                        "--%s: \"%s\" is not a duration (1s, 500ms, 2m) or a count (500x)",
-                        d->name, value);
+                        "--%s: \"%s\" is not a duration (1s, 500ms, 2m) or a count (500x)", d->name,
+                        value);
         return 0;
     case FLAG_COUNT:
         if (parse_long(value, 1, &v) != 0 || v > INT_MAX)
@@ -357,8 +366,9 @@ static int set_flag(cb_options *o, const flag_def *d, const char *value, char *e
         return 0;
     case FLAG_CPU:
         if (parse_cpus(o, value) != 0)
-            return fail(err, errlen, "--%s: \"%s\" is not a list of at most %d numbers >= 1 (1,2,4)",
-                        d->name, value, CB_MAX_CPUS);
+            return fail(err, errlen,
+                        "--%s: \"%s\" is not a list of at most %d numbers >= 1 (1,2,4)", d->name,
+                        value, CB_MAX_CPUS);
         return 0;
     case FLAG_RATE:
         if (parse_long(value, 0, &v) != 0)
@@ -367,7 +377,8 @@ static int set_flag(cb_options *o, const flag_def *d, const char *value, char *e
         return 0;
     case FLAG_DURATION:
         if (cb_parse_duration(value, &s) != 0)
-            return fail(err, errlen, "--%s: \"%s\" is not a duration (30s, 10m, 0)", d->name, value);
+            return fail(err, errlen, "--%s: \"%s\" is not a duration (30s, 10m, 0)", d->name,
+                        value);
         *(double *)field = s;
         return 0;
     }

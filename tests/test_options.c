@@ -25,7 +25,8 @@ static int parse(cb_options *o, int *nops, char *err, size_t errlen, char **args
     return cb_options_parse(o, argc, args, 0, nops, err, errlen);
 }
 
-#define PARSE(o, nops, err, ...) parse((o), (nops), (err), sizeof(err), (char *[]){__VA_ARGS__, NULL})
+#define PARSE(o, nops, err, ...)                                                                   \
+    parse((o), (nops), (err), sizeof(err), (char *[]){__VA_ARGS__, NULL})
 
 static void test_defaults_match_the_documented_values(void **state)
 {
@@ -43,8 +44,8 @@ static void test_defaults_match_the_documented_values(void **state)
     assert_string_equal(o.outdir, "cbench-out");
     assert_null(o.junit);
     assert_true(o.timeout_s == 600.0);
-    assert_false(o.benchmem || o.cpuprofile || o.memprofile || o.mutexprofile ||
-                 o.blockprofile || o.trace || o.json || o.list || o.verbose || o.help);
+    assert_false(o.benchmem || o.cpuprofile || o.memprofile || o.mutexprofile || o.blockprofile ||
+                 o.trace || o.json || o.list || o.verbose || o.help);
 }
 
 static void test_every_flag_is_stored(void **state)
@@ -53,11 +54,11 @@ static void test_every_flag_is_stored(void **state)
     cb_options o;
     char err[256] = "";
     int nops = -1;
-    int rc = PARSE(&o, &nops, err, "--run", "Insert", "--bench=.", "--benchtime", "1.5s",
-                   "--count", "3", "--cpu=1,2,4", "--benchmem", "--cpuprofile", "--memprofile",
-                   "--memprofilerate", "4096", "--mutexprofile", "--blockprofile", "--trace",
-                   "--outdir", "out", "--json", "--junit=j.xml", "--timeout", "90s", "--list",
-                   "-v");
+    int rc =
+        PARSE(&o, &nops, err, "--run", "Insert", "--bench=.", "--benchtime", "1.5s", "--count", "3",
+              "--cpu=1,2,4", "--benchmem", "--cpuprofile", "--memprofile", "--memprofilerate",
+              "4096", "--mutexprofile", "--blockprofile", "--trace", "--outdir", "out", "--json",
+              "--junit=j.xml", "--timeout", "90s", "--list", "-v");
     assert_int_equal(rc, 0);
     assert_int_equal(nops, 0);
     assert_string_equal(o.run, "Insert");
@@ -68,8 +69,8 @@ static void test_every_flag_is_stored(void **state)
     assert_int_equal(o.cpus[0], 1);
     assert_int_equal(o.cpus[1], 2);
     assert_int_equal(o.cpus[2], 4);
-    assert_true(o.benchmem && o.cpuprofile && o.memprofile && o.mutexprofile &&
-                o.blockprofile && o.trace && o.json && o.list && o.verbose);
+    assert_true(o.benchmem && o.cpuprofile && o.memprofile && o.mutexprofile && o.blockprofile &&
+                o.trace && o.json && o.list && o.verbose);
     assert_int_equal(o.memprofilerate, 4096);
     assert_string_equal(o.outdir, "out");
     assert_string_equal(o.junit, "j.xml");
@@ -152,17 +153,18 @@ static void test_benchtime_takes_durations_and_counts(void **state)
         const char *text;
         double s;
         long n;
-    } ok[] = {{"1s", 1, 0}, {"1.5s", 1.5, 0}, {"500ms", 0.5, 0}, {"2m", 120, 0},
-              {"500x", 1, 500}, {"1x", 1, 1}, {"1m30s", 90, 0}, {"250us", 250e-6, 0}};
+    } ok[] = {{"1s", 1, 0},     {"1.5s", 1.5, 0}, {"500ms", 0.5, 0}, {"2m", 120, 0},
+              {"500x", 1, 500}, {"1x", 1, 1},     {"1m30s", 90, 0},  {"250us", 250e-6, 0}};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         cb_options o;
         char err[256];
         assert_int_equal(PARSE(&o, NULL, err, "--benchtime", (char *)ok[i].text), 0);
         assert_true(o.benchtime_n == ok[i].n);
-        assert_true(ok[i].n || (o.benchtime_s > ok[i].s * 0.999999 && o.benchtime_s < ok[i].s * 1.000001));
+        assert_true(ok[i].n ||
+                    (o.benchtime_s > ok[i].s * 0.999999 && o.benchtime_s < ok[i].s * 1.000001));
     }
-    static const char *bad[] = {"", "x", "0x", "-1s", "1", "0", "0s", "1.5x", "1e3s", "s", "10q",
-                                "abc", "5xx", "-5x"};
+    static const char *bad[] = {"",     "x",    "0x", "-1s", "1",   "0",   "0s",
+                                "1.5x", "1e3s", "s",  "10q", "abc", "5xx", "-5x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cb_options o;
         char err[256] = "";
@@ -194,7 +196,8 @@ static void test_cpu_list_is_positive_and_bounded(void **state)
     assert_int_equal(PARSE(&o, NULL, err, "--cpu", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16"), 0);
     assert_int_equal(o.ncpus, CB_MAX_CPUS);
     assert_int_equal(o.cpus[15], 16);
-    static const char *bad[] = {"", "0", "1,,2", "1,", ",1", "-2", "a", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17"};
+    static const char *bad[] = {"",   "0",  "1,,2", "1,",
+                                ",1", "-2", "a",    "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
         assert_int_equal(PARSE(&o, NULL, err, "--cpu", (char *)bad[i]), -1);
@@ -266,15 +269,16 @@ static void test_durations_parse_as_go_writes_them(void **state)
     static const struct {
         const char *text;
         double s;
-    } ok[] = {{"0", 0},     {"1s", 1},        {"1.5s", 1.5},   {"500ms", 0.5},   {"2m", 120},
-              {"10us", 1e-5}, {"10\xc2\xb5s", 1e-5}, {"1h", 3600}, {"100ns", 1e-7}, {"1h30m", 5400},
-              {".5s", 0.5}, {"2m0.25s", 120.25}};
+    } ok[] = {{"0", 0},        {"1s", 1},       {"1.5s", 1.5},         {"500ms", 0.5},
+              {"2m", 120},     {"10us", 1e-5},  {"10\xc2\xb5s", 1e-5}, {"1h", 3600},
+              {"100ns", 1e-7}, {"1h30m", 5400}, {".5s", 0.5},          {"2m0.25s", 120.25}};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         double s = -1;
         assert_int_equal(cb_parse_duration(ok[i].text, &s), 0);
         assert_true(s >= ok[i].s * (1 - 1e-12) && s <= ok[i].s * (1 + 1e-12));
     }
-    static const char *bad[] = {"", "1", "s", "1x", "-1s", "+1s", "1 s", "1sm", "infs", "0x10s", "1.2.3s"};
+    static const char *bad[] = {"",    "1",   "s",    "1x",    "-1s",   "+1s",
+                                "1 s", "1sm", "infs", "0x10s", "1.2.3s"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         double s;
         assert_int_equal(cb_parse_duration(bad[i], &s), -1);
@@ -287,9 +291,9 @@ static void test_durations_format_as_go_prints_them(void **state)
     static const struct {
         double s;
         const char *text;
-    } cases[] = {{600, "10m0s"}, {1.5, "1.5s"}, {0.5, "500ms"}, {90, "1m30s"}, {3600, "1h0m0s"},
-                 {0, "0s"},      {2e-6, "2\xc2\xb5s"}, {1.5e-3, "1.5ms"}, {3e-8, "30ns"}, {5, "5s"},
-                 {3723.25, "1h2m3.25s"}};
+    } cases[] = {{600, "10m0s"},   {1.5, "1.5s"}, {0.5, "500ms"},        {90, "1m30s"},
+                 {3600, "1h0m0s"}, {0, "0s"},     {2e-6, "2\xc2\xb5s"},  {1.5e-3, "1.5ms"},
+                 {3e-8, "30ns"},   {5, "5s"},     {3723.25, "1h2m3.25s"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[32];
         assert_string_equal(cb_format_duration(cases[i].s, buf, sizeof buf), cases[i].text);
@@ -336,7 +340,8 @@ static void test_split_output_parses(void **state)
     (void)state;
     char **argv;
     int argc;
-    assert_int_equal(cb_options_split("--outdir=/tmp/x y\n--benchtime=100x\n--cpu=2", &argv, &argc), 0);
+    assert_int_equal(cb_options_split("--outdir=/tmp/x y\n--benchtime=100x\n--cpu=2", &argv, &argc),
+                     0);
     cb_options o;
     char err[256];
     cb_options_init(&o);

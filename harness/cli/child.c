@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define KILL_AFTER_TERM_S 5.0   /* SIGTERM, then this long before SIGKILL */
-#define LEFTOVER_GRACE_S 1.0    /* pipe still open this long after the exit: kill the group */
+#define KILL_AFTER_TERM_S 5.0 /* SIGTERM, then this long before SIGKILL */
+#define LEFTOVER_GRACE_S 1.0  /* pipe still open this long after the exit: kill the group */
 #define POLL_CAP_MS 100
 
 static volatile sig_atomic_t interrupted;

@@ -15,12 +15,12 @@
 #include <stddef.h>
 
 typedef struct cb_child_exit {
-    bool exited;              /* exited with status `status` */
+    bool exited; /* exited with status `status` */
     int status;
-    bool signaled;            /* killed by signal `signo` */
+    bool signaled; /* killed by signal `signo` */
     int signo;
-    bool timed_out;           /* the deadline passed (then signaled, or exited) */
-    bool interrupted;         /* cbench itself was interrupted (SIGINT, SIGTERM, SIGHUP) */
+    bool timed_out;   /* the deadline passed (then signaled, or exited) */
+    bool interrupted; /* cbench itself was interrupted (SIGINT, SIGTERM, SIGHUP) */
     double elapsed_s;
 } cb_child_exit;
 

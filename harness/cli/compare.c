@@ -300,7 +300,8 @@ static void print_unit(FILE *out, const char *unit, const cb_samples *old, const
         const cb_samples *s = side ? new_ : old;
         for (size_t i = 0; i < s->n; i++) {
             const cb_sample_set *set = &s->v[i];
-            if (strcmp(set->unit, unit) != 0 || (side && find_set((cb_samples *)old, set->name, unit, false)))
+            if (strcmp(set->unit, unit) != 0 ||
+                (side && find_set((cb_samples *)old, set->name, unit, false)))
                 continue;
             const cb_sample_set *o = side ? NULL : set;
             const cb_sample_set *n = find_set((cb_samples *)new_, set->name, unit, false);
@@ -326,14 +327,16 @@ static void print_unit(FILE *out, const char *unit, const cb_samples *old, const
     }
     int w[3] = {0, 0, 0};
     for (size_t i = 0; i < nrows; i++) {
-        int a = (int)strlen(rows[i].name), b = (int)strlen(rows[i].old), c = (int)strlen(rows[i].new_);
+        int a = (int)strlen(rows[i].name), b = (int)strlen(rows[i].old),
+            c = (int)strlen(rows[i].new_);
         w[0] = a > w[0] ? a : w[0];
         w[1] = b > w[1] ? b : w[1];
         w[2] = c > w[2] ? c : w[2];
     }
     for (size_t i = 0; i < nrows; i++) {
         /* "±" is two bytes wide in UTF-8 but one column on screen. */
-        int po = strstr(rows[i].old, "\xc2\xb1") ? 1 : 0, pn = strstr(rows[i].new_, "\xc2\xb1") ? 1 : 0;
+        int po = strstr(rows[i].old, "\xc2\xb1") ? 1 : 0,
+            pn = strstr(rows[i].new_, "\xc2\xb1") ? 1 : 0;
         fprintf(out, "%-*s  %-*s  %-*s  %s\n", w[0], rows[i].name, w[1] + po, rows[i].old,
                 w[2] + pn, rows[i].new_, rows[i].delta);
     }

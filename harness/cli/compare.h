@@ -17,8 +17,8 @@
 
 /* The samples of one benchmark in one unit. */
 typedef struct cb_sample_set {
-    char *name;               /* "BenchmarkInsert/small-2" */
-    char *unit;               /* "ns/op" */
+    char *name; /* "BenchmarkInsert/small-2" */
+    char *unit; /* "ns/op" */
     double *v;
     size_t n, cap;
 } cb_sample_set;

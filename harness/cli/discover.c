@@ -41,8 +41,10 @@ static uint32_t scan_notes(Elf_Data *data, bool big_endian)
         if (nh.n_namesz == sizeof note_owner && nh.n_type == NOTE_TYPE && nh.n_descsz >= 4 &&
             memcmp(base + name_off, note_owner, sizeof note_owner) == 0) {
             const unsigned char *d = base + desc_off;
-            uint32_t v = big_endian ? (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3]
-                                    : (uint32_t)d[3] << 24 | (uint32_t)d[2] << 16 | (uint32_t)d[1] << 8 | d[0];
+            uint32_t v =
+                big_endian
+                    ? (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3]
+                    : (uint32_t)d[3] << 24 | (uint32_t)d[2] << 16 | (uint32_t)d[1] << 8 | d[0];
             return v ? v : UINT32_MAX;
         }
         off = next;
@@ -110,7 +112,8 @@ int cb_discover_check(const char *path, char *why, size_t whylen)
         bool big = ident && identlen > EI_DATA && ident[EI_DATA] == ELFDATA2MSB;
         uint32_t version = find_note(e, big);
         if (version == 0)
-            snprintf(why, whylen, "no cbench note: not built with cbench_main or cbench_run_group_tests");
+            snprintf(why, whylen,
+                     "no cbench note: not built with cbench_main or cbench_run_group_tests");
         else if (version != CB_PROTOCOL_VERSION)
             snprintf(why, whylen, "speaks cbench protocol %u; this cbench speaks %d",
                      version == UINT32_MAX ? 0 : version, CB_PROTOCOL_VERSION);
@@ -129,9 +132,9 @@ typedef struct walk {
     struct {
         dev_t dev;
         ino_t ino;
-    } *seen;
+    } * seen;
     size_t nseen, capseen;
-    cb_binaries found;        /* of the current operand, with relative paths in `name` */
+    cb_binaries found; /* of the current operand, with relative paths in `name` */
     FILE *notes;
 } walk;
 

@@ -18,9 +18,9 @@
 #define CB_PROTOCOL_VERSION 1
 
 typedef struct cb_binary {
-    char *path;               /* to execute: as found, relative to the current folder or absolute */
-    char *display;            /* console, --json Package, bench.txt pkg: */
-    char *name;               /* artifact folder under the outdir, CBENCH_BINARY_NAME */
+    char *path;    /* to execute: as found, relative to the current folder or absolute */
+    char *display; /* console, --json Package, bench.txt pkg: */
+    char *name;    /* artifact folder under the outdir, CBENCH_BINARY_NAME */
 } cb_binary;
 
 typedef struct cb_binaries {

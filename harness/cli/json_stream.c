@@ -5,7 +5,8 @@
  *
  *   {"Time":"...","Action":"start","Package":"tests/test_db"}
  *   {"Time":"...","Action":"run","Package":"tests/test_db","Test":"test_insert"}
- *   {"Time":"...","Action":"output","Package":"tests/test_db","Test":"test_insert","Output":"=== RUN   test_insert\n"}
+ *   {"Time":"...","Action":"output","Package":"tests/test_db","Test":"test_insert","Output":"===
+ * RUN   test_insert\n"}
  *   {"Time":"...","Action":"pass","Package":"tests/test_db","Test":"test_insert","Elapsed":0.01}
  *   {"Time":"...","Action":"bench","Package":"tests/test_db","Test":"BenchmarkInsert","Elapsed":1.31}
  *   {"Time":"...","Action":"fail","Package":"tests/test_db","Elapsed":1.52}
@@ -73,7 +74,8 @@ static void flush_line(cb_reporter *r)
 /* Output text for `test` (NULL: the binary), emitted line by line. */
 static void put_output(cb_reporter *r, const char *test, const char *text, size_t len)
 {
-    bool same = (!test && !r->line_test) || (test && r->line_test && strcmp(test, r->line_test) == 0);
+    bool same =
+        (!test && !r->line_test) || (test && r->line_test && strcmp(test, r->line_test) == 0);
     if (!same) {
         flush_line(r);
         free(r->line_test);

@@ -156,7 +156,8 @@ static int run_command(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (bins.n == 0) {
-        fprintf(stderr, "cbench: no cbench test binaries in %s\n", nops == 1 ? ops[0] : "the paths given");
+        fprintf(stderr, "cbench: no cbench test binaries in %s\n",
+                nops == 1 ? ops[0] : "the paths given");
         cb_binaries_free(&bins);
         return EXIT_FAILED;
     }

@@ -16,8 +16,8 @@
 typedef struct cb_binary_end {
     bool passed;
     double elapsed_s;
-    const char *message;      /* a failure of the binary itself (crash outside a test, exit status), or NULL */
-    const char *output;       /* the binary's output outside tests (may be NULL) */
+    const char *message; /* the binary's own failure (outside any test), or NULL */
+    const char *output;  /* the binary's output outside tests (may be NULL) */
     size_t output_len;
 } cb_binary_end;
 
@@ -38,17 +38,17 @@ struct cb_reporter {
     const cb_reporter_ops *ops;
     FILE *out;
     bool verbose;
-    bool tty;                 /* console: progress line while a benchmark runs */
+    bool tty;                  /* console: progress line while a benchmark runs */
     const cb_results *results; /* goos, goarch, cpu for the benchmark header */
     /* State of the binary being run. */
     const cb_binary *bin;
-    bool header_done;         /* goos/goarch/pkg/cpu printed */
-    bool progress_shown;      /* a progress line is on screen */
-    bool mid_line;            /* console: output so far does not end in a newline */
-    bool printed;             /* anything printed for this binary */
-    bool failed;              /* a test or benchmark of it failed */
-    cb_buf line;              /* json: output not yet ending in a newline */
-    char *line_test;          /* json: whom that output belongs to */
+    bool header_done;    /* goos/goarch/pkg/cpu printed */
+    bool progress_shown; /* a progress line is on screen */
+    bool mid_line;       /* console: output so far does not end in a newline */
+    bool printed;        /* anything printed for this binary */
+    bool failed;         /* a test or benchmark of it failed */
+    cb_buf line;         /* json: output not yet ending in a newline */
+    char *line_test;     /* json: whom that output belongs to */
 };
 
 void cb_console_init(cb_reporter *r, FILE *out, bool verbose, bool tty, const cb_results *res);

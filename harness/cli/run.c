@@ -74,12 +74,12 @@ typedef struct session {
     const cb_run_config *cfg;
     const cb_binary *bin;
     cb_stream stream;
-    bool running;             /* between a start and its record */
+    bool running; /* between a start and its record */
     cb_kind kind;
     char *name;
     struct timespec started;
     kept test_out, bin_out;
-    bool any_failed;          /* a failed record arrived or was made */
+    bool any_failed; /* a failed record arrived or was made */
 } session;
 
 static double since(const struct timespec *t0)
@@ -196,7 +196,8 @@ char *cb_run_flags(const cb_options *o, const char *outdir)
     if (o->benchtime_n)
         cb_buf_printf(&b, "--benchtime=%lldx\n", (long long)o->benchtime_n);
     else
-        cb_buf_printf(&b, "--benchtime=%s\n", cb_format_duration(o->benchtime_s, text, sizeof text));
+        cb_buf_printf(&b, "--benchtime=%s\n",
+                      cb_format_duration(o->benchtime_s, text, sizeof text));
     cb_buf_printf(&b, "--count=%d\n--cpu=", o->count);
     for (int i = 0; i < o->ncpus; i++)
         cb_buf_printf(&b, "%s%d", i ? "," : "", o->cpus[i]);
@@ -411,7 +412,8 @@ bool cb_run_binary(const cb_run_config *cfg, const cb_binary *b)
         if (why[0])
             snprintf(msg, sizeof msg, "%s", why);
         else
-            snprintf(msg, sizeof msg, "the binary exited (status 0) before the test reported a result");
+            snprintf(msg, sizeof msg,
+                     "the binary exited (status 0) before the test reported a result");
         fail_running(&s, msg);
     }
     /* A failure of the binary itself: outside any test, or an exit status

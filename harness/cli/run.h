@@ -16,7 +16,7 @@
 
 typedef struct cb_run_config {
     const cb_options *o;
-    const char *outdir;       /* absolute */
+    const char *outdir; /* absolute */
     cb_reporter *rep;
     cb_results *results;
 } cb_run_config;

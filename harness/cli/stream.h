@@ -20,10 +20,10 @@ typedef struct cb_stream {
     void (*on_output)(void *arg, const char *text, size_t len);
     void (*on_event)(void *arg, const char *json, size_t len);
     void *arg;
-    size_t matched;           /* bytes of the mark seen at the end of the last chunk */
-    bool in_event;            /* between a mark and its newline */
-    bool overlong;            /* the event in progress outgrew CB_STREAM_MAX_EVENT */
-    char *line;               /* the event in progress */
+    size_t matched; /* bytes of the mark seen at the end of the last chunk */
+    bool in_event;  /* between a mark and its newline */
+    bool overlong;  /* the event in progress outgrew CB_STREAM_MAX_EVENT */
+    char *line;     /* the event in progress */
     size_t len, cap;
 } cb_stream;
 

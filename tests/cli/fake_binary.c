@@ -40,7 +40,8 @@ static void start(const char *kind, const char *name)
     event(buf);
 }
 
-__attribute__((unused)) static void record(const char *name, const char *status, const char *message)
+__attribute__((unused)) static void record(const char *name, const char *status,
+                                           const char *message)
 {
     char buf[512];
     snprintf(buf, sizeof buf,

@@ -148,13 +148,29 @@ static void test_results_json_records_are_read(void **state)
     cb_results r;
     cb_results_init(&r);
     cb_record t = {.kind = CB_KIND_TEST, .binary = "b", .name = "test_x", .status = CB_PASS};
-    cb_record ok = {.kind = CB_KIND_BENCH, .binary = "b", .name = "BenchmarkInsert", .procs = 2,
-                    .status = CB_PASS, .n = 1000, .nmetrics = 2,
+    cb_record ok = {.kind = CB_KIND_BENCH,
+                    .binary = "b",
+                    .name = "BenchmarkInsert",
+                    .procs = 2,
+                    .status = CB_PASS,
+                    .n = 1000,
+                    .nmetrics = 2,
                     .metrics = {{90, "ns/op"}, {64, "B/op"}}};
-    cb_record bad = {.kind = CB_KIND_BENCH, .binary = "b", .name = "BenchmarkInsert", .procs = 2,
-                     .status = CB_FAIL, .nmetrics = 1, .metrics = {{1, "ns/op"}}};
-    cb_record one = {.kind = CB_KIND_BENCH, .binary = "b", .name = "BenchmarkLookup", .procs = 1,
-                     .status = CB_PASS, .n = 5, .nmetrics = 1, .metrics = {{7.5, "ns/op"}}};
+    cb_record bad = {.kind = CB_KIND_BENCH,
+                     .binary = "b",
+                     .name = "BenchmarkInsert",
+                     .procs = 2,
+                     .status = CB_FAIL,
+                     .nmetrics = 1,
+                     .metrics = {{1, "ns/op"}}};
+    cb_record one = {.kind = CB_KIND_BENCH,
+                     .binary = "b",
+                     .name = "BenchmarkLookup",
+                     .procs = 1,
+                     .status = CB_PASS,
+                     .n = 5,
+                     .nmetrics = 1,
+                     .metrics = {{7.5, "ns/op"}}};
     assert_int_equal(cb_results_add(&r, &t), 0);
     assert_int_equal(cb_results_add(&r, &ok), 0);
     assert_int_equal(cb_results_add(&r, &bad), 0);

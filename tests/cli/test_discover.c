@@ -122,8 +122,8 @@ static void drop_section_headers(unsigned char *img, size_t len)
 /* The note's descriptor follows "cbench\0" padded to 8 bytes. */
 static void set_version_2(unsigned char *img, size_t len)
 {
-    static const unsigned char note[] = {7, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 'c', 'b', 'e', 'n',
-                                         'c', 'h', 0, 0};
+    static const unsigned char note[] = {7, 0, 0,   0,   4,   0,   0,   0,   1, 0,
+                                         0, 0, 'c', 'b', 'e', 'n', 'c', 'h', 0, 0};
     for (size_t i = 0; i + sizeof note + 4 <= len; i++) {
         if (memcmp(img + i, note, sizeof note) == 0) {
             img[i + sizeof note] = 2;
@@ -154,8 +154,8 @@ static void test_folder_walk_finds_sorted_test_binaries_only(void **state)
 {
     (void)state;
     sh("cd %s && mkdir -p tree/b tree/a/deep tree/.hidden tree/CMakeFiles", root);
-    sh("cd %s/tree && cp %s b/test_z && cp %s a/test_y && cp %s a/deep/test_x && cp %s top",
-       root, MARKED_PROGRAM, MARKED_PROGRAM, MARKED_PROGRAM, MARKED_PROGRAM);
+    sh("cd %s/tree && cp %s b/test_z && cp %s a/test_y && cp %s a/deep/test_x && cp %s top", root,
+       MARKED_PROGRAM, MARKED_PROGRAM, MARKED_PROGRAM, MARKED_PROGRAM);
     sh("cd %s/tree && cp %s .hidden/test_h && cp %s CMakeFiles/test_c && cp %s a/plain", root,
        MARKED_PROGRAM, MARKED_PROGRAM, PLAIN_PROGRAM);
     sh("cd %s/tree && cp %s a/noexec && chmod 644 a/noexec && ln -s .. a/loop && ln -s top z_link"

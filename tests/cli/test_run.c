@@ -24,9 +24,22 @@ static void test_flags_round_trip_through_the_parser(void **state)
     (void)state;
     cb_options o, back;
     char err[256];
-    char *args[] = {"cbench", "--run", "a b|c", "--bench=.", "--benchtime=500x", "--count=3",
-                    "--cpu=1,4", "--benchmem", "--cpuprofile", "--memprofilerate=0",
-                    "--outdir=rel", "--trace", "-v", "--json", "--timeout=1s", NULL};
+    char *args[] = {"cbench",
+                    "--run",
+                    "a b|c",
+                    "--bench=.",
+                    "--benchtime=500x",
+                    "--count=3",
+                    "--cpu=1,4",
+                    "--benchmem",
+                    "--cpuprofile",
+                    "--memprofilerate=0",
+                    "--outdir=rel",
+                    "--trace",
+                    "-v",
+                    "--json",
+                    "--timeout=1s",
+                    NULL};
     cb_options_init(&o);
     int nops;
     assert_int_equal(cb_options_parse(&o, 15, args, 1, &nops, err, sizeof err), 0);
@@ -104,7 +117,7 @@ static void test_only_temporaries_of_the_killed_test_are_removed(void **state)
     assert_non_null(mkdtemp(root));
     char bin[100], t[200], t4[200], other[200];
     snprintf(bin, sizeof bin, "%s/bin", root);
-    snprintf(t, sizeof t, "%s/test%%2Fa", bin);  /* cb_safe_name("test/a") */
+    snprintf(t, sizeof t, "%s/test%%2Fa", bin); /* cb_safe_name("test/a") */
     snprintf(t4, sizeof t4, "%s/test%%2Fa-4", bin);
     snprintf(other, sizeof other, "%s/test%%2Fab", bin);
     mkdir(bin, 0777);
