@@ -37,10 +37,12 @@ static void on_exit_hook(void *unused)
 static void *trampoline(void *p)
 {
     start_args a = *(start_args *)p;
+    /* The samplers' per-thread set-up allocates (pthread_getattr_np,
+     * libunwind's cache): cbench's own, not the program's. */
     cb_heap_internal_begin();
     free(p);
-    cb_heap_internal_end();
     cb_cpu_thread_start();
+    cb_heap_internal_end();
     void *ret;
     /* Runs on return, on pthread_exit and on cancellation alike. */
     pthread_cleanup_push(on_exit_hook, NULL);
