@@ -12,7 +12,12 @@
  * costs about a decrement and a branch per iteration.
  *
  * Functions here are called from the benchmark's own thread (cbench_pb_next
- * from the workers of cbench_run_parallel). None of them aborts.
+ * from the workers of cbench_run_parallel), while the runner runs it;
+ * called with a cbench_b the runner did not make, they do nothing (and
+ * cbench_loop and cbench_run return false). None of them aborts. A
+ * cmocka assertion that fails in a benchmark ends the process, as it does
+ * outside a cmocka test; the `cbench` command reports that benchmark
+ * failed.
  */
 #ifndef CBENCH_BENCH_H
 #define CBENCH_BENCH_H
@@ -63,34 +68,54 @@ static inline bool cbench_loop(cbench_b *b)
     return cbench_loop_slow_(b);
 }
 
-/* Zeroes the elapsed time and the allocation counts of this run. */
+/* Zeroes the elapsed time and the allocation counts of this run, and
+ * forgets the metrics reported so far (Go's ResetTimer). */
 CBENCH_API void cbench_reset_timer(cbench_b *b);
 /* Resumes and pauses timing (and allocation counting), as Go's
- * StartTimer and StopTimer. */
+ * StartTimer and StopTimer. Each reads cbench's allocation counters, a
+ * few hundred nanoseconds, outside the timed interval; pausing for every
+ * iteration is as slow as in Go. */
 CBENCH_API void cbench_start_timer(cbench_b *b);
 CBENCH_API void cbench_stop_timer(cbench_b *b);
-/* Bytes processed per iteration: the result gains MB/s. */
+/* Bytes processed per iteration: the result gains MB/s
+ * (bytes * n / 1e6 / seconds). */
 CBENCH_API void cbench_set_bytes(cbench_b *b, int64_t bytes_per_op);
-/* The result gains B/op and allocs/op, from cbench's exact counters. */
+/* The result gains B/op and allocs/op: allocation calls and bytes
+ * requested while the timer ran, process-wide, from cbench's exact
+ * counters, divided by n (rounded down, as Go). --benchmem asks it for
+ * every benchmark. */
 CBENCH_API void cbench_report_allocs(cbench_b *b);
-/* Adds a metric to the result: `value` per whole run unless `unit` ends
- * in "/op", in which case it is taken as given. A unit reported twice
- * keeps the last value. ns/op, MB/s, B/op and allocs/op are reserved
- * except to replace the computed value. */
+/*
+ * Adds a metric to the result, taken as given (divide by b->n yourself
+ * for a "/op" unit), as Go's ReportMetric. A unit reported twice keeps
+ * the last value; reporting "ns/op", "MB/s", "B/op" or "allocs/op"
+ * replaces the computed value. Units show in the order first reported.
+ * An empty unit, one with white space, one longer than 31 bytes, or a
+ * ninth unit of your own fails the benchmark.
+ */
 CBENCH_API void cbench_report_metric(cbench_b *b, double value, const char *unit);
 
 /*
- * Runs fn as a sub-benchmark named "<parent>/<name>" (spaces become '_')
- * and returns whether it succeeded. A benchmark that runs sub-benchmarks
- * reports no result of its own.
+ * Runs fn as a sub-benchmark named "<parent>/<name>" (white space becomes
+ * '_'; a name already given under the same parent gains "#01", "#02", as
+ * in Go) if --bench selects it, and returns false when it failed (true
+ * when it was not selected). A benchmark that calls cbench_run reports no
+ * result of its own, and fails when a sub-benchmark fails. Each
+ * sub-benchmark is calibrated and reported on its own, at every --cpu
+ * value and --count repetition.
  */
 CBENCH_API bool cbench_run(cbench_b *b, const char *name, void (*fn)(cbench_b *));
 
 /*
- * Runs body on P threads (P = the --cpu value in effect), which share b->n
+ * Runs body on P threads (P = the --cpu value in effect: the calling
+ * thread and P-1 new ones, ended before it returns), which share b->n
  * iterations: each thread calls `while (cbench_pb_next(pb)) { ... }` and
- * takes iterations in grains of about 100 us. ns/op is wall time divided
- * by b->n. Resets the timer first.
+ * takes iterations in grains of about 100 us of the previous run. ns/op
+ * is wall time divided by b->n. Resets and starts the timer first and
+ * stops it when the last thread is done. The benchmark fails when a
+ * thread cannot be started (the others still do all the iterations) or a
+ * body returns before cbench_pb_next returned false. The timer and
+ * metric functions are not for the body's threads.
  */
 CBENCH_API void cbench_run_parallel(cbench_b *b, void (*body)(cbench_pb *pb, void *arg), void *arg);
 
@@ -105,7 +130,10 @@ static inline bool cbench_pb_next(cbench_pb *pb)
 
 /*
  * Keeps a value alive against the optimizer (benchmark::DoNotOptimize):
- * the compiler must compute x and assume it is read.
+ * the compiler must compute x, and assume it is read along with any
+ * memory (a "memory" clobber), so a loop-invariant computation is not
+ * hoisted out of the loop either. Works on any value: scalars, pointers,
+ * structs; in C a statement, in C++ an expression.
  */
 #define CBENCH_KEEP(x) cbench_keep_((x))
 #ifdef __cplusplus
@@ -118,7 +146,7 @@ extern "C" {
 #else
 #define cbench_keep_(x)                                                      \
     do {                                                                     \
-        __typeof__(x) cbench_kept_ = (x);                                    \
+        __auto_type cbench_kept_ = (x);                                      \
         __asm__ __volatile__("" : : "r,m"(cbench_kept_) : "memory");         \
     } while (0)
 #endif
