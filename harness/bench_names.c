@@ -15,6 +15,7 @@
  * them.
  */
 #include "bench_names.h"
+#include "bench_run.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -46,26 +47,25 @@ void cb_bench_names_free(cb_bench_names *n)
     cb_heap_internal_end();
 }
 
-char *cb_bench_display_name(const char *function)
+char *cb_bench_display_name(const char *function, char *buf, size_t len)
 {
     static const char prefix[] = "Benchmark";
     size_t plen = sizeof prefix - 1;
-    size_t len = strlen(function);
-    char *out = internal_malloc(plen + len + 1);
-    if (!out)
-        return NULL;
+    if (len == 0)
+        return buf;
     if (strncmp(function, prefix, plen) == 0 && !islower((unsigned char)function[plen])) {
-        memcpy(out, function, len + 1);
-        return out;
+        snprintf(buf, len, "%s", function);
+        return buf;
     }
     if (strncasecmp(function, "benchmark_", 10) == 0)
         function += 10;
     else if (strncasecmp(function, "bench_", 6) == 0)
         function += 6;
-    memcpy(out, prefix, plen);
-    strcpy(out + plen, function);
-    out[plen] = (char)toupper((unsigned char)out[plen]);
-    return out;
+    if (!function[0])
+        snprintf(buf, len, "%s", prefix);
+    else
+        snprintf(buf, len, "%s%c%s", prefix, toupper((unsigned char)function[0]), function + 1);
+    return buf;
 }
 
 /* The length of the UTF-8 sequence that byte c starts; 0 if none. */

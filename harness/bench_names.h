@@ -13,6 +13,8 @@
 #ifndef CB_BENCH_NAMES_H
 #define CB_BENCH_NAMES_H
 
+#include <stddef.h>
+
 #include "profile/hmap.h"
 
 /* The sub-benchmark names given so far in one run, with the count of each. */
@@ -22,10 +24,6 @@ typedef struct cb_bench_names {
 
 void cb_bench_names_init(cb_bench_names *n);
 void cb_bench_names_free(cb_bench_names *n);
-
-/* The displayed name of a benchmark function, malloc'ed (free() it);
- * NULL on ENOMEM. */
-char *cb_bench_display_name(const char *function);
 
 /* The unique full name of sub-benchmark `sub` of `parent`, malloc'ed;
  * NULL on ENOMEM. */

@@ -32,6 +32,7 @@
 
 #include "bench_state.h"
 #include "capture.h"
+#include "heap.h"
 
 static const int64_t max_n = 1000000000;
 
@@ -150,9 +151,6 @@ static void report(struct cb_bench *s, double started)
         fill_metrics(&rec, s);
     s->capture_open = false;
     cb_capture_end(&rec);
-    /* The capture copied the record; the artifact paths it added are ours. */
-    for (int i = 0; i < rec.nartifacts; i++)
-        free(rec.artifacts[i].path);
 }
 
 void cb_bench_mark_parent(struct cb_bench *s)
@@ -272,12 +270,16 @@ int cb_bench_run_all(const struct cbench_benchmark *bm, size_t n, const cb_optio
     for (size_t i = 0; i < n; i++) {
         if (!bm[i].name || !bm[i].fn)
             continue;
-        char *name = cb_bench_display_name(bm[i].name);
+        size_t len = strlen(bm[i].name) + sizeof "Benchmark";
+        cb_heap_internal_begin();
+        char *name = malloc(len);
+        cb_heap_internal_end();
         if (!name) {
             fprintf(stderr, "cbench: out of memory\n");
             failed++;
             continue;
         }
+        cb_bench_display_name(bm[i].name, name, len);
         failed += !cb_bench_run_one(&ctx, name, bm[i].fn);
         free(name);
     }

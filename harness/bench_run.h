@@ -20,6 +20,15 @@
  */
 int cb_bench_run_all(const struct cbench_benchmark *bm, size_t n, const cb_options *o);
 
+/*
+ * The name a benchmark function is shown and matched under, in buf (cut
+ * to len - 1 bytes): "Benchmark<Upper>..." names are kept; otherwise a
+ * leading "bench_" or "benchmark_" (any case) is dropped and the rest,
+ * first letter upper-cased, follows "Benchmark" (bench_hash_insert ->
+ * BenchmarkHash_insert). Returns buf.
+ */
+char *cb_bench_display_name(const char *function, char *buf, size_t len);
+
 /* Tests only: the clock timers read, in nanoseconds (NULL: CLOCK_MONOTONIC). */
 void cb_bench_set_clock_for_test(uint64_t (*now_ns)(void));
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bench_names.h"
+#include "bench_run.h"
 #include "match.h"
 
 /* 1 full match, 2 partial match, 0 no match. */
@@ -99,10 +100,9 @@ static void test_bad_pattern_is_reported(void **state)
 
 static void check_display(const char *function, const char *want)
 {
-    char *got = cb_bench_display_name(function);
-    assert_non_null(got);
-    assert_string_equal(got, want);
-    free(got);
+    char buf[64];
+    assert_ptr_equal(cb_bench_display_name(function, buf, sizeof buf), buf);
+    assert_string_equal(buf, want);
 }
 
 static void test_display_names_follow_go(void **state)
@@ -117,6 +117,10 @@ static void test_display_names_follow_go(void **state)
     check_display("Benchmarksort", "BenchmarkBenchmarksort");
     check_display("sort_ints", "BenchmarkSort_ints");
     check_display("bench_", "Benchmark");
+    /* Cut to the buffer. */
+    char small[8];
+    cb_bench_display_name("bench_hash", small, sizeof small);
+    assert_string_equal(small, "Benchma");
 }
 
 static void check_sub(cb_bench_names *n, const char *parent, const char *sub, const char *want)
