@@ -28,6 +28,7 @@ packages=(
     python3-jsonschema       # tests validate results.json against its schema
     locales                  # tests write result files under a decimal-comma locale
     libgoogle-perftools-dev  # gperftools, a peer in bench/
+    libbenchmark-dev         # Google Benchmark, a peer in bench/
     binutils                 # strip, readelf in tests
 )
 
