@@ -44,19 +44,34 @@ if ! make -C "$BUILD_DIR" loop_gbench >>"$OUT/build.log" 2>&1; then
 fi
 
 # --- runs -----------------------------------------------------------------
-# Each run appends "tool=T round=R name=N ns=V" lines to $RAW.
+# Each run appends "tool=T round=R name=N ns=V" lines to $RAW, and to
+# $RAW.share its CPU share (user + system time over wall time: below 1, the
+# run waited for a CPU) and the other load (CPUs busy with anything else
+# during the run, from /proc/stat): how quiet the machine was.
+busy_seconds() { awk '$1 == "cpu" { print ($2 + $3 + $4 + $7 + $8 + $9) / 100 }' /proc/stat; }
+
+timed() { # tool round output command...
+    local tool=$1 round=$2 out=$3 t b0 b1; shift 3
+    b0=$(busy_seconds)
+    t=$( { TIMEFORMAT='%R %U %S'; time "$@" >"$out" 2>>"$OUT/stderr.log"; } 2>&1 ) || {
+        echo "$tool failed in round $round, see $OUT" >&2; exit 1; }
+    b1=$(busy_seconds)
+    awk -v t="$tool" -v r="$round" -v b="$b0 $b1" -v times="$t" 'BEGIN {
+        split(times, x, " "); split(b, y, " "); own = x[2] + x[3]
+        printf "tool=%s round=%s share=%.3f other=%.3f\n", t, r, own / x[1],
+            (y[2] - y[1] - own) / x[1] }' >>"$RAW.share"
+}
+
 run_cbench() { # round
-    "$BIN/loop_cbench" --bench . --benchtime "${BENCHTIME}s" --cpu 1 \
-        >"$OUT/cbench.$1.txt" 2>>"$OUT/stderr.log" || {
-        echo "loop_cbench failed, see $OUT/cbench.$1.txt" >&2; exit 1; }
+    timed cbench "$1" "$OUT/cbench.$1.txt" \
+        "$BIN/loop_cbench" --bench . --benchtime "${BENCHTIME}s" --cpu 1
     awk -v r="$1" '/^Benchmark/ { for (i = 3; i <= NF; i++) if ($i == "ns/op")
         print "tool=cbench round=" r " name=" $1 " ns=" $(i - 1) }' "$OUT/cbench.$1.txt" >>"$RAW"
 }
 
 run_gbench() { # round
-    "$BIN/loop_gbench" --benchmark_min_time="$BENCHTIME" --benchmark_format=csv \
-        >"$OUT/gbench.$1.csv" 2>>"$OUT/stderr.log" || {
-        echo "loop_gbench failed, see $OUT/gbench.$1.csv" >&2; exit 1; }
+    timed gbench "$1" "$OUT/gbench.$1.csv" \
+        "$BIN/loop_gbench" --benchmark_min_time="$BENCHTIME" --benchmark_format=csv
     # name,iterations,real_time,cpu_time,time_unit,...
     awk -F, -v r="$1" '$1 ~ /^"Benchmark/ { gsub(/"/, "", $1); gsub(/"/, "", $5)
         if ($5 != "ns") { print "unexpected time unit " $5 > "/dev/stderr"; exit 1 }
@@ -64,6 +79,7 @@ run_gbench() { # round
 }
 
 : >"$RAW"
+: >"$RAW.share"
 for ((r = 1; r <= REPS; r++)); do
     if ((r % 2)); then run_cbench "$r"; run_gbench "$r"; else run_gbench "$r"; run_cbench "$r"; fi
     printf '.' >&2
@@ -105,6 +121,14 @@ echo "Loop overhead per iteration (median ns/op): empty body: cbench" \
      "CBENCH_KEEP / DoNotOptimize of a counter: cbench" \
      "$(fmt "$(values cbench BenchmarkKeep | median)" 3), GB" \
      "$(fmt "$(values gbench BenchmarkKeep | median)" 3)."
+
+echo
+for t in cbench gbench; do
+    echo "Quiet? $t runs: CPU share (1 = never waited) min" \
+         "$(grep "tool=$t " "$RAW.share" | field share | sort -g | head -1); other load" \
+         "(CPUs busy with other work) median $(grep "tool=$t " "$RAW.share" | field other | median)," \
+         "max $(grep "tool=$t " "$RAW.share" | field other | sort -g | tail -1)"
+done
 
 echo
 echo "Targets, for the functions with work (hash64, sort100, malloc_free):"

@@ -7,8 +7,9 @@
  * that took about 100 us in the previous run (1e5 * prev_n / prev_ns,
  * between 1 and 1e4, as Go computes it), so threads rarely touch the
  * shared counter and still balance the load. The inline fast path counts
- * down the grain held by the thread; this slow path takes the next one,
- * or the remainder when fewer than a grain are left.
+ * down the grain held by the thread; this slow path, reached when the
+ * count goes below zero, takes the next grain, or the remainder when
+ * fewer than a grain are left.
  *
  * ns/op is wall time over b->n: the timer is reset and started before the
  * threads start and stopped when the last one has finished. Threads are
@@ -37,6 +38,7 @@ struct cb_bench_par {
 CBENCH_API bool cbench_pb_next_slow_(cbench_pb *pb)
 {
     struct cb_bench_par *p = pb->impl_;
+    pb->left_ = 0; /* when nothing is left, later calls come back here */
     if (!p)
         return false;
     uint64_t end = atomic_fetch_add_explicit(&p->taken, p->grain, memory_order_relaxed) + p->grain;

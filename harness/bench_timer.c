@@ -8,9 +8,10 @@
  * far. Counters are read outside the timed interval: before the clock
  * when starting, after it when stopping, so their cost is not timed.
  *
- * cbench_loop's inline fast path counts down b->loop_left_; its slow path
- * here runs twice per run: at the first call (reset and start the timer,
- * load the countdown) and after the last iteration (stop the timer).
+ * cbench_loop's inline fast path decrements b->loop_left_ and continues
+ * while it stays non-negative; its slow path here runs twice per run: at
+ * the first call (reset and start the timer, load the countdown) and
+ * after the last iteration (stop the timer).
  */
 #include "bench_state.h"
 
@@ -99,9 +100,15 @@ CBENCH_API void cbench_reset_timer(cbench_b *b)
     s->net_bytes = 0;
 }
 
+/* Reached when the fast path's decrement went below zero: at the first
+ * call, and after the last iteration. The countdown is left at 0 when the
+ * loop is over, so later calls come back here and return false. */
 CBENCH_API bool cbench_loop_slow_(cbench_b *b)
 {
     struct cb_bench *s = state(b);
+    if (!b)
+        return false;
+    b->loop_left_ = 0;
     if (!s)
         return false;
     switch (s->loop) {
