@@ -21,8 +21,8 @@ void loop_work_init(void);
 /* A 64-bit hash of 64 bytes (8 words: multiply, rotate, mix). */
 uint64_t loop_hash64(void);
 
-/* Copies the permutation into a scratch array and sorts it with qsort;
- * returns the middle element. */
+/* Copies the permutation into a scratch array and sorts it (insertion
+ * sort, in place); returns the middle element. */
 int loop_sort100(void);
 
 /* malloc(64), then free: the pointer escapes in between, so the pair is
