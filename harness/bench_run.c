@@ -36,6 +36,17 @@
 
 static const int64_t max_n = 1000000000;
 
+/* The benchmark running now, for a note when it ends the process: a cmocka
+ * assertion that fails outside a cmocka test calls exit() with no message. */
+static const char *running;
+
+static void note_exit_in_benchmark(void)
+{
+    if (running)
+        fprintf(stderr, "--- FAIL: %s: the process exited while it ran (a failed cmocka "
+                        "assertion exits outside a test)\n", running);
+}
+
 static double wall_s(void)
 {
     struct timespec ts;
@@ -186,9 +197,12 @@ static bool run_record(cb_bench_ctx *ctx, const char *name, void (*fn)(cbench_b 
     cbench_b b;
     init_state(&s, &b, ctx, name, fn, procs, partial);
     double started = wall_s();
+    const char *outer = running;
+    running = name;
     cb_capture_begin(CB_KIND_BENCH, name);
     s.capture_open = true;
     run_n(&s, 1);
+    running = outer;
     if (s.has_sub) {
         cb_bench_mark_parent(&s);
         if (s.failed && s.message[0])
@@ -196,8 +210,10 @@ static bool run_record(cb_bench_ctx *ctx, const char *name, void (*fn)(cbench_b 
         *failed = s.failed;
         return false;
     }
+    running = name;
     if (!s.failed)
         launch(&s);
+    running = outer;
     report(&s, started);
     *failed = s.failed;
     return !s.failed;
@@ -260,6 +276,10 @@ int cb_bench_run_all(const struct cbench_benchmark *bm, size_t n, const cb_optio
     if (!o || !o->bench || !*o->bench)
         return 0;
     char err[256];
+    static bool hooked;
+    if (!hooked)
+        hooked = atexit(note_exit_in_benchmark) == 0;
+    running = NULL; /* a cmocka test may have jumped out of the last run */
     cb_bench_ctx ctx = {.o = o};
     if (!(ctx.match = cb_matcher_new(o->bench, err, sizeof err))) {
         fprintf(stderr, "cbench: --bench: %s\n", err);
