@@ -13,13 +13,16 @@
 # Printed, as a Markdown table per function: the median ns/op of each
 # tool, their ratio (cbench / GB), the median of the per-round ratios, and
 # each tool's spread over the rounds, (max - min) / median. Then the loop
-# overhead: ns per iteration of the empty and keep bodies. Then the
-# issue's targets: ns/op within 3 %, cbench's spread no larger than GB's.
+# overhead: ns per iteration of the empty and keep bodies; how quiet the
+# machine was; the same table over the quiet rounds only, when there are
+# at least 3; and the targets: ns/op within 3 %, cbench's spread no larger
+# than GB's.
 #
 # Environment (defaults in brackets):
 #   BUILD_DIR [/tmp/build-bench-loop]  CMake build folder, configured if needed
 #   OUT       [mktemp -d]              raw outputs (results.txt) and logs
 #   REPS [10]  BENCHTIME [1]           rounds, and seconds per function
+#   QUIET [0.1]                        other load (CPUs) below which a round is quiet
 # A full run takes about 2 x REPS x 5 x BENCHTIME x 1.5 s (~3 minutes).
 set -euo pipefail
 
@@ -130,8 +133,29 @@ for t in cbench gbench; do
          "max $(grep "tool=$t " "$RAW.share" | field other | sort -g | tail -1)"
 done
 
+# Rounds where both runs had the machine to themselves (other load below
+# QUIET CPUs): the same comparison without the disturbed rounds.
+quiet_rounds=$(awk -v q="${QUIET:-0.1}" '{ delete v; for (i = 1; i <= NF; i++) { split($i, kv, "=");
+    v[kv[1]] = kv[2] } if (v["other"] >= q) bad[v["round"]] = 1; all[v["round"]] = 1 }
+    END { for (r in all) if (!(r in bad)) print r }' "$RAW.share" | sort -n | tr '\n' ' ')
+nquiet=$(echo "$quiet_rounds" | wc -w)
 echo
-echo "Targets, for the functions with work (hash64, sort100, malloc_free):"
+echo "Quiet rounds (other load below ${QUIET:-0.1} CPU in both runs): $nquiet of $REPS (${quiet_rounds:-none})"
+if ((nquiet >= 3)); then
+    qvalues() { # tool name
+        for r in $quiet_rounds; do grep "tool=$1 round=$r name=$2 " "$RAW" | field ns; done; }
+    echo
+    echo "| function (quiet rounds) | cbench ns/op | GB ns/op | ratio of medians | cbench spread | GB spread |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    for n in $names; do
+        c=$(qvalues cbench "$n" | median); g=$(qvalues gbench "$n" | median)
+        echo "| ${n#Benchmark} | $(fmt "$c" 3) | $(fmt "$g" 3) | $(fmt "$(div "$c" "$g")" 3) |" \
+             "$(qvalues cbench "$n" | spread) % | $(qvalues gbench "$n" | spread) % |"
+    done
+fi
+
+echo
+echo "Targets (all rounds), for the functions with work (hash64, sort100, malloc_free):"
 for n in BenchmarkHash64 BenchmarkSort100 BenchmarkMalloc_free; do
     c=$(values cbench "$n" | median); g=$(values gbench "$n" | median)
     awk -v n="${n#Benchmark}" -v c="$c" -v g="$g" -v sc="$(values cbench "$n" | spread)" \
