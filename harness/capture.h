@@ -25,7 +25,30 @@ void cb_capture_begin(cb_kind kind, const char *name);
  * rec->binary and rec->name are filled in when NULL. */
 void cb_capture_end(cb_record *rec);
 
+/*
+ * A test's record event is held back until cb_capture_flush() (or the next
+ * capture): cmocka prints a failure's message only after the test's
+ * teardown, and the message must reach the command as that test's output.
+ */
+void cb_capture_flush(void);
+
+/* Reports `name` failed without having run it (its setup failed): the
+ * START event and a failed record, with no profiles. */
+void cb_capture_unrun(cb_kind kind, const char *name, const char *message);
+
 /* Ends the open capture without writing anything (no event). */
 void cb_capture_abort(void);
+
+/* true when the `cbench` command runs this binary (events go to it). */
+bool cb_capture_events(void);
+
+/* Writes an event line (from cb_event_*, freed here) after flushing
+ * stdout and stderr, so that it follows the output printed before it. */
+void cb_capture_emit(char *line);
+
+/* At the end of the run: a binary run by itself writes results.json,
+ * bench.txt and junit.xml to the outdir when profiles or --junit were
+ * asked for. -1 when a file cannot be written (the message is printed). */
+int cb_capture_finish(void);
 
 #endif

@@ -39,6 +39,11 @@ char *cb_event_list(cb_kind kind, const char *name)
     return named_event("list", kind, name);
 }
 
+char *cb_event_cancel(cb_kind kind, const char *name)
+{
+    return named_event("cancel", kind, name);
+}
+
 char *cb_event_record(const cb_record *rec)
 {
     cb_buf b = {0};

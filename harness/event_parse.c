@@ -18,6 +18,7 @@ static int event_type(const char *s)
         [CB_EV_RECORD] = "record",
         [CB_EV_LIST] = "list",
         [CB_EV_OUTPUT] = "output",
+        [CB_EV_CANCEL] = "cancel",
     };
     for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
         if (strcmp(s, names[i]) == 0)

@@ -150,10 +150,11 @@ int cb_results_read_json(cb_results *r, const char *path);
 char *cb_event_start(cb_kind kind, const char *name);     /* a test or benchmark begins */
 char *cb_event_record(const cb_record *rec);              /* a result */
 char *cb_event_list(cb_kind kind, const char *name);      /* --list */
+char *cb_event_cancel(cb_kind kind, const char *name);    /* a start withdrawn: no result will come */
 char *cb_event_output(const char *text);                  /* --json only: output text */
 
 typedef enum cb_event_type {
-    CB_EV_START, CB_EV_RECORD, CB_EV_LIST, CB_EV_OUTPUT,
+    CB_EV_START, CB_EV_RECORD, CB_EV_LIST, CB_EV_OUTPUT, CB_EV_CANCEL,
     CB_EV_UNKNOWN             /* a well-formed event of a later protocol: ignore it */
 } cb_event_type;
 typedef struct cb_event {

@@ -5,5 +5,6 @@
 #define CBENCH_H
 
 #include "cbench/profile.h"
+#include "cbench/bench.h"
 
 #endif

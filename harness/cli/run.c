@@ -97,13 +97,31 @@ static void on_output(void *arg, const char *text, size_t len)
     r->ops->output(r, s->running ? s->name : NULL, text, len);
 }
 
+/* A test's record comes once cmocka has printed its result, so its
+ * output may end with cmocka's "[ RUN      ] <next test>" line, which
+ * belongs to the next test: it is left out of a failure's report. */
+static void drop_next_test_header(char *out)
+{
+    if (!out)
+        return;
+    size_t n = strlen(out);
+    if (n && out[n - 1] == '\n')
+        n--;
+    while (n && out[n - 1] != '\n')
+        n--;
+    if (strncmp(out + n, "[ RUN      ] ", 13) == 0)
+        out[n] = '\0';
+}
+
 /* Reports rec (for this binary) and adds it to the results. */
 static void put_record(session *s, cb_record *rec)
 {
     char *binary = rec->binary, *output = rec->output, *mine = NULL;
     rec->binary = s->bin->name;
-    if (rec->status == CB_FAIL && !rec->output && s->running)
+    if (rec->status == CB_FAIL && !rec->output && s->running) {
         rec->output = mine = kept_text(&s->test_out);
+        drop_next_test_header(mine);
+    }
     if (rec->status == CB_FAIL)
         s->any_failed = true;
     s->cfg->rep->ops->record(s->cfg->rep, rec);
@@ -166,6 +184,12 @@ static void on_event(void *arg, const char *json, size_t len)
         put_record(s, &ev.rec);
         stop_running(s);
         break;
+    case CB_EV_CANCEL:
+        /* A benchmark that turned out to run sub-benchmarks: the next
+         * start is its first child's, and it reports nothing itself. */
+        if (s->running && ev.name && s->name && strcmp(ev.name, s->name) == 0)
+            stop_running(s);
+        break;
     case CB_EV_LIST:
         r->ops->listed(r, ev.kind, ev.name ? ev.name : "");
         break;
@@ -209,9 +233,6 @@ char *cb_run_flags(const cb_options *o, const char *outdir)
         {offsetof(cb_options, benchmem), "--benchmem"},
         {offsetof(cb_options, cpuprofile), "--cpuprofile"},
         {offsetof(cb_options, memprofile), "--memprofile"},
-        {offsetof(cb_options, mutexprofile), "--mutexprofile"},
-        {offsetof(cb_options, blockprofile), "--blockprofile"},
-        {offsetof(cb_options, trace), "--trace"},
         {offsetof(cb_options, list), "--list"},
     };
     for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++)

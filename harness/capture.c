@@ -1,0 +1,363 @@
+/*
+ * Capture of one test or benchmark at a time.
+ *
+ * A capture opens when a test body or a benchmark begins and closes when
+ * it ends. While it is open, the CPU profiler (--cpuprofile) writes to the
+ * capture's folder and the heap sampler counts into a fresh window
+ * (--memprofile), so each profile holds that test's own work only. At the
+ * end the profiles are written under <outdir>/<binary>/<name>/, each
+ * atomically, and the result record goes out: as a protocol event when the
+ * `cbench` command runs the binary (CBENCH_EVENTS=1), or to the console and
+ * the result files when the binary runs by itself.
+ *
+ * Everything here runs in the test's own thread between tests, never in a
+ * signal handler or the allocator, so it may allocate and take locks.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "cbench.h"
+#include "heap.h"
+#include "heapprof.h"
+#include "profile/profile.h"
+
+static struct {
+    bool configured;
+    cb_options opt;
+    int events_fd; /* -1: the binary runs by itself */
+    char binary[256];
+    cb_results results;
+    bool bench_header_done;
+    char **used; /* artifact folder names already taken */
+    size_t nused;
+    /* the open capture */
+    bool open;
+    cb_kind kind;
+    char *name;
+    char dir[PATH_MAX]; /* relative to the outdir; "" when no profile */
+    bool cpu_on;
+    double t0;
+    char *pending; /* a test's record event, held back (see cb_capture_flush) */
+} cap = {.events_fd = -1};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void cb_capture_configure(const cb_options *o)
+{
+    cap.opt = *o;
+    cap.configured = true;
+    const char *ev = getenv("CBENCH_EVENTS");
+    if (ev && strcmp(ev, "1") == 0 && cap.events_fd < 0) {
+        /* A dup survives a test that redirects or closes stdout. */
+        fflush(stdout);
+        cap.events_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+        setvbuf(stdout, NULL, _IOLBF, 0);
+    }
+    const char *bin = getenv("CBENCH_BINARY_NAME");
+    if (!bin || !*bin)
+        bin = program_invocation_short_name;
+    cb_safe_name(bin, cap.binary, sizeof cap.binary);
+    if (o->memprofile && o->memprofilerate >= 0)
+        cbench_set_mem_profile_rate(o->memprofilerate);
+    if (!cap.results.goos) {
+        cb_results_init(&cap.results);
+        free(cap.results.pkg);
+        cap.results.pkg = strdup(cap.binary);
+    }
+}
+
+const cb_options *cb_capture_options(void)
+{
+    if (!cap.configured) {
+        cb_options o;
+        cb_options_init(&o);
+        cb_capture_configure(&o);
+    }
+    return &cap.opt;
+}
+
+bool cb_capture_events(void)
+{
+    return cap.events_fd >= 0;
+}
+
+/* Writes one event line after everything printed before it. */
+void cb_capture_emit(char *line)
+{
+    if (!line)
+        return;
+    fflush(stdout);
+    fflush(stderr);
+    size_t len = strlen(line), off = 0;
+    while (cap.events_fd >= 0 && off < len) {
+        ssize_t w = write(cap.events_fd, line + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break; /* the command is gone: nobody to tell */
+        off += (size_t)w;
+    }
+    free(line);
+}
+
+static bool name_used(const char *name)
+{
+    for (size_t i = 0; i < cap.nused; i++)
+        if (strcmp(cap.used[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* A folder name of its own for this capture: repeated runs of one name
+ * (--count, tests in several groups) get ".2", ".3", ... */
+static void unique_folder(const char *name, char *out, size_t len)
+{
+    char safe[256];
+    cb_safe_name(name, safe, sizeof safe);
+    snprintf(out, len, "%s", safe);
+    for (int k = 2; name_used(out); k++)
+        snprintf(out, len, "%s.%d", safe, k);
+    char **v = realloc(cap.used, (cap.nused + 1) * sizeof *v);
+    if (!v)
+        return;
+    cap.used = v;
+    cap.used[cap.nused] = strdup(out);
+    if (cap.used[cap.nused])
+        cap.nused++;
+}
+
+static int mkdirs(const char *path)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return errno = ENAMETOOLONG, -1;
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+static bool wants_profiles(void)
+{
+    return cap.opt.cpuprofile || cap.opt.memprofile;
+}
+
+/* <outdir>/<rel> into buf. */
+static const char *outpath(const char *rel, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s", cap.opt.outdir, rel);
+    return buf;
+}
+
+static void warn(const char *what, const char *detail)
+{
+    fprintf(stderr, "cbench: %s %s: %s\n", what, cap.name ? cap.name : "", detail);
+}
+
+void cb_capture_flush(void)
+{
+    char *line = cap.pending;
+    cap.pending = NULL;
+    cb_capture_emit(line);
+}
+
+static void begin(cb_kind kind, const char *name, bool profiles)
+{
+    cb_capture_options();
+    cb_capture_flush();
+    if (cap.open)
+        cb_capture_abort();
+    cap.open = true;
+    cap.kind = kind;
+    cap.name = strdup(name ? name : "");
+    cap.dir[0] = 0;
+    cap.cpu_on = false;
+    cb_capture_emit(cb_event_start(kind, cap.name ? cap.name : ""));
+    if (profiles && wants_profiles()) {
+        char folder[300], path[PATH_MAX];
+        unique_folder(cap.name ? cap.name : "", folder, sizeof folder);
+        snprintf(cap.dir, sizeof cap.dir, "%s/%s", cap.binary, folder);
+        if (mkdirs(outpath(cap.dir, path, sizeof path)) < 0) {
+            warn("cannot create the folder for", strerror(errno));
+            cap.dir[0] = 0;
+        }
+    }
+    if (cap.dir[0] && cap.opt.memprofile)
+        cb_heapprof_window_begin();
+    if (cap.dir[0] && cap.opt.cpuprofile) {
+        char rel[PATH_MAX + 16], path[PATH_MAX + 32];
+        snprintf(rel, sizeof rel, "%s/cpu.pb.gz", cap.dir);
+        if (cbench_start_cpu_profile_path(outpath(rel, path, sizeof path)) == 0)
+            cap.cpu_on = true;
+        else
+            warn("no CPU profile for", cbench_last_error());
+    }
+    cap.t0 = now_s();
+}
+
+void cb_capture_begin(cb_kind kind, const char *name)
+{
+    begin(kind, name, true);
+}
+
+void cb_capture_unrun(cb_kind kind, const char *name, const char *message)
+{
+    begin(kind, name, false);
+    cb_record rec = {.kind = kind, .status = CB_FAIL, .procs = 1, .message = (char *)message};
+    cb_capture_end(&rec);
+}
+
+static void add_artifact(cb_record *rec, const char *kind, const char *rel)
+{
+    if (rec->nartifacts >= CB_MAX_ARTIFACTS)
+        return;
+    cb_artifact *a = &rec->artifacts[rec->nartifacts];
+    snprintf(a->kind, sizeof a->kind, "%s", kind);
+    a->path = strdup(rel);
+    if (a->path)
+        rec->nartifacts++;
+}
+
+static int emit_heap(FILE *out, void *arg)
+{
+    return cb_heapprof_write_window((const char *)arg, out, 0);
+}
+
+static void write_heap_profiles(cb_record *rec)
+{
+    static const char *const names[] = {"heap", "allocs"};
+    for (int i = 0; i < 2; i++) {
+        char rel[PATH_MAX + 16], path[PATH_MAX + 32];
+        snprintf(rel, sizeof rel, "%s/%s.pb.gz", cap.dir, names[i]);
+        if (cb_write_file_atomic(outpath(rel, path, sizeof path), emit_heap, (void *)names[i]) == 0)
+            add_artifact(rec, names[i], rel);
+        else
+            warn("no heap profile for", cbench_last_error());
+    }
+}
+
+static void stop_profiles(cb_record *rec)
+{
+    if (cap.cpu_on) {
+        char rel[PATH_MAX + 16];
+        snprintf(rel, sizeof rel, "%s/cpu.pb.gz", cap.dir);
+        if (cbench_stop_cpu_profile() == 0)
+            add_artifact(rec, "cpu", rel);
+        else
+            warn("writing the CPU profile of", cbench_last_error());
+        cap.cpu_on = false;
+    }
+    if (cap.dir[0] && cap.opt.memprofile)
+        write_heap_profiles(rec);
+}
+
+/* The binary by itself prints benchmark lines as go test does. */
+static void print_bench(const cb_record *rec)
+{
+    if (!cap.bench_header_done) {
+        printf("goos: %s\ngoarch: %s\npkg: %s\ncpu: %s\n", cap.results.goos,
+               cap.results.goarch, cap.results.pkg, cap.results.cpu);
+        cap.bench_header_done = true;
+    }
+    char line[1024];
+    cb_bench_format_line(rec, line, sizeof line);
+    printf("%s\n", line);
+    fflush(stdout);
+}
+
+void cb_capture_end(cb_record *rec)
+{
+    double t1 = now_s();
+    if (!cap.open)
+        return;
+    stop_profiles(rec);
+    if (rec->elapsed_s <= 0)
+        rec->elapsed_s = t1 - cap.t0;
+    bool own_binary = !rec->binary, own_name = !rec->name;
+    if (own_binary)
+        rec->binary = cap.binary;
+    if (own_name)
+        rec->name = cap.name;
+    if (cb_capture_events() && rec->kind == CB_KIND_TEST) {
+        cb_capture_flush();
+        cap.pending = cb_event_record(rec);
+    } else if (cb_capture_events())
+        cb_capture_emit(cb_event_record(rec));
+    else if (rec->kind == CB_KIND_BENCH && rec->status == CB_PASS)
+        print_bench(rec);
+    cb_results_add(&cap.results, rec);
+    if (own_binary)
+        rec->binary = NULL;
+    if (own_name)
+        rec->name = NULL;
+    for (int i = 0; i < rec->nartifacts; i++)
+        free(rec->artifacts[i].path);
+    rec->nartifacts = 0;
+    free(cap.name);
+    cap.name = NULL;
+    cap.open = false;
+}
+
+void cb_capture_abort(void)
+{
+    if (!cap.open)
+        return;
+    cb_capture_emit(cb_event_cancel(cap.kind, cap.name ? cap.name : ""));
+    if (cap.cpu_on) {
+        cbench_stop_cpu_profile(); /* writes a file nobody lists: remove it */
+        char rel[PATH_MAX + 16], path[PATH_MAX + 32];
+        snprintf(rel, sizeof rel, "%s/cpu.pb.gz", cap.dir);
+        unlink(outpath(rel, path, sizeof path));
+        cap.cpu_on = false;
+    }
+    if (cap.dir[0]) {
+        char path[PATH_MAX + 32];
+        rmdir(outpath(cap.dir, path, sizeof path));
+    }
+    free(cap.name);
+    cap.name = NULL;
+    cap.open = false;
+}
+
+int cb_capture_finish(void)
+{
+    if (cap.open)
+        cb_capture_abort();
+    cb_capture_flush();
+    if (cb_capture_events() || (!wants_profiles() && !cap.opt.junit))
+        return 0;
+    char path[PATH_MAX + 32];
+    int rc = 0;
+    if (mkdirs(cap.opt.outdir) < 0) {
+        fprintf(stderr, "cbench: cannot create %s: %s\n", cap.opt.outdir, strerror(errno));
+        return -1;
+    }
+    if (cb_results_write_json(&cap.results, outpath("results.json", path, sizeof path)) < 0 ||
+        cb_results_write_bench_txt(&cap.results, outpath("bench.txt", path, sizeof path)) < 0 ||
+        cb_results_write_junit(&cap.results, cap.opt.junit ? cap.opt.junit
+                                                           : outpath("junit.xml", path, sizeof path)) < 0) {
+        fprintf(stderr, "cbench: writing the result files: %s\n", cbench_last_error());
+        rc = -1;
+    }
+    return rc;
+}

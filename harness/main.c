@@ -1,0 +1,130 @@
+/*
+ * cbench_main: the main of a binary holding cmocka tests and benchmarks.
+ *
+ * Flags come from CBENCH_FLAGS (how the `cbench` command passes them) and
+ * then from the command line, so a binary run by itself takes the same
+ * flags as the command. Tests run first, as one cmocka group named
+ * "tests"; then the benchmarks --bench selects. A binary run by itself
+ * ends with go test's "PASS" or "FAIL" line and, when profiles were asked
+ * for, the result files in the outdir.
+ */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench_run.h"
+#include "capture.h"
+#include "harness.h"
+#include "options.h"
+
+static bool configured, in_main;
+
+bool cb_harness_in_main(void)
+{
+    return in_main;
+}
+
+static int parse_env(cb_options *o)
+{
+    const char *flags = getenv("CBENCH_FLAGS");
+    if (!flags || !*flags)
+        return 0;
+    char **argv;
+    int argc;
+    if (cb_options_split(flags, &argv, &argc) < 0) {
+        fprintf(stderr, "cbench: out of memory\n");
+        return -1;
+    }
+    char err[512];
+    int rc = cb_options_parse(o, argc, argv, 1, NULL, err, sizeof err);
+    if (rc < 0)
+        fprintf(stderr, "cbench: CBENCH_FLAGS: %s\n", err);
+    /* o points into argv: it lives as long as the process. */
+    return rc;
+}
+
+int cb_harness_configure_from_env(void)
+{
+    if (configured)
+        return 0;
+    cb_options o;
+    cb_options_init(&o);
+    if (parse_env(&o) < 0)
+        return -1;
+    cb_capture_configure(&o);
+    configured = true;
+    return 0;
+}
+
+static void on_timeout(int sig)
+{
+    (void)sig;
+    static const char msg[] = "cbench: the binary timed out (--timeout)\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    _exit(2);
+}
+
+/* Run by itself, the binary stops itself at --timeout; under the command,
+ * the command does (it also knows which test was running). */
+static void arm_timeout(const cb_options *o)
+{
+    if (cb_capture_events() || o->timeout_s <= 0)
+        return;
+    signal(SIGALRM, on_timeout);
+    alarm((unsigned)ceil(o->timeout_s));
+}
+
+static void list_benchmarks(const struct cbench_benchmark *bm, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char name[512];
+        cb_bench_display_name(bm[i].name, name, sizeof name);
+        if (cb_capture_events())
+            cb_capture_emit(cb_event_list(CB_KIND_BENCH, name));
+        else
+            printf("%s\n", name);
+    }
+}
+
+int cbench_main_(int argc, char **argv, const struct CMUnitTest *tests, size_t ntests,
+                 const struct cbench_benchmark *benchmarks, size_t nbenchmarks)
+{
+    cb_options o;
+    cb_options_init(&o);
+    char err[512];
+    if (parse_env(&o) < 0)
+        return 2;
+    if (cb_options_parse(&o, argc, argv, 1, NULL, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s\n", argv[0], err);
+        cb_options_usage(stderr, argv[0], false);
+        return 2;
+    }
+    if (o.help) {
+        cb_options_usage(stdout, argv[0], false);
+        return 0;
+    }
+    cb_capture_configure(&o);
+    configured = in_main = true;
+    if (o.list) {
+        cb_harness_run_group("tests", tests, ntests, NULL, NULL);
+        list_benchmarks(benchmarks, nbenchmarks);
+        return 0;
+    }
+    arm_timeout(&o);
+    int failed = 0;
+    if (ntests > 0)
+        failed += cb_harness_run_group("tests", tests, ntests, NULL, NULL) != 0;
+    if (nbenchmarks > 0 && o.bench)
+        failed += cb_bench_run_all(benchmarks, nbenchmarks, &o) != 0;
+    if (cb_capture_finish() < 0)
+        failed++;
+    alarm(0);
+    if (!cb_capture_events())
+        printf("%s\n", failed ? "FAIL" : "PASS");
+    in_main = false;
+    return failed ? 1 : 0;
+}
