@@ -27,9 +27,6 @@ typedef struct cb_options {
     bool benchmem;            /* --benchmem: B/op and allocs/op for every benchmark */
     bool cpuprofile;          /* --cpuprofile: cpu.pb.gz per test and benchmark */
     bool memprofile;          /* --memprofile: heap.pb.gz and allocs.pb.gz per test */
-    bool mutexprofile;        /* --mutexprofile: mutex.pb.gz per test */
-    bool blockprofile;        /* --blockprofile: block.pb.gz per test */
-    bool trace;               /* --trace: trace.json per test */
     long memprofilerate;      /* --memprofilerate N; -1 = leave cbench's default */
     const char *outdir;       /* --outdir DIR (default "cbench-out") */
     bool json;                /* --json: events as JSON lines on stdout */

@@ -44,8 +44,7 @@ static void test_defaults_match_the_documented_values(void **state)
     assert_string_equal(o.outdir, "cbench-out");
     assert_null(o.junit);
     assert_true(o.timeout_s == 600.0);
-    assert_false(o.benchmem || o.cpuprofile || o.memprofile || o.mutexprofile || o.blockprofile ||
-                 o.trace || o.json || o.list || o.verbose || o.help);
+    assert_false(o.benchmem || o.cpuprofile || o.memprofile || o.json || o.list || o.verbose || o.help);
 }
 
 static void test_every_flag_is_stored(void **state)
@@ -57,7 +56,7 @@ static void test_every_flag_is_stored(void **state)
     int rc =
         PARSE(&o, &nops, err, "--run", "Insert", "--bench=.", "--benchtime", "1.5s", "--count", "3",
               "--cpu=1,2,4", "--benchmem", "--cpuprofile", "--memprofile", "--memprofilerate",
-              "4096", "--mutexprofile", "--blockprofile", "--trace", "--outdir", "out", "--json",
+              "4096", "--outdir", "out", "--json",
               "--junit=j.xml", "--timeout", "90s", "--list", "-v");
     assert_int_equal(rc, 0);
     assert_int_equal(nops, 0);
@@ -69,8 +68,7 @@ static void test_every_flag_is_stored(void **state)
     assert_int_equal(o.cpus[0], 1);
     assert_int_equal(o.cpus[1], 2);
     assert_int_equal(o.cpus[2], 4);
-    assert_true(o.benchmem && o.cpuprofile && o.memprofile && o.mutexprofile && o.blockprofile &&
-                o.trace && o.json && o.list && o.verbose);
+    assert_true(o.benchmem && o.cpuprofile && o.memprofile && o.json && o.list && o.verbose);
     assert_int_equal(o.memprofilerate, 4096);
     assert_string_equal(o.outdir, "out");
     assert_string_equal(o.junit, "j.xml");

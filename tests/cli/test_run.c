@@ -35,14 +35,13 @@ static void test_flags_round_trip_through_the_parser(void **state)
                     "--cpuprofile",
                     "--memprofilerate=0",
                     "--outdir=rel",
-                    "--trace",
                     "-v",
                     "--json",
                     "--timeout=1s",
                     NULL};
     cb_options_init(&o);
     int nops;
-    assert_int_equal(cb_options_parse(&o, 15, args, 1, &nops, err, sizeof err), 0);
+    assert_int_equal(cb_options_parse(&o, 14, args, 1, &nops, err, sizeof err), 0);
     char *flags = cb_run_flags(&o, "/abs/out dir");
     assert_non_null(flags);
     /* One flag per line; the outdir replaced; flags of the command only are not passed. */
@@ -63,7 +62,7 @@ static void test_flags_round_trip_through_the_parser(void **state)
     assert_int_equal(back.count, 3);
     assert_int_equal(back.ncpus, 2);
     assert_int_equal(back.cpus[1], 4);
-    assert_true(back.benchmem && back.cpuprofile && back.trace);
+    assert_true(back.benchmem && back.cpuprofile);
     assert_false(back.memprofile || back.list);
     assert_int_equal(back.memprofilerate, 0);
     assert_string_equal(back.outdir, "/abs/out dir");
