@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The main job: builds cbench and its busyloop example, runs it (it profiles
-# itself) and shows the CPU profile with `go tool pprof`.
+# The main job: builds cbench, its command and the examples, then runs
+# `cbench` over the examples with benchmarks and per-test profiles:
 #
-#   scripts/main-job.sh
+#   scripts/main-job.sh [EXTRA CBENCH FLAGS...]
 #
-# The profile goes to cbench-out/busyloop/cpu.pb.gz. It is symbolized in the
-# process that wrote it, so pprof needs no binary to read it.
+# It prints go-test-style results and benchmark lines, and leaves in
+# cbench-out/: results.json, bench.txt (benchstat reads it), junit.xml, and
+# <binary>/<test>/{cpu,heap,allocs}.pb.gz for every test and benchmark,
+# symbolized in-process so `go tool pprof` needs no binary to read them.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -13,28 +15,28 @@ cd "$root"
 
 build_dir=${CBENCH_BUILD_DIR:-build}
 jobs=${CBENCH_JOBS:-2}
-out_dir=cbench-out/busyloop
-profile=$out_dir/cpu.pb.gz
+out_dir=cbench-out
 
 scripts/install-deps.sh
 
 echo "==> configure ($build_dir)"
 cmake -S . -B "$build_dir"
-echo "==> build busyloop (-j$jobs)"
-cmake --build "$build_dir" -j "$jobs" --target busyloop
+echo "==> build the library, the cbench command and the examples (-j$jobs)"
+cmake --build "$build_dir" -j "$jobs" --target cbench_cli wordcount_test busyloop
 
-echo "==> run $build_dir/examples/busyloop $profile"
-mkdir -p "$out_dir"
-rm -f "$profile"
-"$build_dir/examples/busyloop" "$profile"
-[[ -s "$profile" ]] || {
-    echo "main-job: busyloop wrote no profile at $profile" >&2
-    exit 1
-}
+echo "==> $build_dir/cbench $build_dir/examples --bench . --benchmem --cpuprofile --memprofile --outdir $out_dir $*"
+rm -rf "$out_dir"
+status=0
+"$build_dir/cbench" "$build_dir/examples" --bench . --benchmem --cpuprofile --memprofile \
+    --outdir "$out_dir" "$@" || status=$?
 
+profile=$out_dir/wordcount_test/BenchmarkCount_text%2F64KiB/cpu.pb.gz
+if [[ -s $profile ]]; then
+    echo
+    echo "==> go tool pprof -top -nodecount=12 '$profile'"
+    go tool pprof -top -nodecount=12 "$profile"
+fi
 echo
-echo "CPU profile: $root/$profile"
-echo "==> go tool pprof -top -nodecount=15 $profile"
-go tool pprof -top -nodecount=15 "$profile"
-echo
-echo "More: go tool pprof -http=: $profile   (or -list=count_primes, -tagfocus=phase=sort, ...)"
+echo "Artifacts: $root/$out_dir (results.json, bench.txt, junit.xml, per-test profiles)"
+echo "More: go tool pprof -http=: '$profile'"
+exit "$status"

@@ -296,6 +296,9 @@ cmake_consumer() { # VARIANT(shared|static) BUILD_TYPE
     same_dir "$found_dir" "$libdir/cmake/cbench" ||
         die "find_package(cbench) found '$found_dir', not the test prefix"
     cmake --build "$bdir" --verbose || die "building the consumer failed"
+    ctest --test-dir "$bdir" --output-on-failure || die "ctest on the cbench_add_test() binary failed"
+    readelf -n "$bdir/consumer_tests" | grep -q cbench ||
+        die "the cbench_add_test() binary lacks the cbench marker note"
     local needed
     needed=$(needs_libcbench_so "$bdir/consumer")
     if [[ "$variant" == shared ]]; then
