@@ -48,11 +48,10 @@ static void bench_malloc_free(cbench_b *b)
 int main(int argc, char **argv)
 {
     static const struct cbench_benchmark benchmarks[] = {
-        cbench_benchmark(bench_empty),   cbench_benchmark(bench_keep),
-        cbench_benchmark(bench_hash64),  cbench_benchmark(bench_sort100),
+        cbench_benchmark(bench_empty),       cbench_benchmark(bench_keep),
+        cbench_benchmark(bench_hash64),      cbench_benchmark(bench_sort100),
         cbench_benchmark(bench_malloc_free),
     };
     loop_work_init();
-    return cbench_main(argc, argv, NULL, 0, benchmarks,
-                       sizeof benchmarks / sizeof benchmarks[0]);
+    return cbench_main(argc, argv, NULL, 0, benchmarks, sizeof benchmarks / sizeof benchmarks[0]);
 }

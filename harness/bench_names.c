@@ -111,11 +111,11 @@ static size_t decode_rune(const unsigned char *s, uint32_t *rune)
 /* Go's testing.isSpace: not Unicode's Z class, the runes Go lists. */
 static bool go_space(uint32_t r)
 {
-    switch (r) {
-    case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
-    case 0x85: case 0xa0: case 0x1680: case 0x2028: case 0x2029:
-    case 0x202f: case 0x205f: case 0x3000:
-        return true;
+    static const uint32_t listed[] = {'\t', '\n',   '\v',   '\f',   '\r',   ' ',    0x85,
+                                      0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000};
+    for (size_t i = 0; i < sizeof listed / sizeof listed[0]; i++) {
+        if (r == listed[i])
+            return true;
     }
     return r >= 0x2000 && r <= 0x200a;
 }

@@ -28,7 +28,7 @@
 #include "heap.h"
 
 struct cb_bench_par {
-    _Atomic uint64_t taken;   /* iterations handed out, or asked for past the end */
+    _Atomic uint64_t taken; /* iterations handed out, or asked for past the end */
     uint64_t grain;
     uint64_t n;
     void (*body)(cbench_pb *pb, void *arg);
@@ -98,7 +98,8 @@ CBENCH_API void cbench_run_parallel(cbench_b *b, void (*body)(cbench_pb *pb, voi
         cb_bench_fail(s, "cbench_run_parallel called from its own body");
         return;
     }
-    struct cb_bench_par par = {.grain = grain_for(s), .n = (uint64_t)b->n, .body = body, .arg = arg};
+    struct cb_bench_par par = {
+        .grain = grain_for(s), .n = (uint64_t)b->n, .body = body, .arg = arg};
     atomic_init(&par.taken, 0);
     int extra = s->procs > 1 ? s->procs - 1 : 0;
     pthread_t *threads = NULL;
@@ -125,8 +126,9 @@ CBENCH_API void cbench_run_parallel(cbench_b *b, void (*body)(cbench_pb *pb, voi
     free(threads);
     cb_heap_internal_end();
     if (started < extra)
-        cb_bench_fail(s, "cbench_run_parallel: started %d of %d threads: %s", started + 1,
-                      s->procs, strerror(err));
+        cb_bench_fail(s, "cbench_run_parallel: started %d of %d threads: %s", started + 1, s->procs,
+                      strerror(err));
     if (atomic_load(&par.taken) <= par.n)
-        cb_bench_fail(s, "cbench_run_parallel: a body returned before cbench_pb_next returned false");
+        cb_bench_fail(s,
+                      "cbench_run_parallel: a body returned before cbench_pb_next returned false");
 }

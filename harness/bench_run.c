@@ -43,8 +43,10 @@ static const char *running;
 static void note_exit_in_benchmark(void)
 {
     if (running)
-        fprintf(stderr, "--- FAIL: %s: the process exited while it ran (a failed cmocka "
-                        "assertion exits outside a test)\n", running);
+        fprintf(stderr,
+                "--- FAIL: %s: the process exited while it ran (a failed cmocka "
+                "assertion exits outside a test)\n",
+                running);
 }
 
 static double wall_s(void)

@@ -24,7 +24,7 @@
 typedef struct cb_bench_ctx {
     const cb_options *o;
     cb_matcher *match;
-    cb_bench_names names;   /* sub-benchmark names already given */
+    cb_bench_names names; /* sub-benchmark names already given */
 } cb_bench_ctx;
 
 enum cb_loop_state { CB_LOOP_IDLE, CB_LOOP_RUNNING, CB_LOOP_DONE };
@@ -32,15 +32,15 @@ enum cb_loop_state { CB_LOOP_IDLE, CB_LOOP_RUNNING, CB_LOOP_DONE };
 struct cb_bench {
     cbench_b *b;
     cb_bench_ctx *ctx;
-    const char *name;         /* full name, without the -N suffix */
+    const char *name; /* full name, without the -N suffix */
     void (*fn)(cbench_b *);
-    int procs;                /* the --cpu value in effect */
+    int procs; /* the --cpu value in effect */
 
-    bool has_sub;             /* ran (or, matched partially, may run) sub-benchmarks */
+    bool has_sub; /* ran (or, matched partially, may run) sub-benchmarks */
     bool capture_open;
-    bool in_parallel;         /* inside cbench_run_parallel */
+    bool in_parallel; /* inside cbench_run_parallel */
     bool failed;
-    char message[256];        /* why it failed */
+    char message[256]; /* why it failed */
 
     enum cb_loop_state loop;
 
@@ -54,7 +54,7 @@ struct cb_bench {
 
     /* What the result shows. */
     bool report_allocs;
-    int64_t bytes;            /* per iteration, for MB/s */
+    int64_t bytes; /* per iteration, for MB/s */
     cb_metric extra[CB_MAX_METRICS];
     int nextra;
 };

@@ -18,7 +18,7 @@
 #include "heap.h"
 
 typedef struct level {
-    bool any;      /* empty element: matches every name */
+    bool any; /* empty element: matches every name */
     regex_t re;
 } level;
 

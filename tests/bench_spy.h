@@ -17,9 +17,9 @@ typedef enum spy_kind { SPY_BEGIN, SPY_END, SPY_ABORT } spy_kind;
 
 typedef struct spy_event {
     spy_kind kind;
-    char name[128];           /* BEGIN: the name given; END: rec.name */
-    char message[256];        /* END: rec.message, or "" */
-    cb_record rec;            /* END: the record (strings point into the above) */
+    char name[128];    /* BEGIN: the name given; END: rec.name */
+    char message[256]; /* END: rec.message, or "" */
+    cb_record rec;     /* END: the record (strings point into the above) */
 } spy_event;
 
 extern spy_event spy_events[SPY_MAX];

@@ -117,10 +117,10 @@ static void check_calibration(double benchtime_s, int64_t setup, int64_t cost)
 static void test_fake_cost_gives_go_iteration_sequence(void **state)
 {
     (void)state;
-    check_calibration(1.0, 0, 777);     /* ends at 1.2x the goal */
-    check_calibration(1.0, 0, 1000);    /* ends on the 100x cap */
-    check_calibration(1.0, 0, 1);       /* grows 100x a run up to 1e9 */
-    check_calibration(1.0, 0, 0);       /* free: prev_ns counts as 1 */
+    check_calibration(1.0, 0, 777);  /* ends at 1.2x the goal */
+    check_calibration(1.0, 0, 1000); /* ends on the 100x cap */
+    check_calibration(1.0, 0, 1);    /* grows 100x a run up to 1e9 */
+    check_calibration(1.0, 0, 0);    /* free: prev_ns counts as 1 */
     check_calibration(0.25, 0, 3333333);
     check_calibration(2.0, 5000000, 1234); /* a fixed cost per call */
     check_calibration(1.0, 0, 2000000000); /* one iteration is enough */
@@ -206,17 +206,17 @@ static void test_real_clock_last_run_lasts_the_benchtime(void **state)
 
 static void bench_timer_regions(cbench_b *b)
 {
-    spy_fake_ns += 1000000;            /* set-up: before the loop */
+    spy_fake_ns += 1000000; /* set-up: before the loop */
     while (cbench_loop(b))
         spy_fake_ns += 10;
-    spy_fake_ns += 1000000;            /* clean-up: after the loop */
+    spy_fake_ns += 1000000; /* clean-up: after the loop */
 }
 
 static void bench_stop_start(cbench_b *b)
 {
     for (int64_t i = 0; i < b->n; i++) {
         cbench_stop_timer(b);
-        spy_fake_ns += 1000;           /* paused */
+        spy_fake_ns += 1000; /* paused */
         cbench_start_timer(b);
         spy_fake_ns += 7;
     }
@@ -381,9 +381,8 @@ static void test_only_matching_benchmarks_run(void **state)
     cb_options o;
     spy_options(&o, "^BenchmarkFi");
     o.benchtime_n = 1;
-    const struct cbench_benchmark bm[] = {{"bench_fake", bench_fake},
-                                          {"BenchmarkFine", bench_fine},
-                                          {"bench_final", bench_fine}};
+    const struct cbench_benchmark bm[] = {
+        {"bench_fake", bench_fake}, {"BenchmarkFine", bench_fine}, {"bench_final", bench_fine}};
     assert_int_equal(cb_bench_run_all(bm, 3, &o), 0);
     assert_int_equal(nruns, 0);
     assert_int_equal(spy_records(), 2);

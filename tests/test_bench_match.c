@@ -141,10 +141,10 @@ static void test_sub_names_are_rewritten_as_go_does(void **state)
     check_sub(&n, "BenchmarkX", "ctl\x01", "BenchmarkX/ctl\\x01");
     check_sub(&n, "BenchmarkX", "del\x7f", "BenchmarkX/del\\x7f");
     check_sub(&n, "BenchmarkX", "caf\xc3\xa9", "BenchmarkX/caf\xc3\xa9");
-    check_sub(&n, "BenchmarkX", "nel\xc2\x85x", "BenchmarkX/nel_x");          /* U+0085 */
-    check_sub(&n, "BenchmarkX", "c1\xc2\x80", "BenchmarkX/c1\\u0080");         /* U+0080 */
-    check_sub(&n, "BenchmarkX", "ideo\xe3\x80\x80", "BenchmarkX/ideo_");       /* U+3000 */
-    check_sub(&n, "BenchmarkX", "bad\xff", "BenchmarkX/bad\xef\xbf\xbd");      /* U+FFFD */
+    check_sub(&n, "BenchmarkX", "nel\xc2\x85x", "BenchmarkX/nel_x");      /* U+0085 */
+    check_sub(&n, "BenchmarkX", "c1\xc2\x80", "BenchmarkX/c1\\u0080");    /* U+0080 */
+    check_sub(&n, "BenchmarkX", "ideo\xe3\x80\x80", "BenchmarkX/ideo_");  /* U+3000 */
+    check_sub(&n, "BenchmarkX", "bad\xff", "BenchmarkX/bad\xef\xbf\xbd"); /* U+FFFD */
     check_sub(&n, "BenchmarkX", "over\xc0\xaf", "BenchmarkX/over\xef\xbf\xbd\xef\xbf\xbd");
     cb_bench_names_free(&n);
 }

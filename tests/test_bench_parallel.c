@@ -22,7 +22,7 @@ enum { MAX_THREADS = 16, MAX_RUNS = 64 };
 
 typedef struct par_run {
     int64_t n;
-    atomic_llong done;           /* iterations the bodies ran */
+    atomic_llong done; /* iterations the bodies ran */
     atomic_int nthreads;
     pid_t tids[MAX_THREADS];
 } par_run;
@@ -167,10 +167,10 @@ static void test_grain_follows_the_previous_run(void **state)
     (void)state;
     /* The n = 1 run took `cost` ns: a grain is 1e5 / cost iterations. */
     assert_int_equal(grain_after(50), 2000);
-    assert_int_equal(grain_after(7), 10000);     /* 14285: clamped to 1e4 */
+    assert_int_equal(grain_after(7), 10000); /* 14285: clamped to 1e4 */
     assert_int_equal(grain_after(10), 10000);
     assert_int_equal(grain_after(30000), 3);
-    assert_int_equal(grain_after(1000000), 1);   /* below 1: clamped */
+    assert_int_equal(grain_after(1000000), 1); /* below 1: clamped */
 }
 
 static void nested_body(cbench_pb *pb, void *arg)

@@ -53,7 +53,8 @@ static void bench_parent(cbench_b *b)
     assert_true(cbench_run(b, "big", big));
 }
 
-static void run(const char *pattern, void (*fn)(cbench_b *), int count, int ncpus, int expect_failed)
+static void run(const char *pattern, void (*fn)(cbench_b *), int count, int ncpus,
+                int expect_failed)
 {
     cb_options o;
     spy_options(&o, pattern);
@@ -172,8 +173,8 @@ static void test_names_are_unique_and_nest(void **state)
     (void)state;
     reset();
     run(".", bench_repeated_names, 1, 1, 0);
-    const char *want[] = {"BenchmarkParent/x", "BenchmarkParent/x#01",
-                          "BenchmarkParent/two_words", "BenchmarkParent/#00"};
+    const char *want[] = {"BenchmarkParent/x", "BenchmarkParent/x#01", "BenchmarkParent/two_words",
+                          "BenchmarkParent/#00"};
     assert_int_equal(spy_records(), 4);
     for (int i = 0; i < 4; i++)
         assert_string_equal(spy_record(i)->name, want[i]);
@@ -242,8 +243,7 @@ int main(void)
         cmocka_unit_test_teardown(test_partial_match_of_a_leaf_reports_nothing, teardown),
         cmocka_unit_test_teardown(test_names_are_unique_and_nest, teardown),
         cmocka_unit_test_teardown(test_failed_child_fails_its_parent, teardown),
-        cmocka_unit_test_teardown(test_unselected_child_succeeds_and_parent_stays_silent,
-                                  teardown),
+        cmocka_unit_test_teardown(test_unselected_child_succeeds_and_parent_stays_silent, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
