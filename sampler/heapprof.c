@@ -374,13 +374,10 @@ static int write_heap(bool allocs, bool window, FILE *out, int debug)
     return rc;
 }
 
+/* "heap" or "allocs" (cbench_write_profile has checked the name). */
 static int write_named(const char *name, bool window, FILE *out, int debug)
 {
-    if (!name || !out)
-        return cb_error(EINVAL, "cbench_write_profile: %s is NULL", name ? "the stream" : "the name");
-    bool heap = strcmp(name, "heap") == 0, allocs = strcmp(name, "allocs") == 0;
-    if (!heap && !allocs)
-        return cb_error(EINVAL, "cbench_write_profile: unknown profile \"%s\"", name);
+    bool allocs = strcmp(name, "allocs") == 0;
     cb_heap_internal_begin();
     int rc = write_heap(allocs, window, out, debug);
     int err = errno;
@@ -389,13 +386,15 @@ static int write_named(const char *name, bool window, FILE *out, int debug)
     return rc;
 }
 
-int cbench_write_profile(const char *name, FILE *out, int debug)
+int cb_heapprof_write(const char *name, FILE *out, int debug)
 {
     return write_named(name, false, out, debug);
 }
 
 int cb_heapprof_write_window(const char *name, FILE *out, int debug)
 {
+    if (!name || !out || (strcmp(name, "heap") != 0 && strcmp(name, "allocs") != 0))
+        return cb_error(EINVAL, "cb_heapprof_write_window: bad arguments");
     return write_named(name, true, out, debug);
 }
 
@@ -413,9 +412,4 @@ static void after_fork(void)
 __attribute__((constructor)) static void install_fork_handlers(void)
 {
     pthread_atfork(before_fork, after_fork, after_fork);
-}
-
-int cbench_write_heap_profile(FILE *out)
-{
-    return cbench_write_profile("heap", out, 0);
 }

@@ -30,6 +30,8 @@ void cb_heapprof_record_free(void *p, uint64_t size);
  * when freed inside it. Same errors as cbench_write_profile().
  */
 void cb_heapprof_window_begin(void);
+/* The whole-process "heap" or "allocs" profile (cbench_write_profile). */
+int cb_heapprof_write(const char *name, FILE *out, int debug);
 int cb_heapprof_write_window(const char *name, FILE *out, int debug);
 
 /* heap.c: starts this thread's countdown afresh (after a rate change). */
