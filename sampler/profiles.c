@@ -9,6 +9,7 @@
 #include "cbench.h"
 #include "error.h"
 #include "heapprof.h"
+#include "threadprof.h"
 
 int cbench_write_profile(const char *name, FILE *out, int debug)
 {
@@ -16,6 +17,8 @@ int cbench_write_profile(const char *name, FILE *out, int debug)
         return cb_error(EINVAL, "cbench_write_profile: %s is NULL", name ? "the stream" : "the name");
     if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0)
         return cb_heapprof_write(name, out, debug);
+    if (strcmp(name, "threads") == 0 || strcmp(name, "threadcreate") == 0)
+        return cb_threadprof_write(name, out, debug);
     return cb_error(EINVAL, "cbench_write_profile: unknown profile \"%s\"", name);
 }
 

@@ -1,0 +1,34 @@
+/*
+ * The threads and threadcreate profiles (model at the top of threadprof.c).
+ */
+#ifndef CB_THREADPROF_H
+#define CB_THREADPROF_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* The signal that asks a thread for its stack. Real-time, so it queues
+ * and no libc or common library uses it; documented in
+ * docs/THREAD_PROFILING.md. */
+#define CB_THREADS_SIGNAL (SIGRTMIN + 7)
+
+/* Interns a creation stack (leaf first, return addresses) and returns its
+ * id (1-based), 0 when out of memory. User context (pthread_create). */
+uint32_t cb_threadprof_note_create(const uint64_t *pcs, int depth);
+
+/* Counts one thread created from stack `id` (0 is ignored). */
+void cb_threadprof_count_create(uint32_t id);
+
+/* Copies creation stack `id` into pcs (at most max); returns its depth,
+ * 0 when unknown. */
+int cb_threadprof_create_stack(uint32_t id, uint64_t *pcs, int max);
+
+/* "threads" or "threadcreate" (cbench_write_profile checked the name). */
+int cb_threadprof_write(const char *name, FILE *out, int debug);
+
+/* How long a threads profile waits for all threads to answer, in
+ * milliseconds (default 100; <= 0 restores it). */
+void cb_threadprof_set_timeout_ms(int ms);
+
+#endif
