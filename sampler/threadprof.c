@@ -300,10 +300,15 @@ static int list_threads(request **out, size_t *n)
     return 0;
 }
 
-/* The writer's own stack, from its caller on. */
-__attribute__((noinline)) static int capture_self(uint64_t *pcs, int max)
+/* The writer's own stack, from `caller` (cbench_write_profile or its
+ * caller) on. The profile takes each stack's first address as an exact
+ * PC, so the return address there is moved back into its call. */
+static int capture_self(uintptr_t caller, uint64_t *pcs, int max)
 {
-    return cb_unwind_from((uintptr_t)__builtin_return_address(0), pcs, max);
+    int n = cb_unwind_from(caller, pcs, max);
+    if (n > 0)
+        pcs[0]--;
+    return n;
 }
 
 static bool thread_exists(pid_t tid)
@@ -326,12 +331,12 @@ static bool all_done(request *r, size_t n)
     return true;
 }
 
-static void signal_all(request *r, size_t n)
+static void signal_all(request *r, size_t n, uintptr_t caller)
 {
     pid_t self = gettid_raw(), pid = getpid();
     for (size_t i = 0; i < n; i++) {
         if (r[i].tid == self) {
-            r[i].depth = capture_self(r[i].pcs, CB_MAX_STACK);
+            r[i].depth = capture_self(caller, r[i].pcs, CB_MAX_STACK);
             r[i].state = ANSWERED;
             continue;
         }
@@ -341,12 +346,12 @@ static void signal_all(request *r, size_t n)
 }
 
 /* Signals every thread and waits, boundedly, for the answers. */
-static int collect(request *r, size_t n)
+static int collect(request *r, size_t n, uintptr_t caller)
 {
     atomic_store(&reqs, r);
     atomic_store(&nreqs, n);
     atomic_store(&collecting, 1);
-    signal_all(r, n);
+    signal_all(r, n, caller);
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     int limit = atomic_load(&timeout_ms);
@@ -460,7 +465,7 @@ static void thread_head(FILE *out, size_t rec, void *arg)
     fputc('\n', out);
 }
 
-static int write_threads(FILE *out, int debug)
+static int write_threads(FILE *out, int debug, uintptr_t caller)
 {
     request *r = NULL;
     size_t n = 0;
@@ -469,7 +474,7 @@ static int write_threads(FILE *out, int debug)
     static bool prepared;
     if (!prepared)
         cb_unwind_prepare(), prepared = true;
-    collect(r, n);
+    collect(r, n, caller);
     for (size_t i = 0; i < n; i++)
         if (r[i].state != GONE)
             read_name(r[i].tid, r[i].name);
@@ -489,26 +494,53 @@ static int write_threads(FILE *out, int debug)
     return rc;
 }
 
-static int write_named(const char *name, FILE *out, int debug)
+/* After the debug=1 form, the process's mappings in the legacy format's
+ * memory-map section, so that pprof can symbolize the text form too. */
+static int write_mappings(FILE *out)
+{
+    FILE *maps = fopen("/proc/self/maps", "r");
+    if (!maps)
+        return 0;
+    fputs("\n--- Memory map: ---\n", out);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, maps)) > 0)
+        fwrite(buf, 1, n, out);
+    fclose(maps);
+    if (fflush(out) != 0 || ferror(out)) {
+        int err = errno ? errno : EIO;
+        return cb_error(err, "writing the mappings of a text profile: %s", strerror(err));
+    }
+    return 0;
+}
+
+static int write_named(const char *name, FILE *out, int debug, uintptr_t caller)
 {
     if (debug < 0 || debug > 2)
         return cb_error(EINVAL, "debug level %d is not supported for the %s profile", debug, name);
-    if (strcmp(name, "threads") == 0)
-        return write_threads(out, debug);
-    cb_profile *p = build_threadcreate();
-    if (!p)
-        return cb_error(ENOMEM, "out of memory building the threadcreate profile");
-    int rc = cb_profile_write(p, out, debug ? 1 : 0); /* debug=2 is debug=1 here, as in Go */
-    cb_profile_free(p);
-    return rc;
+    int rc;
+    if (strcmp(name, "threads") == 0) {
+        rc = write_threads(out, debug, caller);
+    } else {
+        cb_profile *p = build_threadcreate();
+        if (!p)
+            return cb_error(ENOMEM, "out of memory building the threadcreate profile");
+        debug = debug ? 1 : 0; /* debug=2 is debug=1 here, as in Go */
+        rc = cb_profile_write(p, out, debug);
+        cb_profile_free(p);
+    }
+    return rc == 0 && debug == 1 ? write_mappings(out) : rc;
 }
 
-int cb_threadprof_write(const char *name, FILE *out, int debug)
+/* Not inlined: its return address marks where the writer's own stack
+ * leaves cbench. */
+__attribute__((noinline)) int cb_threadprof_write(const char *name, FILE *out, int debug)
 {
+    uintptr_t caller = (uintptr_t)__builtin_return_address(0);
     cb_heap_internal_begin();
     while (atomic_flag_test_and_set_explicit(&writer, memory_order_acquire))
         sched_yield();
-    int rc = write_named(name, out, debug);
+    int rc = write_named(name, out, debug, caller);
     int err = errno;
     atomic_flag_clear_explicit(&writer, memory_order_release);
     cb_heap_internal_end();

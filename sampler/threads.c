@@ -171,12 +171,11 @@ static void *trampoline(void *p)
     return ret;
 }
 
-/* The interposers under names no other object can take; the public names
- * below are aliases, so the addresses can be compared. */
-int cb_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *),
-                      void *arg);
-void cb_pthread_exit(void *ret) __attribute__((noreturn));
-int cb_pthread_setname_np(pthread_t thread, const char *name);
+/* The interposers carry the public names, so that profiles show the
+ * function the program called (pthread_create as threadcreate's leaf);
+ * aliases no other object can take let the addresses be compared. */
+extern __typeof(pthread_create) cb_pthread_create
+    __attribute__((alias("pthread_create"), visibility("hidden"), nothrow));
 
 bool cb_threads_interposed(void)
 {
@@ -188,15 +187,16 @@ bool cb_threads_interposed(void)
 static uint32_t creation_stack(uintptr_t caller)
 {
     uint64_t pcs[CB_MAX_STACK];
-    pcs[0] = (uint64_t)(uintptr_t)cb_pthread_create + 1;
+    pcs[0] = (uint64_t)(uintptr_t)pthread_create + 1;
     int n = cb_unwind_from(caller, pcs + 1, CB_MAX_STACK - 1);
     if (n == 0)
         pcs[1] = caller, n = 1; /* the trace missed it: the caller at least */
     return cb_threadprof_note_create(pcs, n + 1);
 }
 
-int cb_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *),
-                      void *arg)
+__attribute__((visibility("default"))) int pthread_create(pthread_t *thread,
+                                                          const pthread_attr_t *attr,
+                                                          void *(*fn)(void *), void *arg)
 {
     create_fn create = real_create();
     if (!create)
@@ -227,7 +227,7 @@ int cb_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)
     return 0;
 }
 
-void cb_pthread_exit(void *ret)
+__attribute__((visibility("default"))) void pthread_exit(void *ret)
 {
     static void *_Atomic f;
     exit_fn real = (exit_fn)next_symbol("pthread_exit", &f);
@@ -239,7 +239,7 @@ void cb_pthread_exit(void *ret)
         syscall(SYS_exit, 0); /* no pthread_exit to forward to */
 }
 
-int cb_pthread_setname_np(pthread_t thread, const char *name)
+__attribute__((visibility("default"))) int pthread_setname_np(pthread_t thread, const char *name)
 {
     static void *_Atomic f;
     setname_fn real = (setname_fn)next_symbol("pthread_setname_np", &f);
@@ -260,12 +260,6 @@ int cb_pthread_setname_np(pthread_t thread, const char *name)
     return 0;
 }
 
-extern __typeof(cb_pthread_create) pthread_create
-    __attribute__((alias("cb_pthread_create"), visibility("default")));
-extern __typeof(cb_pthread_exit) pthread_exit
-    __attribute__((alias("cb_pthread_exit"), visibility("default")));
-extern __typeof(cb_pthread_setname_np) pthread_setname_np
-    __attribute__((alias("cb_pthread_setname_np"), visibility("default")));
 
 bool cb_threads_name_of(pid_t tid, char name[16])
 {
