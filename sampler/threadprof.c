@@ -166,8 +166,9 @@ static cb_profile *build_threadcreate(void)
     }
     unlock_creates();
     if (rc == 0 && !cb_threads_interposed())
-        rc = cb_profile_add_comment(p, "cbench: pthread_create is not interposed (another "
-                                       "definition comes first); no thread creation was seen");
+        rc = cb_profile_add_comment(p, "cbench: another pthread_create comes first (a "
+                                       "sanitizer, a preload); only the creations it forwards "
+                                       "to cbench's are here, with it as their leaf");
     if (rc != 0) {
         cb_profile_free(p);
         return NULL;
