@@ -31,6 +31,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -547,4 +548,31 @@ __attribute__((noinline)) int cb_threadprof_write(const char *name, FILE *out, i
     cb_heap_internal_end();
     errno = err;
     return rc;
+}
+
+/* A fork while another thread writes a profile or creates a thread: the
+ * child has one thread and must not inherit the locks held. */
+static void before_fork(void)
+{
+    lock_creates();
+}
+
+static void after_fork_parent(void)
+{
+    unlock_creates();
+}
+
+static void after_fork_child(void)
+{
+    atomic_store(&collecting, 0);
+    atomic_store(&inflight, 0);
+    atomic_store(&nreqs, 0);
+    atomic_store(&reqs, NULL);
+    atomic_flag_clear(&writer);
+    unlock_creates();
+}
+
+__attribute__((constructor)) static void install_fork_handlers(void)
+{
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -336,6 +337,48 @@ static void test_threads_profile_while_threads_exit(void **state)
     park_release(&pk);
 }
 
+static void *exits_early(void *arg)
+{
+    pthread_exit(arg);
+}
+
+static void test_threads_scope_sees_pthread_exit(void **state)
+{
+    (void)state;
+    if (!cb_threads_interposed())
+        skip();
+    cb_threads_scope scope;
+    cb_threads_delta d;
+    cb_threads_scope_begin(&scope);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, exits_early, NULL), 0);
+    pthread_join(t, NULL);
+    cb_threads_scope_end(&scope, &d);
+    assert_int_equal(d.started, 1);
+    assert_int_equal(d.alive, 0);
+}
+
+static void test_threads_profile_in_a_forked_child(void **state)
+{
+    (void)state;
+    park pk;
+    park_start(&pk, 2, "forked", false);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        /* The child has one thread: its own. */
+        FILE *f = tmpfile();
+        int ok = f && cbench_write_profile("threads", f, 0) == 0;
+        pb_profile *p = ok ? read_profile_stream(f) : NULL;
+        _exit(p && total_value(p, 0) == 1 && cum_value(p, 0, "threads_test_parked") == 0 ? 0 : 1);
+    }
+    int status;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    park_release(&pk);
+}
+
 static void test_threads_bad_debug_level_is_refused(void **state)
 {
     (void)state;
@@ -357,6 +400,8 @@ int main(void)
         cmocka_unit_test(test_threads_scope_counts_threads_left_running),
         cmocka_unit_test(test_threads_profile_while_cpu_profiling_at_1khz),
         cmocka_unit_test(test_threads_profile_while_threads_exit),
+        cmocka_unit_test(test_threads_scope_sees_pthread_exit),
+        cmocka_unit_test(test_threads_profile_in_a_forked_child),
         cmocka_unit_test(test_threads_bad_debug_level_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
