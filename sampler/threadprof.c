@@ -85,8 +85,8 @@ static void unlock_creates(void)
 static uint32_t intern_create(const uint64_t *pcs, int depth)
 {
     bool inserted;
-    uint64_t *slot = cb_hmap_put(&creates.by_stack, pcs, (size_t)depth * sizeof *pcs, &inserted,
-                                 NULL);
+    uint64_t *slot =
+        cb_hmap_put(&creates.by_stack, pcs, (size_t)depth * sizeof *pcs, &inserted, NULL);
     if (!slot)
         return 0;
     if (!inserted)
@@ -480,7 +480,8 @@ static int write_threads(FILE *out, int debug, uintptr_t caller)
     for (size_t i = 0; i < n; i++)
         if (r[i].state != GONE)
             read_name(r[i].tid, r[i].name);
-    threads_out o = {.r = r, .by_record = calloc(n ? n : 1, sizeof(size_t)),
+    threads_out o = {.r = r,
+                     .by_record = calloc(n ? n : 1, sizeof(size_t)),
                      .timeout = atomic_load(&timeout_ms)};
     cb_profile *p = o.by_record ? build_threads(&o, n, debug) : NULL;
     int rc = -1;

@@ -194,9 +194,8 @@ static uint32_t creation_stack(uintptr_t caller)
     return cb_threadprof_note_create(pcs, n + 1);
 }
 
-__attribute__((visibility("default"))) int pthread_create(pthread_t *thread,
-                                                          const pthread_attr_t *attr,
-                                                          void *(*fn)(void *), void *arg)
+__attribute__((visibility("default"))) int
+pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
     create_fn create = real_create();
     if (!create)
@@ -259,7 +258,6 @@ __attribute__((visibility("default"))) int pthread_setname_np(pthread_t thread, 
     unlock();
     return 0;
 }
-
 
 bool cb_threads_name_of(pid_t tid, char name[16])
 {

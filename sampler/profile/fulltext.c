@@ -32,8 +32,7 @@ static void print_frames(const cb_resolved *r, const uint64_t *locs, int n, FILE
     }
 }
 
-int cb_profile_write_each(cb_profile *p, FILE *out, void (*head)(FILE *, size_t, void *),
-                          void *arg)
+int cb_profile_write_each(cb_profile *p, FILE *out, void (*head)(FILE *, size_t, void *), void *arg)
 {
     cb_resolved r;
     if (cb_resolve(p, &r) < 0)
