@@ -14,8 +14,7 @@
 int cbench_write_profile(const char *name, FILE *out, int debug)
 {
     if (!name || !out)
-        return cb_error(EINVAL, "cbench_write_profile: %s is NULL",
-                        name ? "the stream" : "the name");
+        return cb_error(EINVAL, "cbench_write_profile: %s is NULL", name ? "the stream" : "the name");
     if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0)
         return cb_heapprof_write(name, out, debug);
     if (strcmp(name, "threads") == 0 || strcmp(name, "threadcreate") == 0)
