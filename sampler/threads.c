@@ -187,7 +187,7 @@ bool cb_threads_interposed(void)
 static uint32_t creation_stack(uintptr_t caller)
 {
     uint64_t pcs[CB_MAX_STACK];
-    pcs[0] = (uint64_t)(uintptr_t)pthread_create + 1;
+    pcs[0] = (uint64_t)(uintptr_t)cb_pthread_create + 1; /* ours, not the GOT's */
     int n = cb_unwind_from(caller, pcs + 1, CB_MAX_STACK - 1);
     if (n == 0)
         pcs[1] = caller, n = 1; /* the trace missed it: the caller at least */
