@@ -177,6 +177,38 @@ static cb_profile *build_threadcreate(void)
     return p;
 }
 
+static void no_head(FILE *out, size_t rec, void *arg)
+{
+    (void)out, (void)rec, (void)arg;
+}
+
+int cb_threadprof_print_create_stack(uint32_t id, FILE *out)
+{
+    uint64_t pcs[CB_MAX_STACK];
+    int n = cb_threadprof_create_stack(id, pcs, CB_MAX_STACK);
+    if (n < 2)
+        return cb_error(ENOENT, "no creation stack %u", (unsigned)id);
+    cb_heap_internal_begin();
+    static const cb_profile_spec spec = {
+        .name = "threadcreate",
+        .ntypes = 1,
+        .types = {{"threadcreate", "count"}},
+        .period_type = {"threadcreate", "count"},
+        .period = 1,
+        .default_type = -1,
+    };
+    int64_t one = 1;
+    cb_profile *p = cb_profile_new(&spec);
+    int rc = p && cb_profile_add(p, pcs + 1, n - 1, &one, NULL, 0) == 0
+                 ? cb_profile_write_each(p, out, no_head, NULL)
+                 : -1;
+    int err = errno;
+    cb_profile_free(p);
+    cb_heap_internal_end();
+    errno = err;
+    return rc;
+}
+
 /* ---- threads: collection ---------------------------------------------------- */
 
 typedef enum answer { WAITING, ANSWERED, SILENT, GONE } answer;

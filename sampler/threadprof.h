@@ -24,6 +24,11 @@ void cb_threadprof_count_create(uint32_t id);
  * 0 when unknown. */
 int cb_threadprof_create_stack(uint32_t id, uint64_t *pcs, int max);
 
+/* Prints creation stack `id` in full, one frame per line (function, then
+ * file:line indented), from pthread_create's caller: for an assertion's
+ * message. 0, or -1 with errno and message set (ENOENT: unknown id). */
+int cb_threadprof_print_create_stack(uint32_t id, FILE *out);
+
 /* "threads" or "threadcreate" (cbench_write_profile checked the name). */
 int cb_threadprof_write(const char *name, FILE *out, int debug);
 

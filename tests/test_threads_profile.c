@@ -274,6 +274,15 @@ static void test_threads_scope_counts_threads_left_running(void **state)
     /* Frame 1 is the call in threads_test_spawn. */
     uintptr_t spawn = (uintptr_t)threads_test_spawn;
     assert_true(pcs[1] > spawn && pcs[1] < spawn + 512);
+    /* Printed for a message: the creating function with its file. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_int_equal(cb_threadprof_print_create_stack(d.leaked_stack, f), 0);
+    fclose(f);
+    assert_true(strncmp(text, "threads_test_spawn\n\t", 20) == 0);
+    assert_non_null(strstr(text, "test_threads_park.c:"));
+    free(text);
     park_release(&pk);
     cb_threads_scope_end(&scope, &d);
     assert_int_equal(d.started, 4);
