@@ -247,8 +247,11 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 {
     (void)sig;
     int saved_errno = errno;
-    atomic_fetch_add_explicit(&inflight, 1, memory_order_acquire);
-    if (atomic_load_explicit(&collecting, memory_order_acquire) && si->si_code == SI_TKILL &&
+    /* Sequentially consistent, against the writer's closing store then
+     * load: either it sees this handler running or this handler sees the
+     * collection closed. */
+    atomic_fetch_add(&inflight, 1);
+    if (atomic_load(&collecting) && si->si_code == SI_TKILL &&
         si->si_pid == getpid()) {
         pid_t tid = gettid_raw();
         request *r = atomic_load_explicit(&reqs, memory_order_acquire);
