@@ -251,8 +251,7 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
      * load: either it sees this handler running or this handler sees the
      * collection closed. */
     atomic_fetch_add(&inflight, 1);
-    if (atomic_load(&collecting) && si->si_code == SI_TKILL &&
-        si->si_pid == getpid()) {
+    if (atomic_load(&collecting) && si->si_code == SI_TKILL && si->si_pid == getpid()) {
         pid_t tid = gettid_raw();
         request *r = atomic_load_explicit(&reqs, memory_order_acquire);
         size_t n = atomic_load_explicit(&nreqs, memory_order_acquire);
@@ -273,20 +272,20 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
     errno = saved_errno;
 }
 
-/* Installs the handler once. A handler the program installed for the
- * signal is never replaced: the profile fails instead. */
+/* Installs the handler, or checks that it is still there. A handler the
+ * program installed for the signal, before or since, is never replaced:
+ * the profile fails instead. */
 static int install_handler(void)
 {
-    static bool installed;
-    if (installed)
-        return 0;
     int sig = CB_THREADS_SIGNAL;
     struct sigaction old;
     if (sigaction(sig, NULL, &old) != 0)
         return cb_error(errno, "threads profile: cannot read the action of signal %d: %s", sig,
                         strerror(errno));
     bool ours = (old.sa_flags & SA_SIGINFO) && old.sa_sigaction == on_signal;
-    if (!ours && ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL))
+    if (ours)
+        return 0;
+    if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
         return cb_error(EBUSY,
                         "threads profile: signal %d (SIGRTMIN+%d) already has a handler or is "
                         "ignored by the program; cbench will not replace it",
@@ -301,7 +300,6 @@ static int install_handler(void)
     if (sigaction(sig, &sa, NULL) != 0)
         return cb_error(errno, "threads profile: cannot install the handler of signal %d: %s", sig,
                         strerror(errno));
-    installed = true;
     return 0;
 }
 

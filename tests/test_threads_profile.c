@@ -111,7 +111,6 @@ static void program_handler(int sig)
     (void)sig;
 }
 
-/* Runs first: once cbench has installed its handler, the check is moot. */
 static void test_threads_signal_the_program_handles_is_not_taken(void **state)
 {
     (void)state;
@@ -388,6 +387,19 @@ static void test_threads_profile_in_a_forked_child(void **state)
     park_release(&pk);
 }
 
+/* After cbench installed its handler: the program's replaces it, and the
+ * profile refuses rather than report every thread as silent. */
+static void test_threads_handler_the_program_sets_later_is_kept(void **state)
+{
+    (void)state;
+    FILE *f = tmpfile();
+    assert_int_equal(cbench_write_profile("threads", f, 0), 0);
+    test_threads_signal_the_program_handles_is_not_taken(state);
+    rewind(f);
+    assert_int_equal(cbench_write_profile("threads", f, 0), 0);
+    fclose(f);
+}
+
 static void test_threads_bad_debug_level_is_refused(void **state)
 {
     (void)state;
@@ -411,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_threads_profile_while_threads_exit),
         cmocka_unit_test(test_threads_scope_sees_pthread_exit),
         cmocka_unit_test(test_threads_profile_in_a_forked_child),
+        cmocka_unit_test(test_threads_handler_the_program_sets_later_is_kept),
         cmocka_unit_test(test_threads_bad_debug_level_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
