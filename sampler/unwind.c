@@ -76,6 +76,20 @@ static int by_lo(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* libunwind opens a pipe (to validate addresses) the first time each of
+ * its walkers runs; walking once here, in user context, keeps that out of
+ * the signal handler and gives the process its descriptors up front. */
+static void warm_stepper(void)
+{
+    static atomic_flag done = ATOMIC_FLAG_INIT;
+    if (atomic_flag_test_and_set(&done))
+        return;
+    unw_context_t uc;
+    unw_cursor_t cursor;
+    if (unw_getcontext(&uc) == 0 && unw_init_local(&cursor, &uc) == 0)
+        unw_step(&cursor);
+}
+
 void cb_unwind_prepare(void)
 {
     /* Debian's build has no per-thread cache: the global one, a mutex
@@ -90,6 +104,7 @@ void cb_unwind_prepare(void)
     qsort(exec_ranges, (size_t)n, sizeof *exec_ranges, by_lo);
     atomic_store(&nexec_ranges, n);
     atomic_store(&active_mode, (int)cb_unwind_mode_in_use());
+    warm_stepper();
     cb_unwind_thread_init();
 }
 

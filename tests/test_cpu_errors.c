@@ -242,8 +242,12 @@ static void test_thousands_of_cycles_leak_nothing(void **state)
     snprintf(timers, sizeof timers, "wc -l < /proc/%d/timers", (int)getpid());
     FILE *f = fopen("/dev/null", "w");
     assert_non_null(f);
-    /* One cycle first, so that lazily loaded state (debug info) is in. */
+    /* One cycle first, so that lazily loaded state (debug info, and what
+     * the unwinder opens the first time it walks a stack, such as
+     * libunwind's memory-validation pipe) is in: it burns enough CPU for
+     * several samples (50 ms at 100 Hz; the first comes within 10 ms). */
     assert_int_equal(cbench_start_cpu_profile(f), 0);
+    burn_cpu(50 * 1000 * 1000);
     assert_int_equal(cbench_stop_cpu_profile(), 0);
     int fd0 = count_lines(fds), maps0 = count_lines(maps), timers0 = count_lines(timers);
     assert_true(fd0 > 0 && maps0 > 0 && timers0 >= 0);
