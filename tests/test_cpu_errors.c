@@ -259,7 +259,11 @@ static void test_thousands_of_cycles_leak_nothing(void **state)
         assert_int_equal(cbench_start_cpu_profile(f), 0);
         assert_int_equal(cbench_stop_cpu_profile(), 0);
     }
-    assert_int_equal(count_lines(fds), fd0);
+    /* The symbolizer keeps one descriptor per object file it has read
+     * (cached across writes); a sample landing in an object no earlier
+     * profile touched opens one more. A descriptor leaked per cycle would
+     * add thousands. */
+    assert_true(count_lines(fds) <= fd0 + 8);
     assert_int_equal(count_lines(timers), timers0);
     /* The allocator may map a region or two more (ASan's does); a mapping
      * leaked per cycle would add thousands. */
