@@ -63,43 +63,67 @@ extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_realloc(void *p, size_t n);
 extern void *__libc_memalign(size_t align, size_t n);
 
+/* The header in front of every block the interposer hands out. `tag`
+ * packs the offset from glibc's block to the header (bits 0-31), the flags
+ * (32-47) and the magic (48-63), so that it is written with one store and
+ * a plain block is recognised with one comparison (tag == PLAIN_TAG). The
+ * magic cannot be mistaken for a block glibc made by itself: the same
+ * eight bytes are then glibc's own size field, whose top 16 bits are zero
+ * for any size a process can hold. */
 typedef struct header {
-    uint64_t size;   /* requested */
-    uint32_t offset; /* from glibc's block to this header */
-    uint16_t flags;
-    uint16_t magic;
+    uint64_t size; /* requested */
+    uint64_t tag;
 } header;
 
 _Static_assert(sizeof(header) == 16, "the header keeps malloc's 16-byte alignment");
 
 enum { HDR = sizeof(header), MAGIC = 0xcb5e, F_INTERNAL = 1, F_SAMPLED = 2 };
 
+#define TAG(offset, flags) ((uint64_t)MAGIC << 48 | (uint64_t)(flags) << 32 | (uint64_t)(offset))
+#define PLAIN_TAG TAG(0, 0)
+
+static inline uint32_t tag_offset(uint64_t tag)
+{
+    return (uint32_t)tag;
+}
+
+static inline unsigned tag_flags(uint64_t tag)
+{
+    return (unsigned)(tag >> 32) & 0xffff;
+}
+
 typedef struct counters {
+    /* Live blocks are mallocs - frees: one counter fewer to keep. */
     _Atomic uint64_t mallocs, frees, bytes;
-    _Atomic int64_t live, objects;
+    _Atomic int64_t live;
     _Atomic int64_t peak; /* highest `live` since `epoch` */
     _Atomic uint32_t epoch;
 } counters;
 
-enum { UNREGISTERED, ACTIVE, FOLDED };
+/* `busy` is zero when an allocation takes the fast path: the thread is
+ * registered, not folded, and not inside cbench's own work. Its low bits
+ * count nested cb_heap_internal_begin calls; NEW and FOLDED say where the
+ * thread is in its life. One comparison covers all three. */
+enum { INTERNAL_MASK = 0xffff, NEW = 1 << 16, FOLDED = 1 << 17 };
 
+/* Everything the fast path touches is in this one initial-exec TLS block,
+ * so it costs one TLS address computation. */
 typedef struct thread_heap {
     counters c;
-    int64_t next_sample; /* bytes until the next sampled allocation */
+    uint64_t sample_at; /* the next allocation taking c.bytes past this is sampled */
+    uint32_t busy;
     uint64_t rng;
-    int state;
     struct thread_heap *next, *prev;
 } thread_heap;
 
-static __thread thread_heap self IE;
-static __thread int internal_depth IE;
+static __thread thread_heap self IE = {.busy = NEW};
 
 static struct {
     atomic_flag lock; /* guards the list */
     thread_heap *threads;
     /* Exited threads, and updates made after a thread was folded. */
     _Atomic uint64_t mallocs, frees, bytes;
-    _Atomic int64_t live, objects;
+    _Atomic int64_t live;
     _Atomic int64_t peak;   /* a recorded process peak */
     _Atomic uint32_t epoch; /* bumped when the peak is reset */
 } g = {.lock = ATOMIC_FLAG_INIT};
@@ -135,12 +159,12 @@ static inline __attribute__((always_inline)) int64_t shift(_Atomic int64_t *x, i
 
 void cb_heap_internal_begin(void)
 {
-    internal_depth++;
+    self.busy++;
 }
 
 void cb_heap_internal_end(void)
 {
-    internal_depth--;
+    self.busy--;
 }
 
 static void on_thread_key_exit(void *unused)
@@ -155,13 +179,13 @@ static void create_exit_key(void)
 }
 
 /* First allocation on this thread: join the list. The key's destructor
- * folds the counters of threads that cbench's trampoline did not start. */
+ * folds the counters of threads that cbench's trampoline did not start.
+ * What the calls below allocate is cbench's own. */
 static void register_thread(void)
 {
-    self.state = ACTIVE; /* first: the calls below may allocate */
-    internal_depth++;
+    self.busy = (self.busy & ~(uint32_t)NEW) + 1;
     self.rng = (uint64_t)(uintptr_t)&self * 0x9e3779b97f4a7c15ULL;
-    self.next_sample = cb_heapprof_next_distance(&self.rng);
+    self.sample_at = (uint64_t)cb_heapprof_next_distance(&self.rng);
     pthread_once(&exit_key_once, create_exit_key);
     pthread_setspecific(exit_key, &self);
     lock();
@@ -171,10 +195,12 @@ static void register_thread(void)
         g.threads->prev = &self;
     g.threads = &self;
     unlock();
-    internal_depth--;
+    self.busy--;
 }
 
-static inline __attribute__((always_inline)) void note_peak(int64_t live)
+/* A new high of live bytes, or the first allocation since the peak was
+ * reset (the epoch moved). */
+static __attribute__((noinline)) void note_peak(int64_t live)
 {
     uint32_t epoch = atomic_load_explicit(&g.epoch, RELAXED);
     if (atomic_load_explicit(&self.c.epoch, RELAXED) != epoch) {
@@ -185,68 +211,86 @@ static inline __attribute__((always_inline)) void note_peak(int64_t live)
     }
 }
 
-/* Counts an allocation; true when it is to be sampled. */
+/* Counts an allocation on a registered thread; true when it is to be
+ * sampled. The countdown to the next sample is the byte counter itself
+ * against a threshold, so sampling adds a comparison and no store. */
 static inline __attribute__((always_inline)) bool add_alloc(uint64_t n)
 {
+    uint64_t bytes = atomic_load_explicit(&self.c.bytes, RELAXED) + n;
+    atomic_store_explicit(&self.c.bytes, bytes, RELAXED);
     bump(&self.c.mallocs, 1);
-    bump(&self.c.bytes, n);
-    shift(&self.c.objects, 1);
-    note_peak(shift(&self.c.live, (int64_t)n));
-    self.next_sample -= (int64_t)n;
-    return self.next_sample < 0;
+    int64_t live = shift(&self.c.live, (int64_t)n);
+    if (__builtin_expect(live > atomic_load_explicit(&self.c.peak, RELAXED) ||
+                             atomic_load_explicit(&self.c.epoch, RELAXED) !=
+                                 atomic_load_explicit(&g.epoch, RELAXED),
+                         0))
+        note_peak(live);
+    return bytes > self.sample_at;
 }
 
 void cb_heap_reset_sampling(void)
 {
-    self.next_sample = cb_heapprof_next_distance(&self.rng);
+    self.sample_at = atomic_load_explicit(&self.c.bytes, RELAXED) +
+                     (uint64_t)cb_heapprof_next_distance(&self.rng);
 }
 
 static inline __attribute__((always_inline)) void add_free(uint64_t n)
 {
     bump(&self.c.frees, 1);
-    shift(&self.c.objects, -1);
     shift(&self.c.live, -(int64_t)n);
 }
 
-/* A thread's first allocation registers it; after its counters were
- * folded (late in its exit) updates go to the process totals. */
-static __attribute__((noinline)) bool count_alloc_slow(uint64_t n)
+/* Counting for a thread that is new (registers it) or whose counters
+ * were folded (late in its exit: the process totals take it). */
+static __attribute__((noinline)) bool count_alloc_life(uint64_t n)
 {
-    if (self.state == UNREGISTERED) {
+    if (self.busy & NEW) {
         register_thread();
         return add_alloc(n);
     }
     atomic_fetch_add(&g.mallocs, 1);
     atomic_fetch_add(&g.bytes, n);
-    atomic_fetch_add(&g.objects, 1);
     atomic_fetch_add(&g.live, (int64_t)n);
     return false; /* the thread is exiting: no more samples */
 }
 
+/* Counts an allocation whatever cbench is doing on this thread (realloc
+ * of a counted block stays counted); true when it is to be sampled. */
+static inline __attribute__((always_inline)) bool count_alloc(uint64_t n)
+{
+    if (__builtin_expect(!(self.busy & (NEW | FOLDED)), 1))
+        return add_alloc(n);
+    return count_alloc_life(n);
+}
+
+/* A new block off the fast path (self.busy != 0), its size written:
+ * cbench's own, or on a thread that is new or exiting. */
+static __attribute__((noinline)) bool count_alloc_slow(header *h, uint32_t offset, uint64_t n)
+{
+    if (self.busy & INTERNAL_MASK) {
+        h->tag = TAG(offset, F_INTERNAL);
+        return false;
+    }
+    h->tag = TAG(offset, 0);
+    return count_alloc(n);
+}
+
 static __attribute__((noinline)) void count_free_slow(uint64_t n)
 {
-    if (self.state == UNREGISTERED) { /* a thread may free before it allocates */
+    if (self.busy & NEW) { /* a thread may free before it allocates */
         register_thread();
         add_free(n);
         return;
     }
     atomic_fetch_add(&g.frees, 1);
-    atomic_fetch_sub(&g.objects, 1);
     atomic_fetch_sub(&g.live, (int64_t)n);
 }
 
-/* Reachable from every allocation: no lock, no allocation, no atomic
- * read-modify-write on the fast path. */
-static inline __attribute__((always_inline)) bool count_alloc(uint64_t n)
-{
-    if (__builtin_expect(self.state == ACTIVE, 1))
-        return add_alloc(n);
-    return count_alloc_slow(n);
-}
-
+/* Counts the release of a block that was counted; cbench's own work on
+ * this thread does not matter here, the block's flags do. */
 static inline __attribute__((always_inline)) void count_free(uint64_t n)
 {
-    if (__builtin_expect(self.state == ACTIVE, 1))
+    if (__builtin_expect(!(self.busy & (NEW | FOLDED)), 1))
         add_free(n);
     else
         count_free_slow(n);
@@ -260,49 +304,60 @@ static inline __attribute__((always_inline)) void count_free(uint64_t n)
 
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
 /* The slow path of a sampled allocation: its stack and the live table. */
 static __attribute__((noinline)) void sample(header *h, uint64_t n, uintptr_t caller)
 {
-    h->flags |= F_SAMPLED;
-    internal_depth++;
+    h->tag |= (uint64_t)F_SAMPLED << 32;
+    self.busy++;
     cb_heapprof_record_alloc(h + 1, n, caller);
-    self.next_sample = cb_heapprof_next_distance(&self.rng);
-    internal_depth--;
+    self.sample_at = atomic_load_explicit(&self.c.bytes, RELAXED) +
+                     (uint64_t)cb_heapprof_next_distance(&self.rng);
+    self.busy--;
 }
 
 static void unsample(void *p, uint64_t n)
 {
-    internal_depth++;
+    self.busy++;
     cb_heapprof_record_free(p, n);
-    internal_depth--;
+    self.busy--;
 }
 
-static void *commit(void *real, size_t offset, size_t n, uintptr_t caller)
+/* Writes the header of a block glibc returned (`offset` bytes into it)
+ * and counts it. Inlined into each entry point, so that a plain
+ * allocation on a registered thread costs stores and no call. */
+static ALWAYS_INLINE void *commit(void *real, uint32_t offset, uint64_t n, uintptr_t caller)
 {
     header *h = (header *)((char *)real + offset);
     h->size = n;
-    h->offset = (uint32_t)offset;
-    h->magic = MAGIC;
-    h->flags = internal_depth ? F_INTERNAL : 0;
-    if (!internal_depth && __builtin_expect(count_alloc(n), 0))
+    bool sampled;
+    if (__builtin_expect(self.busy == 0, 1)) {
+        h->tag = TAG(offset, 0);
+        sampled = add_alloc(n);
+    } else {
+        sampled = count_alloc_slow(h, offset, n);
+    }
+    if (__builtin_expect(sampled, 0))
         sample(h, n, caller);
     return h + 1;
 }
 
+/* The header of a block, or NULL for a block glibc made by itself. */
 static header *our_header(void *p)
 {
     header *h = (header *)p - 1;
-    return h->magic == MAGIC ? h : NULL;
+    return h->tag >> 48 == MAGIC ? h : NULL;
 }
 
-static void *alloc_plain(size_t n, uintptr_t caller)
+static ALWAYS_INLINE void *alloc_plain(size_t n, uintptr_t caller)
 {
-    if (n > SIZE_MAX - HDR) {
+    if (__builtin_expect(n > SIZE_MAX - HDR, 0)) {
         errno = ENOMEM;
         return NULL;
     }
     void *real = __libc_malloc(n + HDR);
-    return real ? commit(real, 0, n, caller) : NULL;
+    return __builtin_expect(real != NULL, 1) ? commit(real, 0, n, caller) : NULL;
 }
 
 /* Every entry point runs its body deferred (see unwind.h): glibc's
@@ -315,7 +370,34 @@ API void *malloc(size_t n)
     return p;
 }
 
-static void release(void *p);
+/* Anything but a plain counted block on a registered thread: a sampled,
+ * internal or aligned block, a block glibc made by itself, or a thread
+ * that is new or exiting. */
+static __attribute__((noinline)) void release_slow(void *p)
+{
+    header *h = our_header(p);
+    if (!h) {
+        __libc_free(p);
+        return;
+    }
+    unsigned flags = tag_flags(h->tag);
+    if (flags & F_SAMPLED)
+        unsample(p, h->size);
+    if (!(flags & F_INTERNAL))
+        count_free(h->size);
+    __libc_free((char *)h - tag_offset(h->tag));
+}
+
+static ALWAYS_INLINE void release(void *p)
+{
+    header *h = (header *)p - 1;
+    if (__builtin_expect(h->tag == PLAIN_TAG && !(self.busy & (NEW | FOLDED)), 1)) {
+        add_free(h->size);
+        __libc_free(h);
+        return;
+    }
+    release_slow(p);
+}
 
 API void free(void *p)
 {
@@ -324,24 +406,6 @@ API void free(void *p)
     cb_defer_enter();
     release(p);
     cb_defer_leave(CALLER);
-}
-
-static void release(void *p)
-{
-    header *h = our_header(p);
-    if (!h) {
-        __libc_free(p);
-        return;
-    }
-    if (__builtin_expect(h->flags != 0, 0)) {
-        if (h->flags & F_SAMPLED)
-            unsample(p, h->size);
-        if (!(h->flags & F_INTERNAL))
-            count_free(h->size);
-    } else {
-        count_free(h->size);
-    }
-    __libc_free((char *)h - h->offset);
 }
 
 API void *calloc(size_t n, size_t size)
@@ -389,25 +453,25 @@ static void *realloc_at(void *p, size_t n, uintptr_t caller)
     header *h = our_header(p);
     if (!h)
         return move(p, glibc_usable_size(p), n, caller);
-    if (h->offset)
+    if (tag_offset(h->tag))
         return move(p, h->size, n, caller);
     if (n > SIZE_MAX - HDR) {
         errno = ENOMEM;
         return NULL;
     }
     uint64_t old = h->size;
-    uint16_t flags = h->flags;
+    unsigned flags = tag_flags(h->tag);
     /* The live table is keyed by address: the old block leaves it first. */
     if (flags & F_SAMPLED)
         unsample(p, old);
     header *nh = __libc_realloc(h, n + HDR);
     if (!nh) {
         if (flags & F_SAMPLED)
-            h->flags &= (uint16_t)~F_SAMPLED; /* still live, no longer tracked */
+            h->tag &= ~((uint64_t)F_SAMPLED << 32); /* still live, no longer tracked */
         return NULL;
     }
     nh->size = n;
-    nh->flags = flags & F_INTERNAL;
+    nh->tag = TAG(0, flags & F_INTERNAL);
     if (!(flags & F_INTERNAL)) {
         count_free(old);
         if (__builtin_expect(count_alloc(n), 0))
@@ -522,7 +586,8 @@ API size_t malloc_usable_size(void *p)
     header *h = our_header(p);
     if (!h)
         return glibc_usable_size(p);
-    return glibc_usable_size((char *)h - h->offset) - h->offset - HDR;
+    uint32_t offset = tag_offset(h->tag);
+    return glibc_usable_size((char *)h - offset) - offset - HDR;
 }
 
 #endif /* CB_NO_HEAP_INTERPOSE */
@@ -539,16 +604,18 @@ static int64_t thread_peak(const thread_heap *t, uint32_t epoch)
 /* Sums everything; the list lock is held. */
 static void sum_locked(cbench_memstats *ms)
 {
+    /* Live blocks are mallocs - frees. Each thread's frees are loaded
+     * before its mallocs, so that one allocating meanwhile makes the count
+     * high for a moment, never low. */
     uint32_t epoch = atomic_load(&g.epoch);
-    uint64_t mallocs = atomic_load(&g.mallocs), frees = atomic_load(&g.frees);
+    uint64_t frees = atomic_load(&g.frees), mallocs = atomic_load(&g.mallocs);
     uint64_t bytes = atomic_load(&g.bytes);
-    int64_t live = atomic_load(&g.live), objects = atomic_load(&g.objects), peak = live;
+    int64_t live = atomic_load(&g.live), peak = live;
     for (const thread_heap *t = g.threads; t; t = t->next) {
-        mallocs += atomic_load_explicit(&t->c.mallocs, RELAXED);
         frees += atomic_load_explicit(&t->c.frees, RELAXED);
+        mallocs += atomic_load_explicit(&t->c.mallocs, RELAXED);
         bytes += atomic_load_explicit(&t->c.bytes, RELAXED);
         live += atomic_load_explicit(&t->c.live, RELAXED);
-        objects += atomic_load_explicit(&t->c.objects, RELAXED);
         peak += thread_peak(t, epoch);
     }
     int64_t recorded = atomic_load(&g.peak);
@@ -561,7 +628,7 @@ static void sum_locked(cbench_memstats *ms)
     ms->frees = frees;
     ms->total_alloc = bytes;
     ms->alloc = live > 0 ? (uint64_t)live : 0;
-    ms->heap_objects = objects > 0 ? (uint64_t)objects : 0;
+    ms->heap_objects = mallocs > frees ? mallocs - frees : 0;
     ms->peak_alloc = peak > 0 ? (uint64_t)peak : 0;
 }
 
@@ -577,12 +644,12 @@ API void cbench_read_memstats(cbench_memstats *ms)
 {
     if (!ms)
         return;
-    internal_depth++;
+    self.busy++;
     lock();
     sum_locked(ms);
     unlock();
     read_system(ms);
-    internal_depth--;
+    self.busy--;
 }
 
 /* Starts the peak afresh from `live`; the list lock is held. */
@@ -607,7 +674,6 @@ static void fold_locked(thread_heap *t)
     atomic_fetch_add(&g.frees, atomic_load_explicit(&t->c.frees, RELAXED));
     atomic_fetch_add(&g.bytes, atomic_load_explicit(&t->c.bytes, RELAXED));
     atomic_fetch_add(&g.live, atomic_load_explicit(&t->c.live, RELAXED));
-    atomic_fetch_add(&g.objects, atomic_load_explicit(&t->c.objects, RELAXED));
     if (t->prev)
         t->prev->next = t->next;
     else
@@ -615,12 +681,12 @@ static void fold_locked(thread_heap *t)
     if (t->next)
         t->next->prev = t->prev;
     t->next = t->prev = NULL;
-    t->state = FOLDED;
+    t->busy |= FOLDED;
 }
 
 void cb_heap_thread_exit(void)
 {
-    if (self.state != ACTIVE)
+    if (self.busy & (NEW | FOLDED))
         return;
     cbench_memstats ms;
     lock();
