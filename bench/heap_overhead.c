@@ -180,11 +180,20 @@ static options parse(int argc, char **argv)
     int c;
     while ((c = getopt(argc, argv, "t:n:w:s:")) != -1) {
         switch (c) {
-        case 't': o.threads = atoi(optarg); break;
-        case 'n': o.pairs = atol(optarg); break;
-        case 'w': o.window = (unsigned)atol(optarg); break;
-        case 's': o.seed = strtoull(optarg, NULL, 0); break;
-        default: usage();
+        case 't':
+            o.threads = atoi(optarg);
+            break;
+        case 'n':
+            o.pairs = atol(optarg);
+            break;
+        case 'w':
+            o.window = (unsigned)atol(optarg);
+            break;
+        case 's':
+            o.seed = strtoull(optarg, NULL, 0);
+            break;
+        default:
+            usage();
         }
     }
     if (o.threads < 1 || o.threads > MAX_THREADS || o.pairs < 8 || o.window > MAX_WINDOW ||

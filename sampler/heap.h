@@ -27,7 +27,7 @@ typedef struct cb_heap_scope {
 } cb_heap_scope;
 
 typedef struct cb_heap_delta {
-    uint64_t mallocs, frees, bytes; /* calls and bytes requested in the scope */
+    uint64_t mallocs, frees, bytes;   /* calls and bytes requested in the scope */
     int64_t live_bytes, live_objects; /* growth of live bytes and blocks */
     uint64_t peak_growth;             /* highest live bytes above the start */
 } cb_heap_delta;

@@ -31,8 +31,8 @@
 #include <sys/mman.h>
 
 enum {
-    MIN_SHIFT = 5,                         /* 32 B */
-    MAX_SHIFT = 15,                        /* 32 KiB */
+    MIN_SHIFT = 5,  /* 32 B */
+    MAX_SHIFT = 15, /* 32 KiB */
     SIZES = MAX_SHIFT - MIN_SHIFT + 1,
     CHUNK = 256 << 10,
     PAGE = 4096,

@@ -29,6 +29,7 @@ packages=(
     locales                  # tests write result files under a decimal-comma locale
     libgoogle-perftools-dev  # gperftools, a peer in bench/
     libbenchmark-dev         # Google Benchmark, a peer in bench/
+    heaptrack                # another peer in bench/ (run_heap.sh)
     binutils                 # strip, readelf in tests
 )
 

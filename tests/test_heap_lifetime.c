@@ -83,8 +83,9 @@ static lifetime_delta stage(const run *r, const char *name)
     if (!line)
         fail_msg("no line for stage %s in:\n%s", name, r->out);
     lifetime_delta d;
-    int got = sscanf(line + strlen(key), "mallocs=%lld frees=%lld bytes=%lld live=%lld objects=%lld",
-                     &d.mallocs, &d.frees, &d.bytes, &d.live, &d.objects);
+    int got =
+        sscanf(line + strlen(key), "mallocs=%lld frees=%lld bytes=%lld live=%lld objects=%lld",
+               &d.mallocs, &d.frees, &d.bytes, &d.live, &d.objects);
     free(text);
     assert_int_equal(got, 5);
     return d;
@@ -98,8 +99,8 @@ static void expect(const run *r, const char *name, long long mallocs, long long 
         d.objects != objects)
         fail_msg("%s: mallocs=%lld frees=%lld bytes=%lld live=%lld objects=%lld, expected "
                  "%lld %lld %lld %lld %lld",
-                 name, d.mallocs, d.frees, d.bytes, d.live, d.objects, mallocs, frees, bytes,
-                 live, objects);
+                 name, d.mallocs, d.frees, d.bytes, d.live, d.objects, mallocs, frees, bytes, live,
+                 objects);
 }
 
 static long file_size(const char *dir, const char *name)
@@ -252,8 +253,8 @@ static int child_checks(void)
     return d.mallocs == 1 && d.frees == 1 && d.bytes == 777 && written ? 0 : 1;
 }
 
-static void test_a_fork_child_counts_and_allocates_while_parent_threads_use_cbench_memory(
-    void **state)
+static void
+test_a_fork_child_counts_and_allocates_while_parent_threads_use_cbench_memory(void **state)
 {
     (void)state;
     long old_rate = cbench_set_mem_profile_rate(4096);

@@ -61,8 +61,9 @@ static inline void lifetime_report(const char *stage, const lifetime_delta *d)
     if (!fd)
         return;
     char line[256];
-    int n = snprintf(line, sizeof line, "%s mallocs=%lld frees=%lld bytes=%lld live=%lld objects=%lld\n",
-                     stage, d->mallocs, d->frees, d->bytes, d->live, d->objects);
+    int n = snprintf(line, sizeof line,
+                     "%s mallocs=%lld frees=%lld bytes=%lld live=%lld objects=%lld\n", stage,
+                     d->mallocs, d->frees, d->bytes, d->live, d->objects);
     /* write(2): no stream to flush or allocate, whatever stage of exit. */
     if (write(atoi(fd), line, (size_t)n) != n)
         abort();
