@@ -37,18 +37,18 @@
 # Environment (defaults in brackets):
 #   BUILD_DIR [/tmp/build-bench]  CMake build folder, configured if needed
 #   OUT       [mktemp -d]         raw results (results.txt), profiles, logs
-#   REPS [9]                      rounds
+#   REPS [15]                     rounds
 #   PAIRS [2000000]               pairs per thread, fast configurations
 #   SLOW_PAIRS [200000]           pairs per thread, cb1 and heaptrack
 #   GPERF_PAIRS [20000]           pairs per thread, gperf
 #   WINDOW [64]                   live blocks per thread in the window shape
-# A full run takes about 2-3 minutes on 2 cores.
+# A full run takes about 1.5-2 minutes on 2 cores.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-/tmp/build-bench}
 OUT=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/cbench-heap-bench.XXXXXX")}
-REPS=${REPS:-9}
+REPS=${REPS:-15}
 PAIRS=${PAIRS:-2000000}
 SLOW_PAIRS=${SLOW_PAIRS:-200000}
 GPERF_PAIRS=${GPERF_PAIRS:-20000}
