@@ -12,8 +12,8 @@
  * does not arise.
  *
  * Each block carries a 16-byte header in front of the user's pointer:
- * the requested size, the distance back to the start of glibc's block
- * (non-zero for the aligned forms) and flags. The header is what makes
+ * the requested size, then one word with the distance back to the start
+ * of glibc's block (non-zero for the aligned forms), flags and a magic. The header is what makes
  * free exact and cheap: it knows the size it frees without a lookup. A
  * pointer without the header's magic (a block that came from glibc
  * directly) goes back to glibc untouched and uncounted.
@@ -34,8 +34,9 @@
  * an upper bound when several do.
  *
  * Allocations cbench makes for itself (between cb_heap_internal_begin and
- * end) carry a flag in their header and are counted neither when made nor
- * when freed.
+ * end) come from a pool of their own (heap_pool.c), so that the program's
+ * heap is laid out as it would be without cbench; they carry a flag in
+ * their header and are counted neither when made nor when freed.
  */
 #include "heap.h"
 #include "heap_pool.h"
