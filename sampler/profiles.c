@@ -10,6 +10,7 @@
 #include "error.h"
 #include "heapprof.h"
 #include "threadprof.h"
+#include "lockprof.h"
 
 int cbench_write_profile(const char *name, FILE *out, int debug)
 {
@@ -19,6 +20,8 @@ int cbench_write_profile(const char *name, FILE *out, int debug)
         return cb_heapprof_write(name, out, debug);
     if (strcmp(name, "threads") == 0 || strcmp(name, "threadcreate") == 0)
         return cb_threadprof_write(name, out, debug);
+    if (strcmp(name, "mutex") == 0 || strcmp(name, "block") == 0)
+        return cb_lockprof_write(name, out, debug);
     return cb_error(EINVAL, "cbench_write_profile: unknown profile \"%s\"", name);
 }
 

@@ -78,10 +78,36 @@ CBENCH_API void cbench_label_pop(void);
 CBENCH_API long cbench_set_mem_profile_rate(long bytes);
 
 /*
+ * Mutex profiling, as Go's runtime.SetMutexProfileFraction. libcbench
+ * interposes the pthread mutex and rwlock lock and unlock functions; the
+ * time threads wait on a contended lock is charged to the stack of the
+ * unlock that ended the wait (the end of the critical section that caused
+ * it). On average 1 in `rate` such unlocks is recorded, scaled back by
+ * `rate`: 1 records all, 0 turns the profile off (the default). Returns
+ * the previous rate; a negative rate only reads it. Never fails.
+ */
+CBENCH_API int cbench_set_mutex_profile_fraction(int rate);
+
+/*
+ * Block profiling, as Go's runtime.SetBlockProfileRate, in nanoseconds:
+ * time blocked in contended pthread mutex and rwlock acquisitions,
+ * pthread_cond_wait and timedwait, sem_wait and timedwait and
+ * pthread_join, charged to the waiting stack. A wait of `ns` or longer is
+ * always recorded; a shorter one of d ns with probability d/ns, then
+ * counted as ns/d waits of ns in all, so totals stay unbiased. 1 records
+ * every wait; 0 (the default) or a negative value turns the profile off.
+ * Never fails.
+ */
+CBENCH_API void cbench_set_block_profile_rate(long ns);
+
+/*
  * Writes a named profile to `out`. Names: "heap" (blocks sampled and still
- * live; pprof shows inuse_space by default) and "allocs" (the same samples,
- * alloc_space by default). debug 0 writes gzipped protobuf, 1 Go's legacy
- * text form followed by a memstats section.
+ * live; pprof shows inuse_space by default), "allocs" (the same samples,
+ * alloc_space by default), "mutex" and "block" (sample types
+ * contentions/count and delay/nanoseconds, pprof shows delay). debug 0
+ * writes gzipped protobuf, 1 Go's legacy text form (for heap and allocs
+ * followed by a memstats section; for mutex and block Go's "--- mutex:"
+ * and "--- contention:" forms, delays given as cycles at 1e9 per second).
  * Errors: EINVAL (NULL name or stream, an unknown name, a bad debug
  * level), ENOMEM, or the stream's errno when writing fails.
  */

@@ -34,6 +34,10 @@ typedef enum cb_text_style {
     CB_TEXT_COUNT, /* "NAME profile: total N" then "v0 [v1 ...] @ pcs" */
     CB_TEXT_HEAP,  /* Go's heap form: "heap profile: io: ib [ao: ab] @ heap/2*period",
                       records "io: ib [ao: ab] @ pcs"; types must be Go's four */
+    CB_TEXT_MUTEX,      /* Go's "--- mutex:" form: cycles/second (of nanoseconds), the
+                           sampling period, records "delay count @ pcs"; types must be
+                           contentions then delay */
+    CB_TEXT_CONTENTION, /* the same as Go's block profile, "--- contention:", no period */
 } cb_text_style;
 
 typedef struct cb_profile_spec {

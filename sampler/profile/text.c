@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,9 @@
  * one, or in-use bytes for heap profiles. */
 static int sort_value(const cb_profile *p)
 {
-    return p->spec.text == CB_TEXT_HEAP ? 3 : 0;
+    if (p->spec.text == CB_TEXT_HEAP)
+        return 3;
+    return p->spec.text == CB_TEXT_COUNT ? 0 : 1;
 }
 
 static int by_value_desc(const void *a, const void *b, void *arg)
@@ -51,6 +54,14 @@ static void print_header(const cb_profile *p, FILE *out)
         fprintf(out, " @ heap/%" PRId64 "\n", 2 * p->spec.period);
         return;
     }
+    if (p->spec.text != CB_TEXT_COUNT) {
+        /* Delays are nanoseconds: one "cycle" per nanosecond. */
+        bool mutex = p->spec.text == CB_TEXT_MUTEX;
+        fprintf(out, "--- %s:\ncycles/second=1000000000\n", mutex ? "mutex" : "contention");
+        if (mutex)
+            fprintf(out, "sampling period=%" PRId64 "\n", p->spec.period);
+        return;
+    }
     fprintf(out, "%s profile: total %" PRId64 "\n", p->spec.name, total[0]);
 }
 
@@ -58,6 +69,10 @@ static void print_values(const cb_profile *p, const int64_t *v, FILE *out)
 {
     if (p->spec.text == CB_TEXT_HEAP) {
         print_heap_values(v, out);
+        return;
+    }
+    if (p->spec.text != CB_TEXT_COUNT) {
+        fprintf(out, "%" PRId64 " %" PRId64, v[1], v[0]); /* delay, then count */
         return;
     }
     for (int i = 0; i < p->spec.ntypes; i++)

@@ -1,0 +1,559 @@
+/*
+ * Interposed pthread locks, condition variables, semaphores and joins.
+ *
+ * libcbench defines pthread_mutex_lock, pthread_mutex_timedlock,
+ * pthread_mutex_unlock, the pthread_rwlock rd/wr/timed lock and unlock
+ * functions, pthread_cond_wait and timedwait, sem_wait and timedwait and
+ * pthread_join; being found first, they receive the program's calls. The
+ * real functions are glibc's: the mutex and rwlock ones through glibc's
+ * exported __pthread_* aliases (bound by symbol version, so no dlsym and
+ * no set-up: a lock taken before any constructor works), the others,
+ * which have no such alias, through dlsym(RTLD_NEXT) in a constructor
+ * (or at first use, if called earlier). Trylock functions never wait and
+ * are not interposed.
+ *
+ * The uncontended path: a lock function first tries the lock; when that
+ * succeeds (or fails for any reason but "busy"), it returns at once, so
+ * the cost over glibc is one call. Only a busy lock takes the slow path:
+ * the time, the real blocking call, the time again. Recursive mutexes the
+ * thread owns succeed in trylock; an error-checking mutex the thread owns
+ * fails the real lock with EDEADLK, which is not counted as a wait. A
+ * semaphore is tried with sem_trywait, a join with pthread_tryjoin_np.
+ * Condition waits always block: they are always timed.
+ *
+ * The mutex profile charges a wait to the unlocker whose critical section
+ * caused it (Go's semantics). While the profile is on, a waiter on a
+ * mutex or rwlock registers in a side table keyed by the lock's address:
+ * the number of waiters and the sum of their start times. An unlock first
+ * checks one global count of registered waiters (with profiling off it
+ * is always 0: one load and a predictable branch), and only when it is
+ * non-zero looks the lock up: the waiters were made to wait from their
+ * (effective) start until now, n*now - sum, which is charged to this
+ * unlock's stack; their effective starts then move to now, so the next
+ * unlock is charged only with what follows. A waiter leaving after it
+ * acquired removes its effective start: its own start or the last reset,
+ * whichever is later. The table is striped (a spinlock per stripe, taken
+ * deferred: see unwind.h) with a few entries per stripe; a wait that
+ * finds no room is counted in `unregistered` and not charged.
+ *
+ * The exact counters are process-wide atomics, touched only on contended
+ * paths, where a futex wait already costs far more than an atomic add.
+ *
+ * Recursion: the slow paths mark the thread as inside cbench; profiling
+ * code that takes pthread locks (libunwind does) then goes straight to
+ * glibc. Allocations there are cbench's own.
+ */
+#include "lock.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "heap.h"
+#include "lockprof.h"
+#include "unwind.h"
+
+#define API __attribute__((visibility("default")))
+#define IE __attribute__((tls_model("initial-exec")))
+#define RELAXED memory_order_relaxed
+#define NOINLINE __attribute__((noinline))
+#define MARKER ((uintptr_t)__builtin_return_address(0))
+/* Keeps the call before it from becoming a tail call, so that the slow
+ * path's return address lies in the public function. */
+#define NO_TAIL_CALL() __asm__ volatile("" ::: "memory")
+
+/* glibc's own entry points, by their exported (compatibility) aliases. */
+#define REAL(name, ret, ...)                                                                      \
+    extern ret real_##name(__VA_ARGS__);                                                          \
+    __asm__(".symver real_" #name ", __" #name "@GLIBC_2.2.5")
+REAL(pthread_mutex_lock, int, pthread_mutex_t *);
+REAL(pthread_mutex_trylock, int, pthread_mutex_t *);
+REAL(pthread_mutex_unlock, int, pthread_mutex_t *);
+REAL(pthread_rwlock_rdlock, int, pthread_rwlock_t *);
+REAL(pthread_rwlock_tryrdlock, int, pthread_rwlock_t *);
+REAL(pthread_rwlock_wrlock, int, pthread_rwlock_t *);
+REAL(pthread_rwlock_trywrlock, int, pthread_rwlock_t *);
+REAL(pthread_rwlock_unlock, int, pthread_rwlock_t *);
+
+/* The rest, without an alias: found by dlsym. */
+static struct {
+    _Atomic(int (*)(pthread_mutex_t *, const struct timespec *)) mutex_timedlock;
+    _Atomic(int (*)(pthread_rwlock_t *, const struct timespec *)) rwlock_timedrdlock;
+    _Atomic(int (*)(pthread_rwlock_t *, const struct timespec *)) rwlock_timedwrlock;
+    _Atomic(int (*)(pthread_cond_t *, pthread_mutex_t *)) cond_wait;
+    _Atomic(int (*)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *)) cond_timedwait;
+    _Atomic(int (*)(sem_t *)) sem_wait;
+    _Atomic(int (*)(sem_t *, const struct timespec *)) sem_timedwait;
+    _Atomic(int (*)(pthread_t, void **)) join;
+} real;
+
+static __thread int inside IE;
+
+static struct {
+    _Atomic uint64_t contentions, delay_ns, blocks, block_ns, charged, charged_ns, unregistered;
+} g;
+
+/* Waiters registered in the table. Every unlock reads it: on a line of its
+ * own, away from the counters that contended paths write. */
+static _Atomic long waiting __attribute__((aligned(64)));
+
+/* ---- the waiter table --------------------------------------------------- */
+
+enum { STRIPES = 256, WAYS = 4 };
+
+typedef struct entry {
+    uintptr_t lock; /* 0: free */
+    int64_t n;      /* registered waiters */
+    int64_t sum;    /* of their effective start times */
+    int64_t reset;  /* when an unlock last moved the starts */
+} entry;
+
+static struct stripe {
+    atomic_flag busy;
+    entry e[WAYS];
+} table[STRIPES];
+
+static int64_t now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static struct stripe *stripe_lock(uintptr_t lock)
+{
+    struct stripe *s = &table[(lock * 0x9e3779b97f4a7c15ULL) >> 56];
+    cb_defer_enter();
+    while (atomic_flag_test_and_set_explicit(&s->busy, memory_order_acquire))
+        sched_yield();
+    return s;
+}
+
+static void stripe_unlock(struct stripe *s, uintptr_t caller)
+{
+    atomic_flag_clear_explicit(&s->busy, memory_order_release);
+    cb_defer_leave(caller);
+}
+
+static entry *find(struct stripe *s, uintptr_t lock, bool create)
+{
+    entry *free_slot = NULL;
+    for (int i = 0; i < WAYS; i++) {
+        if (s->e[i].lock == lock)
+            return &s->e[i];
+        if (!s->e[i].lock && !free_slot)
+            free_slot = &s->e[i];
+    }
+    if (!create || !free_slot)
+        return NULL;
+    *free_slot = (entry){.lock = lock};
+    return free_slot;
+}
+
+/* One wait in progress. */
+typedef struct wait {
+    uintptr_t lock; /* non-zero while registered */
+    int64_t start;
+} wait;
+
+static void wait_begin(wait *w, const void *lock, bool mutex_like, uintptr_t caller)
+{
+    w->lock = 0;
+    if (!mutex_like || cb_lockprof_mutex_fraction() == 0) {
+        w->start = now();
+        return;
+    }
+    struct stripe *s = stripe_lock((uintptr_t)lock);
+    w->start = now(); /* under the stripe lock: ordered with the resets */
+    entry *e = find(s, (uintptr_t)lock, true);
+    if (e) {
+        e->n++;
+        e->sum += w->start;
+        w->lock = (uintptr_t)lock;
+        atomic_fetch_add_explicit(&waiting, 1, RELAXED);
+    }
+    stripe_unlock(s, caller);
+    if (!e)
+        atomic_fetch_add_explicit(&g.unregistered, 1, RELAXED);
+}
+
+static void deregister(const wait *w, uintptr_t caller)
+{
+    struct stripe *s = stripe_lock(w->lock);
+    entry *e = find(s, w->lock, false);
+    if (e) {
+        e->sum -= w->start > e->reset ? w->start : e->reset;
+        if (--e->n == 0)
+            e->lock = 0;
+    }
+    stripe_unlock(s, caller);
+    atomic_fetch_sub_explicit(&waiting, 1, RELAXED);
+}
+
+/* The wait is over. `acquired`: a lock was taken (a contention); `waited`:
+ * the thread did block (false for errors such as EDEADLK or EINVAL). */
+static void wait_end(const wait *w, bool acquired, bool waited, uintptr_t marker)
+{
+    int64_t delay = now() - w->start;
+    if (w->lock)
+        deregister(w, marker);
+    if (!waited)
+        return;
+    if (acquired) {
+        atomic_fetch_add_explicit(&g.contentions, 1, RELAXED);
+        atomic_fetch_add_explicit(&g.delay_ns, (uint64_t)delay, RELAXED);
+    }
+    atomic_fetch_add_explicit(&g.blocks, 1, RELAXED);
+    atomic_fetch_add_explicit(&g.block_ns, (uint64_t)delay, RELAXED);
+    if (cb_lockprof_block_rate() > 0)
+        cb_lockprof_block_event(delay, marker);
+}
+
+/* An unlock while some waiter is registered somewhere: charges this
+ * unlock with the waiting its critical section caused. */
+static NOINLINE void charge(const void *lock)
+{
+    uintptr_t marker = MARKER;
+    if (inside)
+        return;
+    inside++;
+    struct stripe *s = stripe_lock((uintptr_t)lock);
+    entry *e = find(s, (uintptr_t)lock, false);
+    int64_t delay = 0;
+    if (e && e->n > 0) {
+        int64_t t = now();
+        delay = e->n * t - e->sum;
+        e->sum = e->n * t;
+        e->reset = t;
+    }
+    stripe_unlock(s, marker);
+    if (delay > 0) {
+        atomic_fetch_add_explicit(&g.charged, 1, RELAXED);
+        atomic_fetch_add_explicit(&g.charged_ns, (uint64_t)delay, RELAXED);
+        cb_heap_internal_begin();
+        cb_lockprof_mutex_event(delay, marker);
+        cb_heap_internal_end();
+    }
+    inside--;
+}
+
+/* A macro, not an inline function: the call's return address must
+ * symbolize to the public unlock function alone, the leaf of the stack. */
+#define MAYBE_CHARGE(lock)                                                                        \
+    do {                                                                                          \
+        if (__builtin_expect(atomic_load_explicit(&waiting, RELAXED) != 0, 0))                    \
+            charge(lock);                                                                         \
+    } while (0)
+
+/* Brackets the accounting of a slow path. */
+static void enter(void)
+{
+    inside++;
+    cb_heap_internal_begin();
+}
+
+static void leave(void)
+{
+    cb_heap_internal_end();
+    inside--;
+}
+
+/* ---- finding the functions without an alias ----------------------------- */
+
+static void *lookup(const char *name)
+{
+    cb_heap_internal_begin();
+    void *f = dlsym(RTLD_NEXT, name);
+    cb_heap_internal_end();
+    return f;
+}
+
+#define RESOLVE(field, name)                                                                      \
+    ({                                                                                            \
+        __typeof(atomic_load(&real.field)) f_ = atomic_load_explicit(&real.field, RELAXED);      \
+        if (!f_) {                                                                                \
+            f_ = (__typeof(f_))lookup(name);                                                      \
+            atomic_store_explicit(&real.field, f_, RELAXED);                                      \
+        }                                                                                         \
+        f_;                                                                                       \
+    })
+
+__attribute__((constructor)) static void resolve_all(void)
+{
+    (void)RESOLVE(mutex_timedlock, "pthread_mutex_timedlock");
+    (void)RESOLVE(rwlock_timedrdlock, "pthread_rwlock_timedrdlock");
+    (void)RESOLVE(rwlock_timedwrlock, "pthread_rwlock_timedwrlock");
+    (void)RESOLVE(cond_wait, "pthread_cond_wait");
+    (void)RESOLVE(cond_timedwait, "pthread_cond_timedwait");
+    (void)RESOLVE(sem_wait, "sem_wait");
+    (void)RESOLVE(sem_timedwait, "sem_timedwait");
+    (void)RESOLVE(join, "pthread_join");
+}
+
+/* ---- mutexes ------------------------------------------------------------ */
+
+static NOINLINE int mutex_wait(pthread_mutex_t *m, const struct timespec *abstime)
+{
+    uintptr_t marker = MARKER;
+    int (*timed)(pthread_mutex_t *, const struct timespec *) = NULL;
+    if (abstime && !(timed = RESOLVE(mutex_timedlock, "pthread_mutex_timedlock")))
+        return ENOSYS;
+    if (inside)
+        return abstime ? timed(m, abstime) : real_pthread_mutex_lock(m);
+    enter();
+    wait w;
+    wait_begin(&w, m, true, marker);
+    int rc = abstime ? timed(m, abstime) : real_pthread_mutex_lock(m);
+    wait_end(&w, rc == 0, rc == 0 || rc == ETIMEDOUT, marker);
+    leave();
+    return rc;
+}
+
+API int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    int rc = real_pthread_mutex_trylock(m);
+    if (__builtin_expect(rc != EBUSY, 1))
+        return rc;
+    rc = mutex_wait(m, NULL);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+API int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
+{
+    int rc = real_pthread_mutex_trylock(m);
+    if (rc != EBUSY)
+        return rc;
+    rc = mutex_wait(m, abstime);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+API int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    MAYBE_CHARGE(m);
+    return real_pthread_mutex_unlock(m);
+}
+
+/* ---- rwlocks ------------------------------------------------------------ */
+
+enum { READ, WRITE };
+
+static NOINLINE int rwlock_wait(pthread_rwlock_t *l, int mode, const struct timespec *abstime)
+{
+    uintptr_t marker = MARKER;
+    int (*timed)(pthread_rwlock_t *, const struct timespec *) = NULL;
+    if (abstime) {
+        timed = mode == READ ? RESOLVE(rwlock_timedrdlock, "pthread_rwlock_timedrdlock")
+                             : RESOLVE(rwlock_timedwrlock, "pthread_rwlock_timedwrlock");
+        if (!timed)
+            return ENOSYS;
+    }
+    int (*untimed)(pthread_rwlock_t *) =
+        mode == READ ? real_pthread_rwlock_rdlock : real_pthread_rwlock_wrlock;
+    if (inside)
+        return abstime ? timed(l, abstime) : untimed(l);
+    enter();
+    wait w;
+    wait_begin(&w, l, true, marker);
+    int rc = abstime ? timed(l, abstime) : untimed(l);
+    wait_end(&w, rc == 0, rc == 0 || rc == ETIMEDOUT, marker);
+    leave();
+    return rc;
+}
+
+API int pthread_rwlock_rdlock(pthread_rwlock_t *l)
+{
+    int rc = real_pthread_rwlock_tryrdlock(l);
+    if (__builtin_expect(rc != EBUSY, 1))
+        return rc;
+    rc = rwlock_wait(l, READ, NULL);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+API int pthread_rwlock_wrlock(pthread_rwlock_t *l)
+{
+    int rc = real_pthread_rwlock_trywrlock(l);
+    if (__builtin_expect(rc != EBUSY, 1))
+        return rc;
+    rc = rwlock_wait(l, WRITE, NULL);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+API int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *abstime)
+{
+    int rc = real_pthread_rwlock_tryrdlock(l);
+    if (rc != EBUSY)
+        return rc;
+    rc = rwlock_wait(l, READ, abstime);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+API int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *abstime)
+{
+    int rc = real_pthread_rwlock_trywrlock(l);
+    if (rc != EBUSY)
+        return rc;
+    rc = rwlock_wait(l, WRITE, abstime);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+API int pthread_rwlock_unlock(pthread_rwlock_t *l)
+{
+    MAYBE_CHARGE(l);
+    return real_pthread_rwlock_unlock(l);
+}
+
+/* ---- condition variables ------------------------------------------------ */
+
+/* The time blocked counts from the call to the return, the mutex's
+ * re-acquisition inside glibc included; the mutex is released inside
+ * glibc too, not through pthread_mutex_unlock, so it charges no one. */
+static NOINLINE int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime)
+{
+    uintptr_t marker = MARKER;
+    int (*untimed)(pthread_cond_t *, pthread_mutex_t *) = NULL;
+    int (*timed)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *) = NULL;
+    if (abstime ? !(timed = RESOLVE(cond_timedwait, "pthread_cond_timedwait"))
+                : !(untimed = RESOLVE(cond_wait, "pthread_cond_wait")))
+        return ENOSYS;
+    if (inside)
+        return abstime ? timed(c, m, abstime) : untimed(c, m);
+    wait w;
+    wait_begin(&w, c, false, marker);
+    int rc = abstime ? timed(c, m, abstime) : untimed(c, m);
+    enter();
+    wait_end(&w, false, rc == 0 || rc == ETIMEDOUT, marker);
+    leave();
+    return rc;
+}
+
+API int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    int rc = cond_wait(c, m, NULL);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+API int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime)
+{
+    int rc = cond_wait(c, m, abstime);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+/* ---- semaphores --------------------------------------------------------- */
+
+static NOINLINE int sem_block(sem_t *sem, const struct timespec *abstime)
+{
+    uintptr_t marker = MARKER;
+    int (*untimed)(sem_t *) = NULL;
+    int (*timed)(sem_t *, const struct timespec *) = NULL;
+    if (abstime ? !(timed = RESOLVE(sem_timedwait, "sem_timedwait"))
+                : !(untimed = RESOLVE(sem_wait, "sem_wait"))) {
+        errno = ENOSYS;
+        return -1;
+    }
+    if (inside)
+        return abstime ? timed(sem, abstime) : untimed(sem);
+    wait w;
+    wait_begin(&w, sem, false, marker);
+    int rc = abstime ? timed(sem, abstime) : untimed(sem);
+    int err = errno;
+    enter();
+    wait_end(&w, false, rc == 0 || err == ETIMEDOUT, marker);
+    leave();
+    errno = err;
+    return rc;
+}
+
+API int sem_wait(sem_t *sem)
+{
+    if (sem_trywait(sem) == 0)
+        return 0;
+    if (errno != EAGAIN)
+        return -1;
+    int rc = sem_block(sem, NULL);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+API int sem_timedwait(sem_t *sem, const struct timespec *abstime)
+{
+    if (sem_trywait(sem) == 0)
+        return 0;
+    if (errno != EAGAIN)
+        return -1;
+    int rc = sem_block(sem, abstime);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+/* ---- joins -------------------------------------------------------------- */
+
+static NOINLINE int join_wait(pthread_t t, void **ret)
+{
+    uintptr_t marker = MARKER;
+    int (*join)(pthread_t, void **) = RESOLVE(join, "pthread_join");
+    if (!join)
+        return ENOSYS;
+    if (inside)
+        return join(t, ret);
+    wait w;
+    wait_begin(&w, NULL, false, marker);
+    int rc = join(t, ret);
+    enter();
+    wait_end(&w, false, rc == 0, marker);
+    leave();
+    return rc;
+}
+
+API int pthread_join(pthread_t t, void **ret)
+{
+    int rc = pthread_tryjoin_np(t, ret);
+    if (rc != EBUSY)
+        return rc;
+    rc = join_wait(t, ret);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+/* ---- counters ----------------------------------------------------------- */
+
+void cb_lock_read(cb_lock_counts *c)
+{
+    c->contentions = atomic_load(&g.contentions);
+    c->delay_ns = atomic_load(&g.delay_ns);
+    c->blocks = atomic_load(&g.blocks);
+    c->block_ns = atomic_load(&g.block_ns);
+    c->charged = atomic_load(&g.charged);
+    c->charged_ns = atomic_load(&g.charged_ns);
+    c->unregistered = atomic_load(&g.unregistered);
+}
+
+void cb_lock_scope_begin(cb_lock_scope *s)
+{
+    cb_lock_read(&s->start);
+}
+
+void cb_lock_scope_end(const cb_lock_scope *s, cb_lock_counts *d)
+{
+    cb_lock_counts now_;
+    cb_lock_read(&now_);
+    d->contentions = now_.contentions - s->start.contentions;
+    d->delay_ns = now_.delay_ns - s->start.delay_ns;
+    d->blocks = now_.blocks - s->start.blocks;
+    d->block_ns = now_.block_ns - s->start.block_ns;
+    d->charged = now_.charged - s->start.charged;
+    d->charged_ns = now_.charged_ns - s->start.charged_ns;
+    d->unregistered = now_.unregistered - s->start.unregistered;
+}
