@@ -14,11 +14,16 @@
  *   joins_sleeper                 joins a thread that exits ROUND_MS after
  *                                 the join starts
  *
+ * Waiting loops yield, so that on a busy machine the thread waited for
+ * gets the CPU it needs to reach its blocking call.
+ *
  * usage: lock_prog OUTDIR  (writes mutex.pb.gz block.pb.gz mutex.txt
- * block.txt and truth.txt: "name nanoseconds" lines with the known sums
- * and the exact counters)
+ * block.txt and truth.txt: "kind nanoseconds" lines with the known sums,
+ * each round measured from the moment the waiter is known to wait to the
+ * release, by the releasing thread)
  */
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -29,7 +34,7 @@
 
 #include "cbench/profile.h"
 
-enum { ROUNDS = 5, ROUND_MS = 20 };
+enum { ROUNDS = 5, ROUND_MS = 40 };
 
 static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_rwlock_t rwlock = PTHREAD_RWLOCK_INITIALIZER;
@@ -39,11 +44,26 @@ static sem_t sem;
 static atomic_int go, in_join;
 static int cond_ready;
 
-static void sleep_round(void)
+/* The known waits, as the threads that make them measure them. */
+enum { MUTEX, RWLOCK, COND, SEM, JOIN, KINDS };
+static const char *const kind_names[KINDS] = {"mutex", "rwlock", "cond", "sem", "join"};
+static _Atomic int64_t known[KINDS];
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Sleeps a round, which starts when the other thread is known to wait,
+ * and adds how long it really lasted (a loaded machine oversleeps). */
+static void sleep_round(int kind, int64_t since)
 {
     struct timespec ts = {0, ROUND_MS * 1000000L};
     while (nanosleep(&ts, &ts) != 0)
         ;
+    atomic_fetch_add(&known[kind], now_ns() - since);
 }
 
 static pthread_t start(void *(*fn)(void *))
@@ -61,7 +81,7 @@ static __attribute__((noinline)) void *waits_for_lock(void *unused)
     (void)unused;
     for (int i = 0; i < ROUNDS; i++) {
         while (atomic_load(&go) != 2 * i + 1)
-            ;
+            sched_yield();
         pthread_mutex_lock(&mutex);
         pthread_mutex_unlock(&mutex);
         atomic_store(&go, 2 * i + 2);
@@ -75,11 +95,11 @@ static __attribute__((noinline)) void holds_lock(void)
         pthread_mutex_lock(&mutex);
         atomic_store(&go, 2 * i + 1);
         while (atomic_load((atomic_int *)&mutex.__data.__lock) != 2)
-            ; /* the waiter is in the kernel's queue, or about to be */
-        sleep_round();
+            sched_yield(); /* the waiter is in the kernel's queue, or about to be */
+        sleep_round(MUTEX, now_ns());
         pthread_mutex_unlock(&mutex);
         while (atomic_load(&go) != 2 * i + 2)
-            ;
+            sched_yield();
     }
 }
 
@@ -90,7 +110,7 @@ static __attribute__((noinline)) void *reads_after_writer(void *unused)
     (void)unused;
     for (int i = 0; i < ROUNDS; i++) {
         while (atomic_load(&go) != 2 * i + 1)
-            ;
+            sched_yield();
         pthread_rwlock_rdlock(&rwlock);
         pthread_rwlock_unlock(&rwlock);
         atomic_store(&go, 2 * i + 2);
@@ -106,11 +126,11 @@ static __attribute__((noinline)) void writes_under_rwlock(void)
         /* glibc's __readers counts a reader that found the writer (above
          * the state bits): it is about to block. */
         while ((atomic_load((atomic_uint *)&rwlock.__data.__readers) >> 3) == 0)
-            ;
-        sleep_round();
+            sched_yield();
+        sleep_round(RWLOCK, now_ns());
         pthread_rwlock_unlock(&rwlock);
         while (atomic_load(&go) != 2 * i + 2)
-            ;
+            sched_yield();
     }
 }
 
@@ -133,10 +153,11 @@ static void signals_cond(void)
 {
     for (int i = 0; i < ROUNDS; i++) {
         while (atomic_load(&go) != 2 * i + 1)
-            ;
+            sched_yield();
         pthread_mutex_lock(&cond_mutex); /* the waiter has released it: it waits */
+        int64_t since = now_ns();
         pthread_mutex_unlock(&cond_mutex);
-        sleep_round();
+        sleep_round(COND, since);
         pthread_mutex_lock(&cond_mutex);
         cond_ready = i + 1;
         pthread_cond_signal(&cond);
@@ -159,11 +180,11 @@ static void posts_sem(void)
     for (int i = 0; i < ROUNDS; i++) {
         /* glibc keeps the number of waiters in the upper half. */
         while ((atomic_load((_Atomic uint64_t *)&sem) >> 32) == 0)
-            ;
-        sleep_round();
+            sched_yield();
+        sleep_round(SEM, now_ns());
         sem_post(&sem);
         while (atomic_load(&go) != i + 1)
-            ;
+            sched_yield();
     }
 }
 
@@ -171,8 +192,8 @@ static void *sleeper(void *unused)
 {
     (void)unused;
     while (!atomic_load(&in_join))
-        ;
-    sleep_round();
+        sched_yield();
+    sleep_round(JOIN, now_ns());
     return NULL;
 }
 
@@ -230,7 +251,8 @@ int main(int argc, char **argv)
     FILE *truth = fopen(path, "w");
     if (!truth)
         return 1;
-    fprintf(truth, "round_sum %lld\n", (long long)ROUNDS * ROUND_MS * 1000000LL);
+    for (int k = 0; k < KINDS; k++)
+        fprintf(truth, "%s %lld\n", kind_names[k], (long long)atomic_load(&known[k]));
     fclose(truth);
     if (write_profile(argv[1], "mutex", "pb.gz", 0) || write_profile(argv[1], "block", "pb.gz", 0) ||
         write_profile(argv[1], "mutex", "txt", 1) || write_profile(argv[1], "block", "txt", 1))
