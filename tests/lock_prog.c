@@ -191,7 +191,8 @@ static void posts_sem(void)
 static void *sleeper(void *unused)
 {
     (void)unused;
-    while (!atomic_load(&in_join))
+    atomic_store(&in_join, 1);
+    while (atomic_load(&in_join) != 2)
         sched_yield();
     sleep_round(JOIN, now_ns());
     return NULL;
@@ -202,7 +203,9 @@ static __attribute__((noinline)) void joins_sleeper(void)
     for (int i = 0; i < ROUNDS; i++) {
         atomic_store(&in_join, 0);
         pthread_t t = start(sleeper);
-        atomic_store(&in_join, 1);
+        while (atomic_load(&in_join) != 1)
+            sched_yield(); /* the sleeper runs: its start is not part of the wait */
+        atomic_store(&in_join, 2);
         pthread_join(t, NULL);
     }
 }
