@@ -92,7 +92,7 @@ static struct {
     _Atomic(int (*)(pthread_t, void **)) join;
 } real;
 
-static __thread int inside IE;
+__thread int cb_lock_inside IE;
 
 static struct {
     _Atomic uint64_t contentions, delay_ns, blocks, block_ns, charged, charged_ns, unregistered;
@@ -219,9 +219,9 @@ static void wait_end(const wait *w, bool acquired, bool waited, uintptr_t marker
 static NOINLINE void charge(const void *lock)
 {
     uintptr_t marker = MARKER;
-    if (inside)
+    if (cb_lock_inside)
         return;
-    inside++;
+    cb_lock_inside++;
     struct stripe *s = stripe_lock((uintptr_t)lock);
     entry *e = find(s, (uintptr_t)lock, false);
     int64_t delay = 0;
@@ -239,7 +239,7 @@ static NOINLINE void charge(const void *lock)
         cb_lockprof_mutex_event(delay, marker);
         cb_heap_internal_end();
     }
-    inside--;
+    cb_lock_inside--;
 }
 
 /* A macro, not an inline function: the call's return address must
@@ -253,14 +253,14 @@ static NOINLINE void charge(const void *lock)
 /* Brackets the accounting of a slow path. */
 static void enter(void)
 {
-    inside++;
+    cb_lock_inside++;
     cb_heap_internal_begin();
 }
 
 static void leave(void)
 {
     cb_heap_internal_end();
-    inside--;
+    cb_lock_inside--;
 }
 
 /* ---- finding the functions without an alias ----------------------------- */
@@ -303,7 +303,7 @@ static NOINLINE int mutex_wait(pthread_mutex_t *m, const struct timespec *abstim
     int (*timed)(pthread_mutex_t *, const struct timespec *) = NULL;
     if (abstime && !(timed = RESOLVE(mutex_timedlock, "pthread_mutex_timedlock")))
         return ENOSYS;
-    if (inside)
+    if (cb_lock_inside)
         return abstime ? timed(m, abstime) : real_pthread_mutex_lock(m);
     enter();
     wait w;
@@ -356,7 +356,7 @@ static NOINLINE int rwlock_wait(pthread_rwlock_t *l, int mode, const struct time
     }
     int (*untimed)(pthread_rwlock_t *) =
         mode == READ ? real_pthread_rwlock_rdlock : real_pthread_rwlock_wrlock;
-    if (inside)
+    if (cb_lock_inside)
         return abstime ? timed(l, abstime) : untimed(l);
     enter();
     wait w;
@@ -426,7 +426,7 @@ static NOINLINE int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, const struc
     if (abstime ? !(timed = RESOLVE(cond_timedwait, "pthread_cond_timedwait"))
                 : !(untimed = RESOLVE(cond_wait, "pthread_cond_wait")))
         return ENOSYS;
-    if (inside)
+    if (cb_lock_inside)
         return abstime ? timed(c, m, abstime) : untimed(c, m);
     wait w;
     wait_begin(&w, c, false, marker);
@@ -463,7 +463,7 @@ static NOINLINE int sem_block(sem_t *sem, const struct timespec *abstime)
         errno = ENOSYS;
         return -1;
     }
-    if (inside)
+    if (cb_lock_inside)
         return abstime ? timed(sem, abstime) : untimed(sem);
     wait w;
     wait_begin(&w, sem, false, marker);
@@ -506,7 +506,7 @@ static NOINLINE int join_wait(pthread_t t, void **ret)
     int (*join)(pthread_t, void **) = RESOLVE(join, "pthread_join");
     if (!join)
         return ENOSYS;
-    if (inside)
+    if (cb_lock_inside)
         return join(t, ret);
     wait w;
     wait_begin(&w, NULL, false, marker);

@@ -1,6 +1,7 @@
 #include "unwind.h"
 
 #include "cpu.h"
+#include "lock.h"
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -113,7 +114,9 @@ void cb_unwind_thread_init(void)
     /* Warms libunwind's per-thread trace cache here, in user context, so
      * the handler does not create it on this thread. */
     void *warm[4];
+    cb_lock_internal_begin();
     unw_backtrace(warm, 4);
+    cb_lock_internal_end();
     pthread_attr_t attr;
     void *addr;
     size_t size;
@@ -223,7 +226,10 @@ int cb_unwind_from(uintptr_t marker, uint64_t *pcs, int max)
     void *buf[CB_MAX_STACK + HANDLER_FRAMES];
     if (max > CB_MAX_STACK)
         max = CB_MAX_STACK;
+    /* libunwind's own pthread locks are not the program's (lock.h). */
+    cb_lock_internal_begin();
     int n = unw_backtrace(buf, max + HANDLER_FRAMES);
+    cb_lock_internal_end();
     for (int i = 0; i < n && i < HANDLER_FRAMES; i++) {
         if ((uintptr_t)buf[i] != marker)
             continue;
@@ -236,7 +242,7 @@ int cb_unwind_from(uintptr_t marker, uint64_t *pcs, int max)
 }
 
 /* The slow, general path: unw_step from the signal context. */
-static int step_libunwind(ucontext_t *uc, uint64_t *pcs, int max)
+static int step_libunwind_unmarked(ucontext_t *uc, uint64_t *pcs, int max)
 {
     unw_cursor_t cursor;
     int n = 0;
@@ -249,6 +255,14 @@ static int step_libunwind(ucontext_t *uc, uint64_t *pcs, int max)
             break;
         pcs[n++] = ip;
     }
+    return n;
+}
+
+static int step_libunwind(ucontext_t *uc, uint64_t *pcs, int max)
+{
+    cb_lock_internal_begin();
+    int n = step_libunwind_unmarked(uc, pcs, max);
+    cb_lock_internal_end();
     return n;
 }
 
