@@ -1,0 +1,89 @@
+/*
+ * The lock benchmark: what interposed locks cost. Built twice (see
+ * bench/CMakeLists.txt): lock_bench_glibc links nothing of cbench, so its
+ * locks are glibc's; lock_bench_cbench links libcbench, whose interposed
+ * locks it times with profiling off or with the mutex profile at fraction
+ * 1 and the block profile at rate 1.
+ *
+ *   uncontended  one thread, PAIRS lock/unlock pairs of one mutex: ns/pair
+ *   contended    THREADS threads each add to a shared counter under one
+ *                mutex, with a little work outside it: million pairs/s
+ *
+ * usage: lock_bench_{glibc,cbench} [on|off]   prints "name value" lines
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef LOCK_BENCH_CBENCH
+#include "cbench/profile.h"
+#endif
+
+enum { PAIRS = 20000000, THREADS = 2, CONTENDED_PAIRS = 2000000 };
+
+static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+static volatile uint64_t counter;
+
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double uncontended(void)
+{
+    double t0 = seconds();
+    for (int i = 0; i < PAIRS; i++) {
+        pthread_mutex_lock(&mutex);
+        counter++;
+        pthread_mutex_unlock(&mutex);
+    }
+    return (seconds() - t0) * 1e9 / PAIRS;
+}
+
+static void *contender(void *arg)
+{
+    uint64_t x = (uint64_t)(uintptr_t)arg * 0x9e3779b97f4a7c15ULL + 1;
+    for (int i = 0; i < CONTENDED_PAIRS; i++) {
+        for (int j = 0; j < 20; j++) /* work outside the lock */
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        pthread_mutex_lock(&mutex);
+        counter += x & 1;
+        pthread_mutex_unlock(&mutex);
+    }
+    return NULL;
+}
+
+static double contended(void)
+{
+    pthread_t t[THREADS];
+    double t0 = seconds();
+    for (uintptr_t i = 0; i < THREADS; i++)
+        pthread_create(&t[i], NULL, contender, (void *)(i + 1));
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    return (double)THREADS * CONTENDED_PAIRS / (seconds() - t0) / 1e6;
+}
+
+int main(int argc, char **argv)
+{
+    int on = argc > 1 && strcmp(argv[1], "on") == 0;
+#ifdef LOCK_BENCH_CBENCH
+    if (on) {
+        cbench_set_mutex_profile_fraction(1);
+        cbench_set_block_profile_rate(1);
+    }
+#else
+    if (on) {
+        fprintf(stderr, "lock_bench_glibc has no profiler to turn on\n");
+        return 2;
+    }
+#endif
+    uncontended(); /* warm up */
+    printf("uncontended_ns_per_pair %.3f\n", uncontended());
+    printf("contended_mpairs_per_s %.3f\n", contended());
+    return 0;
+}

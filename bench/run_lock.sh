@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# run_lock.sh: the lock benchmark (bench/lock_bench.c), glibc's locks
+# against cbench's interposed ones with profiling off and on.
+#
+# Builds lock_bench_glibc and lock_bench_cbench if needed, then runs the
+# three configurations REPS times, interleaved (each configuration once
+# per round), and prints the median of each measure as a Markdown table
+# (docs/PERFORMANCE.md, "Locks", holds a run of it). About a minute.
+#
+# Environment (defaults in brackets):
+#   BUILD_DIR [/tmp/build-bench]  CMake build folder, configured if needed
+#   OUT       [mktemp -d]         raw results (results.txt) and build log
+#   REPS      [5]                 rounds
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-/tmp/build-bench}
+OUT=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/cbench-lock-bench.XXXXXX")}
+REPS=${REPS:-5}
+mkdir -p "$OUT"
+RAW=$OUT/results.txt
+BIN=$BUILD_DIR/bench
+
+if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+    cmake -S "$ROOT" -B "$BUILD_DIR" -DCBENCH_BUILD_TESTS=OFF -DCBENCH_BUILD_BENCH=ON >"$OUT/build.log"
+fi
+make -C "$BUILD_DIR" lock_bench_glibc lock_bench_cbench >>"$OUT/build.log" 2>&1 ||
+    { tail -20 "$OUT/build.log"; exit 1; }
+
+: >"$RAW"
+for ((r = 0; r < REPS; r++)); do
+    "$BIN/lock_bench_glibc" | sed 's/^/glibc /' >>"$RAW"
+    "$BIN/lock_bench_cbench" off | sed 's/^/cbench-off /' >>"$RAW"
+    "$BIN/lock_bench_cbench" on | sed 's/^/cbench-on /' >>"$RAW"
+done
+
+median() { # config measure
+    awk -v c="$1" -v m="$2" '$1 == c && $2 == m { print $3 }' "$RAW" | sort -g |
+        awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+echo "| configuration | uncontended lock/unlock pair (ns) | contended, 2 threads (M pairs/s) |"
+echo "|---|---|---|"
+for c in glibc cbench-off cbench-on; do
+    echo "| $c | $(median $c uncontended_ns_per_pair) | $(median $c contended_mpairs_per_s) |"
+done
+echo
+echo "median of $REPS rounds; raw results in $RAW"
