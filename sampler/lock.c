@@ -36,8 +36,11 @@
  * deferred: see unwind.h) with a few entries per stripe; a wait that
  * finds no room is counted in `unregistered` and not charged.
  *
- * The exact counters are process-wide atomics, touched only on contended
- * paths, where a futex wait already costs far more than an atomic add.
+ * The exact counters are per thread, touched only on contended paths,
+ * with plain loads and stores: a shared counter would bounce between the
+ * cores of the contending threads on every contention. A thread joins a
+ * list at its first count; its counts go to process totals when it exits
+ * (a pthread key's destructor); reading sums the list and the totals.
  *
  * Recursion: the slow paths mark the thread as inside cbench; profiling
  * code that takes pthread locks (libunwind does) then goes straight to
@@ -94,9 +97,92 @@ static struct {
 
 __thread int cb_lock_inside IE;
 
+/* ---- exact counters, per thread ---------------------------------------- */
+
+enum { C_CONTENTIONS, C_DELAY, C_BLOCKS, C_BLOCK_NS, C_CHARGED, C_CHARGED_NS, C_UNREGISTERED, NC };
+enum { UNREGISTERED, ACTIVE, FOLDED };
+
+/* Only the owner stores (a load and a store, no locked instruction);
+ * atomic so that a reader on another thread may load. */
+typedef struct thread_counts {
+    _Atomic uint64_t v[NC];
+    int state;
+    struct thread_counts *next, *prev;
+} thread_counts;
+
+static __thread thread_counts mine IE;
+
 static struct {
-    _Atomic uint64_t contentions, delay_ns, blocks, block_ns, charged, charged_ns, unregistered;
-} g;
+    atomic_flag lock; /* guards the list */
+    thread_counts *threads;
+    _Atomic uint64_t v[NC]; /* threads that exited, and counts after that */
+} totals = {.lock = ATOMIC_FLAG_INIT};
+
+static pthread_key_t exit_key;
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+
+static void totals_lock(void)
+{
+    cb_defer_enter();
+    while (atomic_flag_test_and_set_explicit(&totals.lock, memory_order_acquire))
+        sched_yield();
+}
+
+static void totals_unlock(void)
+{
+    atomic_flag_clear_explicit(&totals.lock, memory_order_release);
+    cb_defer_leave((uintptr_t)__builtin_return_address(0));
+}
+
+/* The exiting thread's counts go to the totals. */
+static void fold(void *unused)
+{
+    (void)unused;
+    totals_lock();
+    if (mine.prev)
+        mine.prev->next = mine.next;
+    else
+        totals.threads = mine.next;
+    if (mine.next)
+        mine.next->prev = mine.prev;
+    for (int i = 0; i < NC; i++)
+        atomic_fetch_add_explicit(&totals.v[i], atomic_load_explicit(&mine.v[i], RELAXED), RELAXED);
+    mine.state = FOLDED;
+    totals_unlock();
+}
+
+static void create_exit_key(void)
+{
+    pthread_key_create(&exit_key, fold);
+}
+
+static void register_thread(void)
+{
+    mine.state = ACTIVE;
+    cb_heap_internal_begin();
+    pthread_once(&exit_key_once, create_exit_key);
+    pthread_setspecific(exit_key, &mine);
+    cb_heap_internal_end();
+    totals_lock();
+    mine.prev = NULL;
+    mine.next = totals.threads;
+    if (totals.threads)
+        totals.threads->prev = &mine;
+    totals.threads = &mine;
+    totals_unlock();
+}
+
+static void count(int i, uint64_t n)
+{
+    if (__builtin_expect(mine.state != ACTIVE, 0)) {
+        if (mine.state == FOLDED) {
+            atomic_fetch_add_explicit(&totals.v[i], n, RELAXED);
+            return;
+        }
+        register_thread();
+    }
+    atomic_store_explicit(&mine.v[i], atomic_load_explicit(&mine.v[i], RELAXED) + n, RELAXED);
+}
 
 /* Waiters registered in the table. Every unlock reads it: on a line of its
  * own, away from the counters that contended paths write. */
@@ -179,7 +265,7 @@ static void wait_begin(wait *w, const void *lock, bool mutex_like, uintptr_t cal
     }
     stripe_unlock(s, caller);
     if (!e)
-        atomic_fetch_add_explicit(&g.unregistered, 1, RELAXED);
+        count(C_UNREGISTERED, 1);
 }
 
 static void deregister(const wait *w, uintptr_t caller)
@@ -205,11 +291,11 @@ static void wait_end(const wait *w, bool acquired, bool waited, uintptr_t marker
     if (!waited)
         return;
     if (acquired) {
-        atomic_fetch_add_explicit(&g.contentions, 1, RELAXED);
-        atomic_fetch_add_explicit(&g.delay_ns, (uint64_t)delay, RELAXED);
+        count(C_CONTENTIONS, 1);
+        count(C_DELAY, (uint64_t)delay);
     }
-    atomic_fetch_add_explicit(&g.blocks, 1, RELAXED);
-    atomic_fetch_add_explicit(&g.block_ns, (uint64_t)delay, RELAXED);
+    count(C_BLOCKS, 1);
+    count(C_BLOCK_NS, (uint64_t)delay);
     if (cb_lockprof_block_rate() > 0)
         cb_lockprof_block_event(delay, marker);
 }
@@ -233,8 +319,8 @@ static NOINLINE void charge(const void *lock)
     }
     stripe_unlock(s, marker);
     if (delay > 0) {
-        atomic_fetch_add_explicit(&g.charged, 1, RELAXED);
-        atomic_fetch_add_explicit(&g.charged_ns, (uint64_t)delay, RELAXED);
+        count(C_CHARGED, 1);
+        count(C_CHARGED_NS, (uint64_t)delay);
         cb_heap_internal_begin();
         cb_lockprof_mutex_event(delay, marker);
         cb_heap_internal_end();
@@ -531,13 +617,23 @@ API int pthread_join(pthread_t t, void **ret)
 
 void cb_lock_read(cb_lock_counts *c)
 {
-    c->contentions = atomic_load(&g.contentions);
-    c->delay_ns = atomic_load(&g.delay_ns);
-    c->blocks = atomic_load(&g.blocks);
-    c->block_ns = atomic_load(&g.block_ns);
-    c->charged = atomic_load(&g.charged);
-    c->charged_ns = atomic_load(&g.charged_ns);
-    c->unregistered = atomic_load(&g.unregistered);
+    uint64_t v[NC];
+    totals_lock();
+    for (int i = 0; i < NC; i++)
+        v[i] = atomic_load_explicit(&totals.v[i], RELAXED);
+    for (const thread_counts *t = totals.threads; t; t = t->next)
+        for (int i = 0; i < NC; i++)
+            v[i] += atomic_load_explicit(&t->v[i], RELAXED);
+    totals_unlock();
+    *c = (cb_lock_counts){
+        .contentions = v[C_CONTENTIONS],
+        .delay_ns = v[C_DELAY],
+        .blocks = v[C_BLOCKS],
+        .block_ns = v[C_BLOCK_NS],
+        .charged = v[C_CHARGED],
+        .charged_ns = v[C_CHARGED_NS],
+        .unregistered = v[C_UNREGISTERED],
+    };
 }
 
 void cb_lock_scope_begin(cb_lock_scope *s)

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "unwind.h"
 
 void cb_mappings_free(cb_mapping *m, size_t n)
 {
@@ -211,7 +212,12 @@ int cb_mappings_read(cb_mapping **out, size_t *n)
     }
 
     struct cb_ids ids = {m, len};
+    /* Deferred (unwind.h): dl_iterate_phdr holds the loader's lock, which
+     * libunwind, in the CPU profiler's handler, would wait for while it
+     * holds its own mutex that another thread's handler may be waiting for. */
+    cb_defer_enter();
     dl_iterate_phdr(cb_ids_object, &ids);
+    cb_defer_leave((uintptr_t)__builtin_return_address(0));
     *out = m;
     *n = len;
     return 0;
