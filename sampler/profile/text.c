@@ -1,6 +1,6 @@
 /*
- * The legacy text form (debug=1), as Go prints its count and heap
- * profiles: a header line, then one record per distinct stack, largest
+ * The legacy text form (debug=1), as Go prints its count, heap, mutex and
+ * contention profiles: a header, then one record per distinct stack, largest
  * first, as "values @ addresses", each followed by one "#" line per frame (inlined
  * frames included) with address, function and file:line. The addresses
  * after "@" are the sampled ones (return addresses for callers), which is
