@@ -71,8 +71,8 @@
 #define NO_TAIL_CALL() __asm__ volatile("" ::: "memory")
 
 /* glibc's own entry points, by their exported (compatibility) aliases. */
-#define REAL(name, ret, ...)                                                                      \
-    extern ret real_##name(__VA_ARGS__);                                                          \
+#define REAL(name, ret, ...)                                                                       \
+    extern ret real_##name(__VA_ARGS__);                                                           \
     __asm__(".symver real_" #name ", __" #name "@GLIBC_2.2.5")
 REAL(pthread_mutex_lock, int, pthread_mutex_t *);
 REAL(pthread_mutex_trylock, int, pthread_mutex_t *);
@@ -330,10 +330,10 @@ static NOINLINE void charge(const void *lock)
 
 /* A macro, not an inline function: the call's return address must
  * symbolize to the public unlock function alone, the leaf of the stack. */
-#define MAYBE_CHARGE(lock)                                                                        \
-    do {                                                                                          \
-        if (__builtin_expect(atomic_load_explicit(&waiting, RELAXED) != 0, 0))                    \
-            charge(lock);                                                                         \
+#define MAYBE_CHARGE(lock)                                                                         \
+    do {                                                                                           \
+        if (__builtin_expect(atomic_load_explicit(&waiting, RELAXED) != 0, 0))                     \
+            charge(lock);                                                                          \
     } while (0)
 
 /* Brackets the accounting of a slow path. */
@@ -359,14 +359,14 @@ static void *lookup(const char *name)
     return f;
 }
 
-#define RESOLVE(field, name)                                                                      \
-    ({                                                                                            \
-        __typeof(atomic_load(&real.field)) f_ = atomic_load_explicit(&real.field, RELAXED);      \
-        if (!f_) {                                                                                \
-            f_ = (__typeof(f_))lookup(name);                                                      \
-            atomic_store_explicit(&real.field, f_, RELAXED);                                      \
-        }                                                                                         \
-        f_;                                                                                       \
+#define RESOLVE(field, name)                                                                       \
+    ({                                                                                             \
+        __typeof(atomic_load(&real.field)) f_ = atomic_load_explicit(&real.field, RELAXED);        \
+        if (!f_) {                                                                                 \
+            f_ = (__typeof(f_))lookup(name);                                                       \
+            atomic_store_explicit(&real.field, f_, RELAXED);                                       \
+        }                                                                                          \
+        f_;                                                                                        \
     })
 
 __attribute__((constructor)) static void resolve_all(void)
@@ -530,7 +530,8 @@ API int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     return rc;
 }
 
-API int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime)
+API int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                               const struct timespec *abstime)
 {
     int rc = cond_wait(c, m, abstime);
     NO_TAIL_CALL();

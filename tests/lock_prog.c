@@ -60,13 +60,12 @@ static _Atomic int64_t waited[KINDS]; /* by the waiter, around its blocking call
 
 /* The waiter times its own blocking call: the truth for the block profile,
  * and an upper bound for what the unlocker can be charged with. */
-#define TIMED(kind, call)                                                                         \
-    do {                                                                                          \
-        int64_t t0_ = now_ns();                                                                   \
-        call;                                                                                     \
-        atomic_fetch_add(&waited[kind], now_ns() - t0_);                                          \
+#define TIMED(kind, call)                                                                          \
+    do {                                                                                           \
+        int64_t t0_ = now_ns();                                                                    \
+        call;                                                                                      \
+        atomic_fetch_add(&waited[kind], now_ns() - t0_);                                           \
     } while (0)
-
 
 /* Sleeps a round, which starts when the other thread is known to wait,
  * and adds how long it really lasted (a loaded machine oversleeps). */
@@ -270,8 +269,9 @@ int main(int argc, char **argv)
         fprintf(truth, "%s %lld %lld\n", kind_names[k], (long long)atomic_load(&known[k]),
                 (long long)atomic_load(&waited[k]));
     fclose(truth);
-    if (write_profile(argv[1], "mutex", "pb.gz", 0) || write_profile(argv[1], "block", "pb.gz", 0) ||
-        write_profile(argv[1], "mutex", "txt", 1) || write_profile(argv[1], "block", "txt", 1))
+    if (write_profile(argv[1], "mutex", "pb.gz", 0) ||
+        write_profile(argv[1], "block", "pb.gz", 0) || write_profile(argv[1], "mutex", "txt", 1) ||
+        write_profile(argv[1], "block", "txt", 1))
         return 1;
     return 0;
 }

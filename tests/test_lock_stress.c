@@ -128,7 +128,7 @@ static void test_profiles_agree_with_counters_under_stress(void **state)
            (unsigned long long)c.blocks, (unsigned long long)c.block_ns,
            (unsigned long long)c.charged, (unsigned long long)c.charged_ns);
 
-    assert_true(c.contentions > 0); /* the stress did contend */
+    assert_true(c.contentions > 0);        /* the stress did contend */
     assert_true(c.blocks > c.contentions); /* condition waits and joins too */
     assert_true(c.charged > 0);
     assert_true(c.charged_ns <= c.delay_ns);
