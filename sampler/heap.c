@@ -275,18 +275,6 @@ static inline __attribute__((always_inline)) bool count_alloc(uint64_t n)
     return count_alloc_life(n);
 }
 
-/* A new block off the fast path (self.busy != 0), its size written:
- * cbench's own, or on a thread that is new or exiting. */
-static __attribute__((noinline)) bool count_alloc_slow(header *h, uint32_t offset, uint64_t n)
-{
-    if (self.busy & INTERNAL_MASK) {
-        h->tag = TAG(offset, F_INTERNAL);
-        return false;
-    }
-    h->tag = TAG(offset, 0);
-    return count_alloc(n);
-}
-
 static __attribute__((noinline)) void count_free_slow(uint64_t n)
 {
     if (self.busy & NEW) { /* a thread may free before it allocates */
@@ -313,6 +301,19 @@ static inline __attribute__((always_inline)) void count_free(uint64_t n)
 /* Built with ASan (CB_NO_HEAP_INTERPOSE), the malloc family is ASan's and
  * the counters stay at zero. */
 #ifndef CB_NO_HEAP_INTERPOSE
+
+/* A new block off the fast path (self.busy != 0), its size written:
+ * cbench's own, or on a thread that is new or exiting. */
+static __attribute__((noinline)) bool count_alloc_slow(header *h, uint32_t offset, uint64_t n)
+{
+    if (self.busy & INTERNAL_MASK) {
+        h->tag = TAG(offset, F_INTERNAL);
+        return false;
+    }
+    h->tag = TAG(offset, 0);
+    return count_alloc(n);
+}
+
 
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 
