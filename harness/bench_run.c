@@ -189,15 +189,26 @@ static void init_state(struct cb_bench *s, cbench_b *b, cb_bench_ctx *ctx, const
     s->has_sub = partial; /* run to find children; never reported */
 }
 
+/* The cbench_b a body sees lives at a fixed, cache-line-aligned place
+ * rather than on the stack: cbench_loop reads and writes its countdown
+ * every iteration, and a stack address moves with the stack's random
+ * placement from one process to the next, changing how it aliases the
+ * body's own data (addresses equal modulo 4 KiB), and so the timing. One
+ * slot per level of sub-benchmarks; deeper levels use the stack. */
+enum { FIXED_LEVELS = 8 };
+static struct {
+    _Alignas(64) cbench_b b;
+} fixed_b[FIXED_LEVELS];
+static int level;
+
 /* One record: the first run, then calibration, then the result. Returns
  * false when the benchmark turned out to be a parent (or failed), so that
  * no further record is made. */
-static bool run_record(cb_bench_ctx *ctx, const char *name, void (*fn)(cbench_b *), int procs,
-                       bool partial, bool *failed)
+static bool run_record_at(cbench_b *b, cb_bench_ctx *ctx, const char *name,
+                          void (*fn)(cbench_b *), int procs, bool partial, bool *failed)
 {
     struct cb_bench s;
-    cbench_b b;
-    init_state(&s, &b, ctx, name, fn, procs, partial);
+    init_state(&s, b, ctx, name, fn, procs, partial);
     double started = wall_s();
     const char *outer = running;
     running = name;
@@ -219,6 +230,17 @@ static bool run_record(cb_bench_ctx *ctx, const char *name, void (*fn)(cbench_b 
     report(&s, started);
     *failed = s.failed;
     return !s.failed;
+}
+
+static bool run_record(cb_bench_ctx *ctx, const char *name, void (*fn)(cbench_b *), int procs,
+                       bool partial, bool *failed)
+{
+    cbench_b local;
+    cbench_b *b = level < FIXED_LEVELS ? &fixed_b[level].b : &local;
+    level++;
+    bool ok = run_record_at(b, ctx, name, fn, procs, partial, failed);
+    level--;
+    return ok;
 }
 
 static int online_cpus(void)
