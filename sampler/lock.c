@@ -62,6 +62,12 @@
 #include "unwind.h"
 
 #define API __attribute__((visibility("default")))
+/* What only the interposers use (see CB_NO_LOCK_INTERPOSE below). */
+#ifdef CB_NO_LOCK_INTERPOSE
+#define INTERPOSER_ONLY __attribute__((unused))
+#else
+#define INTERPOSER_ONLY
+#endif
 #define IE __attribute__((tls_model("initial-exec")))
 #define RELAXED memory_order_relaxed
 #define NOINLINE __attribute__((noinline))
@@ -93,7 +99,7 @@ static struct {
     _Atomic(int (*)(sem_t *)) sem_wait;
     _Atomic(int (*)(sem_t *, const struct timespec *)) sem_timedwait;
     _Atomic(int (*)(pthread_t, void **)) join;
-} real;
+} real INTERPOSER_ONLY;
 
 __thread int cb_lock_inside IE;
 
@@ -172,7 +178,7 @@ static void register_thread(void)
     totals_unlock();
 }
 
-static void count(int i, uint64_t n)
+INTERPOSER_ONLY static void count(int i, uint64_t n)
 {
     if (__builtin_expect(mine.state != ACTIVE, 0)) {
         if (mine.state == FOLDED) {
@@ -186,7 +192,7 @@ static void count(int i, uint64_t n)
 
 /* Waiters registered in the table. Every unlock reads it: on a line of its
  * own, away from the counters that contended paths write. */
-static _Atomic long waiting __attribute__((aligned(64)));
+static _Atomic long waiting __attribute__((aligned(64))) INTERPOSER_ONLY;
 
 /* Built with ASan (CB_NO_LOCK_INTERPOSE), the pthread functions are
  * ASan's: it intercepts them itself, and its interceptors of glibc's
