@@ -343,6 +343,52 @@ static void test_vdso_addresses_symbolize_without_crashing(void **state)
     sweep(*state, t.lo, t.hi, 3);
 }
 
+static int main_program_bias(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    *(uintptr_t *)arg = info->dlpi_addr;
+    return 1; /* the first object listed is the program */
+}
+
+/* Every PLT stub of this test binary gets the name objdump gives it,
+ * "<target>@plt", wherever in the stub the address falls. */
+static void test_plt_stubs_are_named_as_objdump_names_them(void **state)
+{
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    assert_true(len > 0);
+    exe[len] = '\0';
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "objdump -d -j .plt -j .plt.sec -j .plt.got '%s' 2>/dev/null", exe);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    uintptr_t bias = 0;
+    dl_iterate_phdr(main_program_bias, &bias);
+    char line[512];
+    int stubs = 0;
+    while (fgets(line, sizeof line, p)) {
+        unsigned long addr;
+        char name[256];
+        /* The resolver's stub (PLT0) is labelled "<first>@plt-0x10": not a stub of its own. */
+        size_t nlen = 0;
+        if (sscanf(line, "%lx <%255[^>]>:", &addr, name) != 2 || (nlen = strlen(name)) < 4 ||
+            strcmp(name + nlen - 4, "@plt") != 0)
+            continue;
+        for (uintptr_t off = 0; off < 8; off += 4) {
+            cb_line lines[MAX_LINES];
+            unsigned flags = 0;
+            int n = cb_symbolize(*state, bias + addr + off, lines, MAX_LINES, &flags);
+            if (n != 1 || !(flags & CB_SYM_FUNCTION))
+                fail_msg("%s at +%#lx: %d lines, flags %#x", name, addr + off, n, flags);
+            assert_string_equal(lines[0].function, name);
+        }
+        stubs++;
+    }
+    assert_int_equal(pclose(p), 0);
+    /* The test calls cmocka, a shared library, through its PLT. */
+    assert_true(stubs > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -358,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_zero_max_writes_nothing),
         cmocka_unit_test(test_main_binary_text_agrees_with_flags_everywhere),
         cmocka_unit_test(test_vdso_addresses_symbolize_without_crashing),
+        cmocka_unit_test(test_plt_stubs_are_named_as_objdump_names_them),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

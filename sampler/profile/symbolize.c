@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "profile/plt.h"
 
 /* One address range of a CU, for modules without .debug_aranges. */
 struct cb_cu_range {
@@ -55,6 +56,8 @@ struct cb_symbolizer {
     Dwfl *dwfl;
     struct cb_cu_index *indexes; /* one per module that needed one */
     size_t nindexes;
+    char **names; /* names made here (PLT stubs), freed with the symbolizer */
+    size_t nnames;
 };
 
 /*
@@ -108,6 +111,9 @@ void cb_symbolizer_free(cb_symbolizer *s)
     for (size_t i = 0; i < s->nindexes; i++)
         free(s->indexes[i].ranges);
     free(s->indexes);
+    for (size_t i = 0; i < s->nnames; i++)
+        free(s->names[i]);
+    free(s->names);
     dwfl_end(s->dwfl);
     free(s);
 }
@@ -327,18 +333,35 @@ static bool cb_walk_down(struct cb_walk *w, Dwarf_Die *parent, unsigned depth)
     return false;
 }
 
-/* One line from the ELF symbol tables (.symtab, else .dynsym), with the
- * line table's position when there is one. `lines` has room for one. */
-static int cb_symbolize_elf(Dwfl_Module *mod, Dwarf_Addr addr, const char *file, int64_t line,
-                            cb_line *lines, unsigned *flags)
+/* The name of the PLT stub at addr, kept until the symbolizer is freed. */
+static const char *cb_plt_stub(cb_symbolizer *s, Dwfl_Module *mod, Dwarf_Addr addr)
+{
+    char *name = cb_plt_name(mod, addr);
+    if (name == NULL)
+        return NULL;
+    char **names = realloc(s->names, (s->nnames + 1) * sizeof *names);
+    if (names == NULL) {
+        free(name);
+        return NULL;
+    }
+    s->names = names;
+    s->names[s->nnames++] = name;
+    return name;
+}
+
+/* One line from the ELF symbol tables (.symtab, else .dynsym) or a PLT
+ * stub's name, with the line table's position when there is one.
+ * `lines` has room for one. */
+static int cb_symbolize_elf(cb_symbolizer *s, Dwfl_Module *mod, Dwarf_Addr addr,
+                            const char *file, int64_t line, cb_line *lines, unsigned *flags)
 {
     GElf_Off off;
     GElf_Sym sym;
     const char *name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
-    if ((name == NULL || name[0] == '\0') && file == NULL)
+    if (name == NULL || name[0] == '\0')
+        name = cb_plt_stub(s, mod, addr);
+    if (name == NULL && file == NULL)
         return 0;
-    if (name != NULL && name[0] == '\0')
-        name = NULL;
     lines[0] = (cb_line){.function = name, .system_name = name, .file = file, .line = line};
     *flags = (name ? CB_SYM_FUNCTION : 0) | (file ? CB_SYM_FILE : 0) | (line > 0 ? CB_SYM_LINE : 0);
     return 1;
@@ -354,7 +377,7 @@ int cb_symbolize(cb_symbolizer *s, uint64_t addr, cb_line *lines, int max, unsig
     Dwarf_Addr bias;
     Dwarf_Die *cudie = cb_addrdie(s, mod, addr, &bias);
     if (cudie == NULL)
-        return cb_symbolize_elf(mod, addr, NULL, 0, lines, flags);
+        return cb_symbolize_elf(s, mod, addr, NULL, 0, lines, flags);
 
     /* The line table gives the innermost position, whether or not the CU
      * describes the function there (hand-written assembly does not). */
@@ -377,7 +400,7 @@ int cb_symbolize(cb_symbolizer *s, uint64_t addr, cb_line *lines, int max, unsig
     };
     cb_walk_down(&w, cudie, 0);
     if (w.n == 0)
-        return cb_symbolize_elf(mod, addr, file, line, lines, flags);
+        return cb_symbolize_elf(s, mod, addr, file, line, lines, flags);
 
     int n = w.n < max ? w.n : max;
     /* A real function without a DWARF name (rare: artificial code) can
