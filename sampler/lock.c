@@ -55,6 +55,7 @@
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <string.h>
 #include <time.h>
 
 #include "heap.h"
@@ -178,6 +179,45 @@ static void register_thread(void)
     totals_unlock();
 }
 
+/*
+ * fork(): the child has one thread, but the list still links the other
+ * threads' counters, whose TLS glibc reclaims in the child (it may unmap
+ * or reuse it). Their counts so far are folded into the totals while the
+ * memory is still there (child handlers run before anything can reuse
+ * it), and the list keeps the forking thread alone.
+ */
+static void totals_before_fork(void)
+{
+    totals_lock();
+}
+
+static void totals_after_fork_parent(void)
+{
+    totals_unlock();
+}
+
+static void totals_after_fork_child(void)
+{
+    for (thread_counts *t = totals.threads; t; t = t->next) {
+        if (t == &mine)
+            continue;
+        for (int i = 0; i < NC; i++)
+            atomic_fetch_add_explicit(&totals.v[i], atomic_load_explicit(&t->v[i], RELAXED),
+                                      RELAXED);
+    }
+    totals.threads = NULL;
+    if (mine.state == ACTIVE) {
+        mine.prev = mine.next = NULL;
+        totals.threads = &mine;
+    }
+    totals_unlock();
+}
+
+__attribute__((constructor)) static void install_totals_fork_handlers(void)
+{
+    pthread_atfork(totals_before_fork, totals_after_fork_parent, totals_after_fork_child);
+}
+
 INTERPOSER_ONLY static void count(int i, uint64_t n)
 {
     if (__builtin_expect(mine.state != ACTIVE, 0)) {
@@ -291,6 +331,43 @@ static void deregister(const wait *w, uintptr_t caller)
     }
     stripe_unlock(s, caller);
     atomic_fetch_sub_explicit(&waiting, 1, RELAXED);
+}
+
+/*
+ * fork(): a stripe another thread holds at that moment would stay held in
+ * the child forever, so the forking thread takes them all first (stripes
+ * are never held two at a time, nor while taking another lock, so this
+ * cannot deadlock). The child's other threads are gone, and with them
+ * every registered waiter: its table starts empty.
+ */
+static void stripes_before_fork(void)
+{
+    cb_defer_enter();
+    for (int i = 0; i < STRIPES; i++)
+        while (atomic_flag_test_and_set_explicit(&table[i].busy, memory_order_acquire))
+            sched_yield();
+}
+
+static void stripes_after_fork_parent(void)
+{
+    for (int i = 0; i < STRIPES; i++)
+        atomic_flag_clear_explicit(&table[i].busy, memory_order_release);
+    cb_defer_leave(0);
+}
+
+static void stripes_after_fork_child(void)
+{
+    for (int i = 0; i < STRIPES; i++) {
+        memset(table[i].e, 0, sizeof table[i].e);
+        atomic_flag_clear_explicit(&table[i].busy, memory_order_release);
+    }
+    atomic_store_explicit(&waiting, 0, RELAXED);
+    cb_defer_leave(0);
+}
+
+__attribute__((constructor)) static void install_stripe_fork_handlers(void)
+{
+    pthread_atfork(stripes_before_fork, stripes_after_fork_parent, stripes_after_fork_child);
 }
 
 /* The wait is over. `acquired`: a lock was taken (a contention); `waited`:

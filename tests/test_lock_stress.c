@@ -5,7 +5,10 @@
  * profiles again and again. Nothing may crash or hang, and at the end the
  * profiles agree with the exact counters: at fraction and rate 1 every
  * event is recorded, so the totals are equal; the waiting charged to
- * unlockers is part of the waiting measured by waiters.
+ * unlockers is part of the waiting measured by waiters. Then the same
+ * threads contend while the main thread forks: each child, whose copies
+ * of cbench's tables were taken at any moment, must be able to contend,
+ * count and write a profile.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +19,11 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cbench/profile.h"
 #include "lock.h"
@@ -144,10 +152,88 @@ static void test_profiles_agree_with_counters_under_stress(void **state)
     free_profile(block);
 }
 
+/* In a forked child: two threads contend on the parent's (re-initialised)
+ * locks, so the stripes the parent's threads were using are used again. */
+static void *child_contender(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 2000; i++) {
+        pthread_mutex_lock(&locks[i % LOCKS]);
+        shared[i % LOCKS]++;
+        pthread_mutex_unlock(&locks[i % LOCKS]);
+    }
+    return NULL;
+}
+
+static void child_after_fork(void)
+{
+    signal(SIGSEGV, SIG_DFL); /* a crash shows in the wait status, not as cmocka output */
+    for (int k = 0; k < LOCKS; k++)
+        pthread_mutex_init(&locks[k], NULL);
+    pthread_t a, b;
+    if (pthread_create(&a, NULL, child_contender, NULL) != 0 ||
+        pthread_create(&b, NULL, child_contender, NULL) != 0)
+        _exit(3);
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    FILE *f = fopen("/dev/null", "w");
+    _exit(f && cbench_write_profile("mutex", f, 0) == 0 ? 0 : 4);
+}
+
+/* `pid`'s wait status, or -1 if it has not ended within a generous bound:
+ * a hang is what this detects, not slowness. */
+static int child_status(pid_t pid)
+{
+    for (int i = 0; i < 6000; i++) {
+        int status;
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            return status;
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    if (getenv("CB_TEST_KEEP_HUNG"))
+        pause(); /* left for a debugger */
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+}
+
+static void test_children_forked_while_threads_contend_do_not_hang(void **state)
+{
+    (void)state;
+    cbench_set_mutex_profile_fraction(1);
+    cbench_set_block_profile_rate(1);
+    pthread_t t[THREADS];
+    atomic_store(&running, THREADS);
+    for (uintptr_t i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, hammer, (void *)i), 0);
+    int forks = 0;
+    while (atomic_load(&running) > 0 && forks < 200) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+            child_after_fork();
+        int status = child_status(pid);
+        if (status == -1)
+            fail_msg("child %d of a fork hung", forks);
+        if (status != 0)
+            fail_msg("child %d of a fork ended with wait status %#x", forks, status);
+        forks++;
+    }
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    cbench_set_mutex_profile_fraction(0);
+    cbench_set_block_profile_rate(0);
+    printf("%d children\n", forks);
+    assert_true(forks > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_profiles_agree_with_counters_under_stress),
+        cmocka_unit_test(test_children_forked_while_threads_contend_do_not_hang),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
