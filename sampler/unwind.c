@@ -1,6 +1,7 @@
 #include "unwind.h"
 
 #include "cpu.h"
+#include "loader.h"
 #include "lock.h"
 
 #define UNW_LOCAL_ONLY
@@ -28,6 +29,16 @@ static _Atomic int nexec_ranges;
  * thread interrupted inside libunwind (the program unwinding for itself)
  * must not be unwound with libunwind from the signal handler. */
 static range libunwind_code;
+/* A sanitizer's runtime (ASan's allocator and interceptors), which takes
+ * locks cbench cannot defer samples around as it does around glibc's
+ * allocator: a thread interrupted there is walked with frame pointers, as
+ * the runtime itself unwinds. */
+static range runtime_code[4];
+static _Atomic int nruntime_code;
+/* The dynamic loader's code: dlopen and dlclose run there while they hold
+ * the lock dl_iterate_phdr takes (see loader_busy). */
+static range loader_code[4];
+static _Atomic int nloader_code;
 static _Atomic int forced_mode = -1; /* set by cb_unwind_set_mode */
 static _Atomic int active_mode;      /* fixed by cb_unwind_prepare */
 
@@ -54,11 +65,53 @@ cb_unwind_mode cb_unwind_mode_in_use(void)
     return env && strcmp(env, "fp") == 0 ? CB_UNWIND_FRAME_POINTER : CB_UNWIND_LIBUNWIND;
 }
 
+static bool is_sanitizer_runtime(const char *path)
+{
+    static const char *const names[] = {"/libasan.so", "/libtsan.so", "/liblsan.so",
+                                        "/libhwasan.so", "/libmsan.so"};
+    for (size_t i = 0; path && i < sizeof names / sizeof *names; i++)
+        if (strstr(path, names[i]))
+            return true;
+    return false;
+}
+
+/* Whether a loaded segment of the object holds `addr`. */
+static bool holds(const struct dl_phdr_info *info, uintptr_t addr)
+{
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && lo <= addr && addr < lo + ph->p_memsz)
+            return true;
+    }
+    return false;
+}
+
+static void add_range(range *r, _Atomic int *n, uintptr_t lo, uintptr_t hi)
+{
+    int i = atomic_load_explicit(n, memory_order_relaxed);
+    if (i < 4) {
+        r[i] = (range){lo, hi};
+        atomic_store_explicit(n, i + 1, memory_order_relaxed);
+    }
+}
+
+static int in_ranges(const range *r, const _Atomic int *n, uintptr_t pc)
+{
+    int k = atomic_load_explicit(n, memory_order_relaxed);
+    for (int i = 0; i < k; i++)
+        if (r[i].lo <= pc && pc < r[i].hi)
+            return 1;
+    return 0;
+}
+
 static int add_ranges(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
     int *n = data;
     uintptr_t unw = (uintptr_t)&unw_step;
+    bool runtime = is_sanitizer_runtime(info->dlpi_name);
+    bool loader = holds(info, (uintptr_t)&_r_debug);
     for (int i = 0; i < info->dlpi_phnum && *n < MAX_RANGES; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
@@ -67,6 +120,10 @@ static int add_ranges(struct dl_phdr_info *info, size_t size, void *data)
         exec_ranges[(*n)++] = (range){lo, lo + ph->p_memsz};
         if (lo <= unw && unw < lo + ph->p_memsz)
             libunwind_code = (range){lo, lo + ph->p_memsz};
+        if (runtime)
+            add_range(runtime_code, &nruntime_code, lo, lo + ph->p_memsz);
+        if (loader)
+            add_range(loader_code, &nloader_code, lo, lo + ph->p_memsz);
     }
     return 0;
 }
@@ -101,6 +158,8 @@ void cb_unwind_prepare(void)
     int n = 0;
     /* No profile is running here, so no handler reads the ranges. */
     atomic_store(&nexec_ranges, 0);
+    atomic_store(&nruntime_code, 0);
+    atomic_store(&nloader_code, 0);
     dl_iterate_phdr(add_ranges, &n);
     qsort(exec_ranges, (size_t)n, sizeof *exec_ranges, by_lo);
     atomic_store(&nexec_ranges, n);
@@ -298,15 +357,19 @@ static int in_libunwind(uintptr_t pc)
     return libunwind_code.lo <= pc && pc < libunwind_code.hi;
 }
 
-/* Whether a dlopen or dlclose is changing the list of loaded objects (the
- * loader's own flag for debuggers). While it does, the thread doing it
- * holds the lock that dl_iterate_phdr takes; if that thread is the one
- * interrupted, libunwind would wait for libunwind's mutex while another
- * thread holds the mutex and waits for that lock: a deadlock, which the
- * stress test found. So no libunwind in the handler meanwhile. */
-static int loader_busy(void)
+
+/* Whether the interrupted thread may hold the lock that dl_iterate_phdr
+ * takes: a dlopen or dlclose is changing the list of loaded objects (the
+ * loader's own flag for debuggers; not raised for the whole time the lock
+ * is held), the thread is running the loader's code, or it is inside
+ * dl_iterate_phdr (loader.c). If it holds that lock, libunwind would wait
+ * for libunwind's mutex while another thread holds the mutex and waits
+ * for that lock: a deadlock, which the stress test found in each of these
+ * three cases. So no libunwind in the handler meanwhile. */
+static int loader_busy(uintptr_t pc)
 {
-    return _r_debug.r_state != RT_CONSISTENT;
+    return _r_debug.r_state != RT_CONSISTENT || cb_loader_inside ||
+           in_ranges(loader_code, &nloader_code, pc);
 }
 
 int cb_unwind_signal(void *ucontext, uint64_t *pcs, int max)
@@ -314,7 +377,8 @@ int cb_unwind_signal(void *ucontext, uint64_t *pcs, int max)
     ucontext_t *uc = ucontext;
     if (max <= 0)
         return 0;
-    if (in_libunwind((uintptr_t)uc->uc_mcontext.gregs[REG_RIP]) || loader_busy()) {
+    uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    if (in_libunwind(pc) || loader_busy(pc) || in_ranges(runtime_code, &nruntime_code, pc)) {
         /* Frame pointers only; the leaf alone when even that fails. */
         bool unfinished;
         int n = walk_frame_pointers(uc, pcs, max, &unfinished);

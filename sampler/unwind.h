@@ -28,7 +28,10 @@
  * malloc and no lock the interrupted code could hold is taken. libunwind's
  * per-thread caches are not reentrant, so a thread interrupted inside
  * libunwind's own code (a program that unwinds for itself) is walked with
- * frame pointers only.
+ * frame pointers only; so is a thread that may hold the loader's list
+ * lock (in ld.so's code, inside dl_iterate_phdr, or while the loader
+ * changes the list), and one inside a sanitizer's runtime: libunwind
+ * would wait there for a mutex whose holder waits for that lock.
  */
 #ifndef CB_UNWIND_H
 #define CB_UNWIND_H

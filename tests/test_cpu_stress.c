@@ -1,10 +1,12 @@
 /*
  * Stress: the CPU profiler at 1 kHz through 200 start/stop cycles while
  * four threads call malloc/free and dlopen/dlclose (and run code in the
- * module they load), a fifth creates and joins short-lived threads, and a
- * sixth unwinds its own stack with libunwind. Signals then land inside
- * malloc, inside the dynamic loader and inside the unwinder. Nothing may crash or hang, every cycle must succeed, and
- * every profile must decode.
+ * module they load), a fifth creates and joins short-lived threads, a
+ * sixth unwinds its own stack with libunwind and a seventh walks the list
+ * of loaded objects with dl_iterate_phdr (whose lock it holds while its
+ * callback runs). Signals then land inside malloc, inside the dynamic
+ * loader, inside the unwinder and under the loader's lock. Nothing may
+ * crash or hang, every cycle must succeed, and every profile must decode.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 #include <libunwind.h>
 
 #include <dlfcn.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,7 +32,7 @@
 enum { CYCLES = 200, WORKERS = 4 };
 
 static atomic_int stop_workers;
-static atomic_long malloc_rounds, dlopen_rounds, threads_made, backtraces;
+static atomic_long malloc_rounds, dlopen_rounds, threads_made, backtraces, iterations;
 
 /* Workers leave the CPU now and then, so that six of them on two cores do
  * not starve the thread that starts and stops the profiles; they still run
@@ -102,6 +105,29 @@ static void *unwinding_worker(void *arg)
     return NULL;
 }
 
+/* Runs with the loader's list lock held: work here is where signals land. */
+static int visit_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    uint64_t *sum = data;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        *sum += info->dlpi_phdr[i].p_memsz ^ (uint64_t)i;
+    burn_cpu(2000);
+    return 0;
+}
+
+static void *iterating_worker(void *arg)
+{
+    (void)arg;
+    uint64_t sum = 0;
+    while (!atomic_load(&stop_workers)) {
+        dl_iterate_phdr(visit_object, &sum);
+        atomic_fetch_add(&iterations, 1);
+        pause_briefly();
+    }
+    return (void *)(uintptr_t)(sum & 1);
+}
+
 static void *short_lived(void *arg)
 {
     burn_cpu(200000);
@@ -124,13 +150,14 @@ static void *spawning_worker(void *arg)
 static void test_profiler_survives_cycles_with_malloc_dlopen_and_thread_churn(void **state)
 {
     (void)state;
-    pthread_t workers[WORKERS + 2];
+    pthread_t workers[WORKERS + 3];
     for (long i = 0; i < WORKERS; i++)
         assert_int_equal(pthread_create(&workers[i], NULL,
                                         i % 2 ? loading_worker : allocating_worker, (void *)i),
                          0);
     assert_int_equal(pthread_create(&workers[WORKERS], NULL, spawning_worker, NULL), 0);
     assert_int_equal(pthread_create(&workers[WORKERS + 1], NULL, unwinding_worker, NULL), 0);
+    assert_int_equal(pthread_create(&workers[WORKERS + 2], NULL, iterating_worker, NULL), 0);
 
     cbench_set_cpu_profile_rate(1000);
     int64_t samples = 0;
@@ -150,17 +177,18 @@ static void test_profiler_survives_cycles_with_malloc_dlopen_and_thread_churn(vo
         fclose(f);
     }
     atomic_store(&stop_workers, 1);
-    for (int i = 0; i < WORKERS + 2; i++)
+    for (int i = 0; i < WORKERS + 3; i++)
         pthread_join(workers[i], NULL);
     printf("  %ld malloc rounds, %ld dlopen rounds, %ld threads, %ld backtraces, "
-           "%ld samples decoded\n",
-           atomic_load(&malloc_rounds), atomic_load(&dlopen_rounds),
-           atomic_load(&threads_made), atomic_load(&backtraces), (long)samples);
+           "%ld object walks, %ld samples decoded\n",
+           atomic_load(&malloc_rounds), atomic_load(&dlopen_rounds), atomic_load(&threads_made),
+           atomic_load(&backtraces), atomic_load(&iterations), (long)samples);
     assert_true(samples > 0);
     assert_true(atomic_load(&malloc_rounds) > 0);
     assert_true(atomic_load(&dlopen_rounds) > 0);
     assert_true(atomic_load(&threads_made) > 0);
     assert_true(atomic_load(&backtraces) > 0);
+    assert_true(atomic_load(&iterations) > 0);
 }
 
 int main(void)
