@@ -39,10 +39,10 @@ median() { # config measure
         awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-echo "| configuration | uncontended lock/unlock pair (ns) | contended, 2 threads (M pairs/s) |"
-echo "|---|---|---|"
+echo "| configuration | uncontended pair, one thread (ns) | uncontended pair, threaded process (ns) | contended, 2 threads (M pairs/s) |"
+echo "|---|---|---|---|"
 for c in glibc cbench-off cbench-on; do
-    echo "| $c | $(median $c uncontended_ns_per_pair) | $(median $c contended_mpairs_per_s) |"
+    echo "| $c | $(median $c uncontended_ns_per_pair) | $(median $c uncontended_threaded_ns_per_pair) | $(median $c contended_mpairs_per_s) |"
 done
 echo
 echo "median of $REPS rounds; raw results in $RAW"
