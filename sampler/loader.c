@@ -20,9 +20,12 @@
  * object holding that address, and the callback sees that object alone,
  * its program headers read from its mapped ELF header, the way the real
  * function would have shown it. When that fails (an address in no object,
- * or an object whose headers are not mapped) the real function runs, in
- * user context; in the signal handler the lookup reports nothing, and the
- * sample keeps the frames found so far.
+ * or an object whose headers are not mapped) the lookup reports nothing,
+ * as the real function would for an address in no object, and the stack
+ * keeps the frames found so far. The real function is never called for
+ * libunwind: so no thread in libunwind, holding its mutex, ever waits for
+ * the loader, in the handler or in user context (test_loader checks the
+ * lookup against the real function for every kind of object).
  *
  * Other callers get the real function, with cb_loader_inside raised while
  * it runs: a thread interrupted there holds the list lock, and the
@@ -47,7 +50,6 @@
 #include <libunwind.h>
 
 __thread int cb_loader_inside __attribute__((tls_model("initial-exec")));
-__thread int cb_loader_in_handler __attribute__((tls_model("initial-exec")));
 
 typedef int (*visit_fn)(struct dl_phdr_info *, size_t, void *);
 typedef int (*iterate_fn)(visit_fn, void *);
@@ -96,12 +98,7 @@ __attribute__((constructor)) static void resolve_early(void)
         real(find_unwinder, NULL);
 }
 
-/*
- * Shows `visit` the one object holding `addr`, found lock-free. Returns
- * false when it cannot (then *rc is unset). Async-signal-safe: reads only
- * mapped memory of a loaded object.
- */
-static bool visit_holder(uintptr_t addr, visit_fn visit, void *data, int *rc)
+bool cb_loader_visit_holder(uintptr_t addr, visit_fn visit, void *data, int *rc)
 {
     struct dl_find_object fo;
     if (_dl_find_object((void *)addr, &fo) != 0 || fo.dlfo_link_map == NULL)
@@ -134,10 +131,7 @@ __attribute__((visibility("default"))) int dl_iterate_phdr(visit_fn visit, void 
     uintptr_t v = (uintptr_t)visit;
     if (data != NULL && unwinder_lo <= v && v < unwinder_hi) {
         int rc;
-        if (visit_holder(*(const uintptr_t *)data, visit, data, &rc) && rc != 0)
-            return rc;
-        if (cb_loader_in_handler)
-            return 0;
+        return cb_loader_visit_holder(*(const uintptr_t *)data, visit, data, &rc) ? rc : 0;
     }
     iterate_fn real = resolve();
     if (real == NULL)

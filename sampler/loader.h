@@ -5,12 +5,22 @@
 #ifndef CB_LOADER_H
 #define CB_LOADER_H
 
+#include <link.h>
+#include <stdbool.h>
+#include <stdint.h>
+
 /* Non-zero while this thread runs dl_iterate_phdr (and its callback).
  * Read by the SIGPROF handler. */
 extern __thread int cb_loader_inside __attribute__((tls_model("initial-exec")));
 
-/* Set by the SIGPROF handler while it unwinds: libunwind's lookups then
- * never fall back to the real dl_iterate_phdr. */
-extern __thread int cb_loader_in_handler __attribute__((tls_model("initial-exec")));
+/*
+ * Shows `visit` the one object holding `addr`, as dl_iterate_phdr would,
+ * found lock-free (_dl_find_object); *rc gets visit's result. Returns
+ * false, without calling visit, when no loaded object holds addr or its
+ * program headers are not mapped. Async-signal-safe: reads only mapped
+ * memory of a loaded object.
+ */
+bool cb_loader_visit_holder(uintptr_t addr, int (*visit)(struct dl_phdr_info *, size_t, void *),
+                            void *data, int *rc);
 
 #endif

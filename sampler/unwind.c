@@ -372,7 +372,7 @@ static int loader_busy(uintptr_t pc)
            in_ranges(loader_code, &nloader_code, pc);
 }
 
-static int unwind_signal(void *ucontext, uint64_t *pcs, int max)
+int cb_unwind_signal(void *ucontext, uint64_t *pcs, int max)
 {
     ucontext_t *uc = ucontext;
     if (max <= 0)
@@ -396,14 +396,6 @@ static int unwind_signal(void *ucontext, uint64_t *pcs, int max)
             return finish_with_libunwind(uc, pcs, n, max);
     }
     return walk_libunwind(uc, pcs, max);
-}
-
-int cb_unwind_signal(void *ucontext, uint64_t *pcs, int max)
-{
-    cb_loader_in_handler++;
-    int n = unwind_signal(ucontext, pcs, max);
-    cb_loader_in_handler--;
-    return n;
 }
 
 void cb_defer_note(uint64_t pc, uint64_t weight, uintptr_t labels, int generation)
