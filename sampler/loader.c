@@ -59,7 +59,12 @@ static uintptr_t page_mask = ~(uintptr_t)4095;
 /* libunwind's code: its callbacks are the ones served lock-free. */
 static uintptr_t unwinder_lo, unwinder_hi;
 
-static iterate_fn resolve(void)
+/* ASan's runtime calls dl_iterate_phdr while it initialises, before its
+ * shadow memory exists: the interposer's own path must not be
+ * instrumented. */
+#define NO_ASAN __attribute__((no_sanitize_address))
+
+NO_ASAN static iterate_fn resolve(void)
 {
     iterate_fn f = atomic_load_explicit(&real_iterate, memory_order_acquire);
     if (f == NULL) {
@@ -126,7 +131,7 @@ bool cb_loader_visit_holder(uintptr_t addr, visit_fn visit, void *data, int *rc)
     return true;
 }
 
-__attribute__((visibility("default"))) int dl_iterate_phdr(visit_fn visit, void *data)
+NO_ASAN __attribute__((visibility("default"))) int dl_iterate_phdr(visit_fn visit, void *data)
 {
     uintptr_t v = (uintptr_t)visit;
     if (data != NULL && unwinder_lo <= v && v < unwinder_hi) {
