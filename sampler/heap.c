@@ -394,14 +394,15 @@ static void *alloc_any(size_t n, uintptr_t caller)
     return self.busy & INTERNAL_MASK ? alloc_own(n) : alloc_plain(n, caller);
 }
 
-/* Every entry point runs its body deferred (see unwind.h): glibc's
- * allocator holds an arena lock inside. */
+/* The entry points are not deferred (unwind.h): a CPU sample landing
+ * inside glibc's allocator, which holds an arena lock there, is unwound on
+ * the spot. That is safe because nothing the handler waits for (only
+ * libunwind's own mutex) is held by a thread that waits for anything:
+ * libunwind's object lookups never take the loader's lock (loader.c), and
+ * libunwind allocates nothing. */
 static __attribute__((noinline)) void *malloc_slow(size_t n, uintptr_t caller)
 {
-    cb_defer_enter();
-    void *p = alloc_any(n, caller);
-    cb_defer_leave(caller);
-    return p;
+    return alloc_any(n, caller);
 }
 
 /* The common case spelled out: the program's allocation on a registered
@@ -410,7 +411,6 @@ API void *malloc(size_t n)
 {
     if (__builtin_expect(self.busy != 0 || n > SIZE_MAX - HDR, 0))
         return malloc_slow(n, CALLER);
-    cb_defer_enter();
     header *h = __libc_malloc(n + HDR);
     if (__builtin_expect(h != NULL, 1)) {
         h->size = n;
@@ -419,7 +419,6 @@ API void *malloc(size_t n)
             sample(h, n, CALLER);
         h++;
     }
-    cb_defer_leave(CALLER);
     return h;
 }
 
@@ -458,11 +457,8 @@ static ALWAYS_INLINE void release(void *p)
 
 API void free(void *p)
 {
-    if (!p)
-        return;
-    cb_defer_enter();
-    release(p);
-    cb_defer_leave(CALLER);
+    if (p)
+        release(p);
 }
 
 API void *calloc(size_t n, size_t size)
@@ -472,7 +468,6 @@ API void *calloc(size_t n, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    cb_defer_enter();
     void *p;
     if (self.busy & INTERNAL_MASK) {
         p = alloc_own(total);
@@ -482,7 +477,6 @@ API void *calloc(size_t n, size_t size)
         void *real = __libc_calloc(1, total + HDR);
         p = real ? commit(real, 0, total, CALLER) : NULL;
     }
-    cb_defer_leave(CALLER);
     return p;
 }
 
@@ -547,10 +541,7 @@ static void *realloc_at(void *p, size_t n, uintptr_t caller)
 
 API void *realloc(void *p, size_t n)
 {
-    cb_defer_enter();
-    void *q = realloc_at(p, n, CALLER);
-    cb_defer_leave(CALLER);
-    return q;
+    return realloc_at(p, n, CALLER);
 }
 
 API void *reallocarray(void *p, size_t n, size_t size)
@@ -560,10 +551,7 @@ API void *reallocarray(void *p, size_t n, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    cb_defer_enter();
-    void *q = realloc_at(p, total, CALLER);
-    cb_defer_leave(CALLER);
-    return q;
+    return realloc_at(p, total, CALLER);
 }
 
 /* align is a power of two. Above 16, glibc's block is aligned and the
@@ -582,10 +570,7 @@ static void *aligned_in(size_t align, size_t n, uintptr_t caller)
 
 static void *aligned(size_t align, size_t n, uintptr_t caller)
 {
-    cb_defer_enter();
-    void *p = aligned_in(align, n, caller);
-    cb_defer_leave(caller);
-    return p;
+    return aligned_in(align, n, caller);
 }
 
 static bool power_of_two(size_t x)

@@ -16,8 +16,8 @@
  * are mappings of their own, unmapped when freed.
  *
  * One spinlock guards the lists. It is taken only inside heap.c's
- * allocator calls, which are deferred (unwind.h), so a CPU sample is
- * never unwound while a thread holds it. fork takes it before, and
+ * allocator calls, never in a signal handler (a CPU sample unwound while a
+ * thread holds it waits for nothing that thread holds). fork takes it before, and
  * releases it after, so that the child finds the lists whole and the lock
  * free.
  */

@@ -68,15 +68,15 @@ int cb_unwind_from(uintptr_t marker, uint64_t *pcs, int max);
 void cb_unwind_thread_init(void);
 
 /*
- * Deferred samples. libunwind may call dl_iterate_phdr, which waits for
- * the dynamic loader's lock. If the interrupted thread holds a lock that
- * the loader lock's holder wants (a malloc arena lock: dlopen allocates;
- * cbench's heap-profile lock), unwinding in the handler would deadlock.
- * So code that may hold such a lock runs between cb_defer_enter and
- * cb_defer_leave: a SIGPROF landing there only notes its PC and weight,
- * and the sample is unwound and recorded by cb_defer_leave, from user
- * context, once the locks are released. The stack beyond the deferring
- * code is the same then as at the signal.
+ * Deferred samples. Code holding one of cbench's spinlocks runs between
+ * cb_defer_enter and cb_defer_leave: a SIGPROF landing there only notes
+ * its PC and weight, and the sample is unwound and recorded by
+ * cb_defer_leave, from user context, once the lock is released. The stack
+ * beyond the deferring code is the same then as at the signal. It was
+ * needed while libunwind's lookups could wait for the loader's lock, whose
+ * holder could want the interrupted thread's lock; they no longer take it
+ * (loader.c), so this is a second line of defence, kept off the
+ * allocator's fast path.
  */
 extern __thread int cb_defer_depth __attribute__((tls_model("initial-exec")));
 extern __thread uint64_t cb_deferred_weight __attribute__((tls_model("initial-exec")));
