@@ -305,7 +305,19 @@ static void stop_profiles(cb_record *rec)
         write_heap_profiles(rec);
 }
 
-/* The binary by itself prints benchmark lines as go test does. */
+/* Each line of text, indented by four spaces, as go test shows a log. */
+static void print_indented(const char *text)
+{
+    while (text && *text) {
+        size_t len = strcspn(text, "\n");
+        printf("    %.*s\n", (int)len, text);
+        text += len + (text[len] == '\n');
+    }
+}
+
+/* The binary by itself prints benchmark lines as go test does: the
+ * result line, and "--- FAIL" with the reason for one that failed (after
+ * its line when it ran to the end and broke a limit). */
 static void print_bench(const cb_record *rec)
 {
     if (!cap.bench_header_done) {
@@ -313,9 +325,15 @@ static void print_bench(const cb_record *rec)
                cap.results.goarch, cap.results.pkg, cap.results.cpu);
         cap.bench_header_done = true;
     }
-    char line[1024];
-    cb_bench_format_line(rec, line, sizeof line);
-    printf("%s\n", line);
+    if (rec->status == CB_PASS || cb_record_has_result(rec)) {
+        char line[1024];
+        cb_bench_format_line(rec, line, sizeof line);
+        printf("%s\n", line);
+    }
+    if (rec->status == CB_FAIL) {
+        printf("--- FAIL: %s\n", rec->name);
+        print_indented(rec->message);
+    }
     fflush(stdout);
 }
 
@@ -337,7 +355,7 @@ void cb_capture_end(cb_record *rec)
         cap.pending = cb_event_record(rec);
     } else if (cb_capture_events())
         cb_capture_emit(cb_event_record(rec));
-    else if (rec->kind == CB_KIND_BENCH && rec->status == CB_PASS)
+    else if (rec->kind == CB_KIND_BENCH && rec->status != CB_SKIP)
         print_bench(rec);
     cb_results_add(&cap.results, rec);
     if (own_binary)

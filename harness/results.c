@@ -117,6 +117,16 @@ void cb_record_free(cb_record *rec)
     rec->nartifacts = 0;
 }
 
+bool cb_record_has_result(const cb_record *rec)
+{
+    if (rec->kind != CB_KIND_BENCH || rec->status == CB_SKIP)
+        return false;
+    for (int i = 0; i < rec->nmetrics && i < CB_MAX_METRICS; i++)
+        if (rec->metrics[i].unit[0])
+            return true;
+    return false;
+}
+
 /* strdup that keeps NULL as NULL; false only when allocation failed. */
 static bool dup_str(char **dst, const char *src)
 {
@@ -132,6 +142,10 @@ int cb_record_copy(cb_record *dst, const cb_record *src)
         dst->nmetrics = 0;
     if (dst->nmetrics > CB_MAX_METRICS)
         dst->nmetrics = CB_MAX_METRICS;
+    if (dst->nlimits < 0)
+        dst->nlimits = 0;
+    if (dst->nlimits > CB_MAX_LIMITS)
+        dst->nlimits = CB_MAX_LIMITS;
     if (dst->nartifacts < 0)
         dst->nartifacts = 0;
     if (dst->nartifacts > CB_MAX_ARTIFACTS)
