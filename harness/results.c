@@ -117,9 +117,19 @@ void cb_record_free(cb_record *rec)
     rec->nartifacts = 0;
 }
 
+static bool limit_breached(const cb_record *rec)
+{
+    for (int i = 0; i < rec->nlimits && i < CB_MAX_LIMITS; i++)
+        if (rec->limits[i].breached)
+            return true;
+    return false;
+}
+
 bool cb_record_has_result(const cb_record *rec)
 {
-    if (rec->kind != CB_KIND_BENCH || rec->status == CB_SKIP)
+    if (rec->kind != CB_KIND_BENCH)
+        return false;
+    if (rec->status != CB_PASS && !(rec->status == CB_FAIL && limit_breached(rec)))
         return false;
     for (int i = 0; i < rec->nmetrics && i < CB_MAX_METRICS; i++)
         if (rec->metrics[i].unit[0])

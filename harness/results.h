@@ -85,8 +85,8 @@ void cb_record_free(cb_record *rec);
 int  cb_record_copy(cb_record *dst, const cb_record *src);
 
 /* A benchmark record with a result line to show: it has a measurement
- * (a metric with a unit) and was not skipped. A benchmark that ran to the
- * end and then broke a limit it declared has one and failed. */
+ * (a metric with a unit) and passed, or failed only because its result
+ * broke a limit it declared (a limit marked breached). */
 bool cb_record_has_result(const cb_record *rec);
 
 /* Counts over all records: passed + failed + skipped = tests + benchmarks. */
