@@ -137,8 +137,8 @@ int cb_bench_limits_check(cb_record *rec, char *msg, size_t len)
             snprintf(line, sizeof line, "limit breached: %s %s, want %s %s", value, l->unit,
                      l->above ? ">" : "<", bound);
         } else {
-            snprintf(line, sizeof line, "limit breached: no %s in the result, want %s %s",
-                     l->unit, l->above ? ">" : "<", bound);
+            snprintf(line, sizeof line, "limit breached: no %s in the result, want %s %s", l->unit,
+                     l->above ? ">" : "<", bound);
         }
         append(msg, len, &used, line);
     }

@@ -168,8 +168,7 @@ static int mkdirs(const char *path)
 
 static bool wants_profiles(void)
 {
-    return cap.opt.cpuprofile || cap.opt.memprofile || cap.opt.mutexprofile ||
-           cap.opt.blockprofile;
+    return cap.opt.cpuprofile || cap.opt.memprofile || cap.opt.mutexprofile || cap.opt.blockprofile;
 }
 
 /* <outdir>/<rel> into buf. */
