@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_limits.h"
 #include "bench_state.h"
 #include "capture.h"
 #include "heap.h"
@@ -148,7 +149,8 @@ static void fill_metrics(cb_record *rec, const struct cb_bench *s)
     }
 }
 
-/* Ends the capture of one result with its record. */
+/* Ends the capture of one result with its record. A result outside a
+ * limit the benchmark declared fails it, its metrics kept (bench_limits.c). */
 static void report(struct cb_bench *s, double started)
 {
     cb_record rec;
@@ -160,8 +162,16 @@ static void report(struct cb_bench *s, double started)
     rec.elapsed_s = wall_s() - started;
     rec.n = s->b->n;
     rec.message = s->failed ? s->message : NULL;
-    if (!s->failed)
+    char breaches[CB_MAX_LIMITS * 200];
+    if (!s->failed) {
         fill_metrics(&rec, s);
+        memcpy(rec.limits, s->limits, sizeof rec.limits);
+        rec.nlimits = s->nlimits;
+        if (cb_bench_limits_check(&rec, breaches, sizeof breaches) > 0) {
+            s->failed = true;
+            rec.message = breaches;
+        }
+    }
     s->capture_open = false;
     cb_capture_end(&rec);
 }

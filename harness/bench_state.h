@@ -57,6 +57,10 @@ struct cb_bench {
     int64_t bytes; /* per iteration, for MB/s */
     cb_metric extra[CB_MAX_METRICS];
     int nextra;
+
+    /* Limits declared in code (bench_limits.c), checked on the result. */
+    cb_limit limits[CB_MAX_LIMITS];
+    int nlimits;
 };
 
 /* Monotonic nanoseconds: CLOCK_MONOTONIC, or the test's clock. */

@@ -3,8 +3,9 @@
  *
  * A capture opens when a test body or a benchmark begins and closes when
  * it ends. While it is open, the CPU profiler (--cpuprofile) writes to the
- * capture's folder and the heap sampler counts into a fresh window
- * (--memprofile), so each profile holds that test's own work only. At the
+ * capture's folder, and the heap sampler (--memprofile) and the lock
+ * samplers (--mutexprofile, --blockprofile) count into a fresh window, so
+ * each profile holds that test's own work only. At the
  * end the profiles are written under <outdir>/<binary>/<name>/, each
  * atomically, and the result record goes out: as a protocol event when the
  * `cbench` command runs the binary (CBENCH_EVENTS=1), or to the console and
@@ -27,6 +28,7 @@
 #include "cbench.h"
 #include "heap.h"
 #include "heapprof.h"
+#include "lockprof.h"
 #include "profile/profile.h"
 
 static struct {
@@ -72,6 +74,13 @@ void cb_capture_configure(const cb_options *o)
     cb_safe_name(bin, cap.binary, sizeof cap.binary);
     if (o->memprofile && o->memprofilerate >= 0)
         cbench_set_mem_profile_rate(o->memprofilerate);
+    /* As go test: the rates apply only when their profile is asked for,
+     * and then from the start, so the lock samplers cost nothing
+     * otherwise. */
+    if (o->mutexprofile)
+        cbench_set_mutex_profile_fraction(o->mutexprofilefraction);
+    if (o->blockprofile)
+        cbench_set_block_profile_rate(o->blockprofilerate);
     if (!cap.results.goos) {
         cb_results_init(&cap.results);
         free(cap.results.pkg);
@@ -159,7 +168,7 @@ static int mkdirs(const char *path)
 
 static bool wants_profiles(void)
 {
-    return cap.opt.cpuprofile || cap.opt.memprofile;
+    return cap.opt.cpuprofile || cap.opt.memprofile || cap.opt.mutexprofile || cap.opt.blockprofile;
 }
 
 /* <outdir>/<rel> into buf. */
@@ -212,6 +221,10 @@ static void begin(cb_kind kind, const char *name, bool profiles)
         else
             warn("no CPU profile for", cbench_last_error());
     }
+    /* Last in, first out: the starting and stopping of the other
+     * profilers stays out of the lock window. */
+    if (cap.dir[0] && (cap.opt.mutexprofile || cap.opt.blockprofile))
+        cb_lockprof_window_begin();
     cap.t0 = now_s();
 }
 
@@ -256,8 +269,28 @@ static void write_heap_profiles(cb_record *rec)
     }
 }
 
+static int emit_lock(FILE *out, void *arg)
+{
+    return cb_lockprof_write_window((const char *)arg, out, 0);
+}
+
+static void write_lock_profile(cb_record *rec, const char *name)
+{
+    char rel[PATH_MAX + 16], path[PATH_MAX + 32];
+    snprintf(rel, sizeof rel, "%s/%s.pb.gz", cap.dir, name);
+    if (cb_write_file_atomic(outpath(rel, path, sizeof path), emit_lock, (void *)name) == 0)
+        add_artifact(rec, name, rel);
+    else
+        warn(strcmp(name, "mutex") == 0 ? "no mutex profile for" : "no block profile for",
+             cbench_last_error());
+}
+
 static void stop_profiles(cb_record *rec)
 {
+    if (cap.dir[0] && cap.opt.mutexprofile)
+        write_lock_profile(rec, "mutex");
+    if (cap.dir[0] && cap.opt.blockprofile)
+        write_lock_profile(rec, "block");
     if (cap.cpu_on) {
         char rel[PATH_MAX + 16];
         snprintf(rel, sizeof rel, "%s/cpu.pb.gz", cap.dir);
@@ -271,7 +304,19 @@ static void stop_profiles(cb_record *rec)
         write_heap_profiles(rec);
 }
 
-/* The binary by itself prints benchmark lines as go test does. */
+/* Each line of text, indented by four spaces, as go test shows a log. */
+static void print_indented(const char *text)
+{
+    while (text && *text) {
+        size_t len = strcspn(text, "\n");
+        printf("    %.*s\n", (int)len, text);
+        text += len + (text[len] == '\n');
+    }
+}
+
+/* The binary by itself prints benchmark lines as go test does: the
+ * result line, and "--- FAIL" with the reason for one that failed (after
+ * its line when it ran to the end and broke a limit). */
 static void print_bench(const cb_record *rec)
 {
     if (!cap.bench_header_done) {
@@ -279,9 +324,15 @@ static void print_bench(const cb_record *rec)
                cap.results.goarch, cap.results.pkg, cap.results.cpu);
         cap.bench_header_done = true;
     }
-    char line[1024];
-    cb_bench_format_line(rec, line, sizeof line);
-    printf("%s\n", line);
+    if (rec->status == CB_PASS || cb_record_has_result(rec)) {
+        char line[1024];
+        cb_bench_format_line(rec, line, sizeof line);
+        printf("%s\n", line);
+    }
+    if (rec->status == CB_FAIL) {
+        printf("--- FAIL: %s\n", rec->name);
+        print_indented(rec->message);
+    }
     fflush(stdout);
 }
 
@@ -303,7 +354,7 @@ void cb_capture_end(cb_record *rec)
         cap.pending = cb_event_record(rec);
     } else if (cb_capture_events())
         cb_capture_emit(cb_event_record(rec));
-    else if (rec->kind == CB_KIND_BENCH && rec->status == CB_PASS)
+    else if (rec->kind == CB_KIND_BENCH && rec->status != CB_SKIP)
         print_bench(rec);
     cb_results_add(&cap.results, rec);
     if (own_binary)

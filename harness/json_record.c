@@ -98,6 +98,22 @@ static void put_metrics(cb_buf *b, const cb_record *rec)
     cb_buf_putc(b, ']');
 }
 
+/* [{"unit":"allocs/op","below":2,"breached":true},...] */
+static void put_limits(cb_buf *b, const cb_record *rec)
+{
+    int n = clamp_count(rec->nlimits, CB_MAX_LIMITS);
+    cb_buf_putc(b, '[');
+    for (int i = 0; i < n; i++) {
+        const cb_limit *l = &rec->limits[i];
+        cb_buf_puts(b, i ? ",{\"unit\":" : "{\"unit\":");
+        cb_buf_json_string(b, l->unit);
+        cb_buf_printf(b, ",\"%s\":", l->above ? "above" : "below");
+        cb_buf_json_number(b, l->limit);
+        cb_buf_printf(b, ",\"breached\":%s}", l->breached ? "true" : "false");
+    }
+    cb_buf_putc(b, ']');
+}
+
 /* ,"key":"value", or ,"key":null when full, or nothing. */
 static void put_opt_string(cb_buf *b, const char *key, const char *value, bool full)
 {
@@ -126,6 +142,10 @@ void cb_json_record(cb_buf *b, const cb_record *rec, bool full)
     }
     cb_buf_puts(b, ",\"artifacts\":");
     put_artifacts(b, rec);
+    if (full || rec->nlimits > 0) {
+        cb_buf_puts(b, ",\"limits\":");
+        put_limits(b, rec);
+    }
     put_opt_string(b, "message", rec->message, full);
     put_opt_string(b, "output", rec->output, full);
 }
@@ -180,6 +200,28 @@ static void read_metrics(const cb_json *arr, cb_record *rec)
     }
 }
 
+/* Limits whose unit or bound is missing are skipped: the record stays
+ * readable, as with a metric without a unit. */
+static void read_limits(const cb_json *arr, cb_record *rec)
+{
+    for (size_t i = 0; arr && i < arr->n && rec->nlimits < CB_MAX_LIMITS; i++) {
+        const cb_json *l = &arr->items[i];
+        const cb_json *unit = cb_json_get(l, "unit", CB_JSON_STRING);
+        const cb_json *below = cb_json_get(l, "below", CB_JSON_NUMBER);
+        const cb_json *above = cb_json_get(l, "above", CB_JSON_NUMBER);
+        bool null_below = cb_json_get(l, "below", CB_JSON_NULL) != NULL;
+        bool null_above = cb_json_get(l, "above", CB_JSON_NULL) != NULL;
+        if (!unit || !(below || above || null_below || null_above))
+            continue;
+        cb_limit *dst = &rec->limits[rec->nlimits++];
+        copy_fixed(dst->unit, sizeof dst->unit, unit->str);
+        dst->above = above || (null_above && !below);
+        dst->limit = number_or_nan(dst->above ? above : below);
+        const cb_json *breached = cb_json_get(l, "breached", CB_JSON_BOOL);
+        dst->breached = breached && breached->boolean;
+    }
+}
+
 static int read_artifacts(const cb_json *obj, cb_record *rec)
 {
     for (size_t i = 0; obj && i < obj->n; i++) {
@@ -230,6 +272,7 @@ int cb_json_to_record(const cb_json *obj, cb_record *rec)
     rec->elapsed_s = elapsed ? elapsed->number
                      : cb_json_get(obj, "elapsed_s", CB_JSON_NULL) ? NAN : 0;
     read_metrics(cb_json_get(obj, "metrics", CB_JSON_ARRAY), rec);
+    read_limits(cb_json_get(obj, "limits", CB_JSON_ARRAY), rec);
     if (!(rec->name = strdup(name->str)) || dup_opt(obj, "binary", &rec->binary) != 0 ||
         dup_opt(obj, "message", &rec->message) != 0 ||
         dup_opt(obj, "output", &rec->output) != 0 ||

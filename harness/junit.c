@@ -5,7 +5,8 @@
  * <testcase classname="<binary>" name="<name>" time="<s>"> per record.
  * A failed case holds <failure message="..."> with the message and the
  * output as text; a skipped one <skipped/>; a benchmark's case carries
- * its result line in <system-out>, and its name has the "-<procs>" suffix
+ * its result line in <system-out> (a benchmark that broke a limit has
+ * both its line and a <failure>), and its name has the "-<procs>" suffix
  * so that runs at several --cpu values stay distinct.
  *
  * Text is XML 1.0: markup characters are escaped, characters XML 1.0
@@ -110,7 +111,7 @@ static void put_case(cb_buf *b, const cb_record *rec, const char *binary)
             cb_buf_puts(b, "      <skipped/>\n");
         }
     }
-    if (rec->kind == CB_KIND_BENCH && rec->status == CB_PASS) {
+    if (rec->kind == CB_KIND_BENCH && (rec->status == CB_PASS || cb_record_has_result(rec))) {
         cb_buf line = {0};
         cb_bench_format_buf(&line, rec, 0);
         if (line.failed)

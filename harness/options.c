@@ -29,6 +29,7 @@ typedef enum flag_type {
     FLAG_COUNT,
     FLAG_CPU,
     FLAG_RATE,
+    FLAG_FRACTION,
     FLAG_DURATION,
 } flag_type;
 
@@ -62,6 +63,14 @@ static const flag_def flags[] = {
      "write heap.pb.gz and allocs.pb.gz for each"},
     {"memprofilerate", FLAG_RATE, OFF(memprofilerate), false, "N",
      "sample one allocation per N bytes (1 = every one)"},
+    {"mutexprofile", FLAG_BOOL, OFF(mutexprofile), false, NULL,
+     "write mutex.pb.gz (who held contended locks) for each"},
+    {"mutexprofilefraction", FLAG_FRACTION, OFF(mutexprofilefraction), false, "N",
+     "record 1 in N lock contentions (default 1: all)"},
+    {"blockprofile", FLAG_BOOL, OFF(blockprofile), false, NULL,
+     "write block.pb.gz (where threads waited) for each"},
+    {"blockprofilerate", FLAG_RATE, OFF(blockprofilerate), false, "NS",
+     "sample one blocking event per NS blocked (default 1: all)"},
     {"outdir", FLAG_STRING, OFF(outdir), false, "DIR",
      "write results and profiles under DIR (default cbench-out)"},
     {"list", FLAG_BOOL, OFF(list), false, NULL, "list the tests and benchmarks; run nothing"},
@@ -84,6 +93,9 @@ void cb_options_init(cb_options *o)
     o->cpus[0] = online > 0 ? (int)(online < INT_MAX ? online : INT_MAX) : 1;
     o->ncpus = 1;
     o->memprofilerate = -1;
+    /* go test's defaults: once asked for, every event is recorded. */
+    o->mutexprofilefraction = 1;
+    o->blockprofilerate = 1;
     o->outdir = "cbench-out";
     o->timeout_s = 600;
 }
@@ -372,6 +384,11 @@ static int set_flag(cb_options *o, const flag_def *d, const char *value, char *e
             return fail(err, errlen, "--%s: \"%s\" is not a whole number >= 0", d->name, value);
         *(long *)field = v;
         return 0;
+    case FLAG_FRACTION:
+        if (parse_long(value, 0, &v) != 0 || v > INT_MAX)
+            return fail(err, errlen, "--%s: \"%s\" is not a whole number >= 0", d->name, value);
+        *(int *)field = (int)v;
+        return 0;
     case FLAG_DURATION:
         if (cb_parse_duration(value, &s) != 0)
             return fail(err, errlen, "--%s: \"%s\" is not a duration (30s, 10m, 0)", d->name,
@@ -481,6 +498,6 @@ void cb_options_usage(void *out_file, const char *prog, bool command)
         char left[40];
         snprintf(left, sizeof left, "%s%s%s%s", strlen(d->name) == 1 ? "-" : "--", d->name,
                  d->arg ? " " : "", d->arg ? d->arg : "");
-        fprintf(out, "  %-22s %s\n", left, d->help);
+        fprintf(out, "  %-27s %s\n", left, d->help);
     }
 }

@@ -28,6 +28,10 @@ typedef struct cb_options {
     bool cpuprofile;          /* --cpuprofile: cpu.pb.gz per test and benchmark */
     bool memprofile;          /* --memprofile: heap.pb.gz and allocs.pb.gz per test */
     long memprofilerate;      /* --memprofilerate N; -1 = leave cbench's default */
+    bool mutexprofile;        /* --mutexprofile: mutex.pb.gz per test and benchmark */
+    int mutexprofilefraction; /* --mutexprofilefraction N: 1 in N contentions (default 1, Go's) */
+    bool blockprofile;        /* --blockprofile: block.pb.gz per test and benchmark */
+    long blockprofilerate;    /* --blockprofilerate NS: one sample per NS blocked (default 1) */
     const char *outdir;       /* --outdir DIR (default "cbench-out") */
     bool json;                /* --json: events as JSON lines on stdout */
     const char *junit;        /* --junit FILE (command: default <outdir>/junit.xml) */

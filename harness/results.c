@@ -117,6 +117,26 @@ void cb_record_free(cb_record *rec)
     rec->nartifacts = 0;
 }
 
+static bool limit_breached(const cb_record *rec)
+{
+    for (int i = 0; i < rec->nlimits && i < CB_MAX_LIMITS; i++)
+        if (rec->limits[i].breached)
+            return true;
+    return false;
+}
+
+bool cb_record_has_result(const cb_record *rec)
+{
+    if (rec->kind != CB_KIND_BENCH)
+        return false;
+    if (rec->status != CB_PASS && !(rec->status == CB_FAIL && limit_breached(rec)))
+        return false;
+    for (int i = 0; i < rec->nmetrics && i < CB_MAX_METRICS; i++)
+        if (rec->metrics[i].unit[0])
+            return true;
+    return false;
+}
+
 /* strdup that keeps NULL as NULL; false only when allocation failed. */
 static bool dup_str(char **dst, const char *src)
 {
@@ -132,6 +152,10 @@ int cb_record_copy(cb_record *dst, const cb_record *src)
         dst->nmetrics = 0;
     if (dst->nmetrics > CB_MAX_METRICS)
         dst->nmetrics = CB_MAX_METRICS;
+    if (dst->nlimits < 0)
+        dst->nlimits = 0;
+    if (dst->nlimits > CB_MAX_LIMITS)
+        dst->nlimits = CB_MAX_LIMITS;
     if (dst->nartifacts < 0)
         dst->nartifacts = 0;
     if (dst->nartifacts > CB_MAX_ARTIFACTS)

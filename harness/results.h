@@ -18,6 +18,7 @@
 
 #define CB_MAX_METRICS 12
 #define CB_MAX_ARTIFACTS 8
+#define CB_MAX_LIMITS 8
 
 typedef enum cb_kind { CB_KIND_TEST, CB_KIND_BENCH } cb_kind;
 typedef enum cb_status { CB_PASS, CB_FAIL, CB_SKIP } cb_status;
@@ -32,6 +33,15 @@ typedef struct cb_artifact {
     char *path;               /* relative to the outdir */
 } cb_artifact;
 
+/* A limit a benchmark declared on one of its metrics (cbench_limit_below,
+ * cbench_limit_above): strict, as the ASSERT_*_BELOW macros. */
+typedef struct cb_limit {
+    char unit[32];            /* the metric's unit */
+    bool above;               /* a floor: the value must be greater; else a ceiling */
+    double limit;
+    bool breached;            /* the value was not strictly inside, or the result lacked it */
+} cb_limit;
+
 typedef struct cb_record {
     cb_kind kind;
     char *binary;             /* the binary's artifact name (see cb_safe_name) */
@@ -44,6 +54,8 @@ typedef struct cb_record {
     int nmetrics;
     cb_artifact artifacts[CB_MAX_ARTIFACTS];
     int nartifacts;
+    cb_limit limits[CB_MAX_LIMITS]; /* benchmarks: the limits declared, checked */
+    int nlimits;
     char *message;            /* failure: what went wrong (signal, timeout, assertion) */
     char *output;             /* the test's output, kept for failures (may be NULL) */
 } cb_record;
@@ -71,6 +83,11 @@ void cb_record_free(cb_record *rec);
 /* Makes dst a deep copy of src (dst's previous contents are not freed).
  * 0, or -1 with errno ENOMEM and dst holding nothing allocated. */
 int  cb_record_copy(cb_record *dst, const cb_record *src);
+
+/* A benchmark record with a result line to show: it has a measurement
+ * (a metric with a unit) and passed, or failed only because its result
+ * broke a limit it declared (a limit marked breached). */
+bool cb_record_has_result(const cb_record *rec);
 
 /* Counts over all records: passed + failed + skipped = tests + benchmarks. */
 typedef struct cb_summary {

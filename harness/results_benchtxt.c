@@ -12,7 +12,8 @@
  * So the file is made of one block per binary, in the order binaries
  * first appear among the records, each as `go test` prints a package:
  * goos, goarch, pkg and cpu lines (cpu left out when unknown, as Go does),
- * then per record in order: the result line of a benchmark that passed,
+ * then per record in order: the result line of a benchmark that has a
+ * measurement (passed, or failed by a limit it declared after running),
  * "--- FAIL: name" or "--- SKIP: name" with its message indented by four
  * spaces for a test or benchmark that failed or was skipped (an indented
  * line can be neither a result nor a configuration line, whatever the
@@ -39,17 +40,9 @@ static bool seen_before(const cb_results *r, size_t i)
     return false;
 }
 
-static bool has_measurement(const cb_record *rec)
-{
-    for (int i = 0; i < rec->nmetrics && i < CB_MAX_METRICS; i++)
-        if (rec->metrics[i].unit[0])
-            return true;
-    return false;
-}
-
 static bool is_result_line(const cb_record *rec)
 {
-    return rec->kind == CB_KIND_BENCH && rec->status == CB_PASS && has_measurement(rec);
+    return cb_record_has_result(rec);
 }
 
 /* A config line's value: one line of valid UTF-8. */
@@ -138,12 +131,14 @@ static void put_block(cb_buf *b, const cb_results *r, const char *binary)
         const cb_record *rec = &r->v[i];
         if (strcmp(binary_of(rec), binary) != 0)
             continue;
-        if (is_result_line(rec)) {
+        bool line = is_result_line(rec);
+        if (line) {
             cb_bench_format_buf(b, rec, width);
             cb_buf_putc(b, '\n');
-        } else if (rec->status != CB_PASS || rec->kind == CB_KIND_BENCH) {
-            put_other(b, rec);
         }
+        /* A benchmark that broke a limit: its line, then why it failed. */
+        if (rec->status != CB_PASS || (rec->kind == CB_KIND_BENCH && !line))
+            put_other(b, rec);
     }
     cb_buf_puts(b, failed ? "FAIL\n" : "PASS\n");
 }

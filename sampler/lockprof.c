@@ -13,6 +13,13 @@
  * with probability delay/rate, and then counts rate/delay events and rate
  * ns, so that the expected totals are the true ones.
  *
+ * A window (cb_lockprof_window_begin) is the span of one test: each
+ * record also counts what was recorded since the window began, and
+ * cb_lockprof_write_window writes those counts only, so a test's profile
+ * holds its own waits. An event belongs to the window open when it is
+ * recorded (a thread a previous test left running is charged to the
+ * current one).
+ *
  * Records are aggregated by stack (from the public pthread function on,
  * as Go shows sync.(*Mutex).Unlock as the leaf) behind one spinlock, taken
  * deferred (unwind.h) because lock.c may call in here from a thread the
@@ -43,9 +50,14 @@
 static _Atomic int fraction;
 static _Atomic long rate;
 
-typedef struct record {
+typedef struct counts {
     double count; /* fractional: block events are unbiased one by one */
     int64_t delay;
+} counts;
+
+typedef struct record {
+    counts all;
+    counts window; /* since the current window began */
     int depth;
     uint64_t pcs[CB_MAX_STACK];
 } record;
@@ -143,8 +155,9 @@ static void add(table *t, uintptr_t marker, double count, int64_t delay)
     lock();
     long i = find_record(t, pcs, depth);
     if (i >= 0) {
-        t->records[i]->count += count;
-        t->records[i]->delay += delay;
+        record *r = t->records[i];
+        r->all.count += count, r->all.delay += delay;
+        r->window.count += count, r->window.delay += delay;
     }
     unlock();
 }
@@ -170,9 +183,19 @@ void cb_lockprof_block_event(int64_t delay, uintptr_t marker)
         add(&s.block, marker, 1, delay);
 }
 
+void cb_lockprof_window_begin(void)
+{
+    lock();
+    table *tables[] = {&s.mutex, &s.block};
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < tables[k]->n; i++)
+            tables[k]->records[i]->window = (counts){0};
+    unlock();
+}
+
 /* ---- writing ------------------------------------------------------------ */
 
-static cb_profile *build(bool mutex)
+static cb_profile *build(bool mutex, bool window)
 {
     cb_profile_spec spec = {
         .name = mutex ? "mutex" : "block",
@@ -192,7 +215,10 @@ static cb_profile *build(bool mutex)
     lock();
     for (size_t i = 0; i < t->n && rc == 0; i++) {
         const record *r = t->records[i];
-        int64_t v[2] = {(int64_t)llround(r->count), r->delay};
+        const counts *c = window ? &r->window : &r->all;
+        if (window && c->count == 0 && c->delay == 0)
+            continue; /* nothing from this stack in the window */
+        int64_t v[2] = {(int64_t)llround(c->count), c->delay};
         rc = cb_profile_add(p, r->pcs, r->depth, v, NULL, 0);
     }
     unlock();
@@ -203,12 +229,12 @@ static cb_profile *build(bool mutex)
     return p;
 }
 
-static int write_profile(bool mutex, FILE *out, int debug)
+static int write_profile(bool mutex, bool window, FILE *out, int debug)
 {
     if (debug < 0 || debug > 1)
         return cb_error(EINVAL, "debug level %d is not supported for %s profiles", debug,
                         mutex ? "mutex" : "block");
-    cb_profile *p = build(mutex);
+    cb_profile *p = build(mutex, window);
     if (!p)
         return cb_error(ENOMEM, "out of memory building the %s profile", mutex ? "mutex" : "block");
     int rc = cb_profile_write(p, out, debug);
@@ -216,14 +242,26 @@ static int write_profile(bool mutex, FILE *out, int debug)
     return rc;
 }
 
-int cb_lockprof_write(const char *name, FILE *out, int debug)
+static int write_named(const char *name, bool window, FILE *out, int debug)
 {
     cb_heap_internal_begin();
-    int rc = write_profile(strcmp(name, "mutex") == 0, out, debug);
+    int rc = write_profile(strcmp(name, "mutex") == 0, window, out, debug);
     int err = errno;
     cb_heap_internal_end();
     errno = err;
     return rc;
+}
+
+int cb_lockprof_write(const char *name, FILE *out, int debug)
+{
+    return write_named(name, false, out, debug);
+}
+
+int cb_lockprof_write_window(const char *name, FILE *out, int debug)
+{
+    if (!name || !out || (strcmp(name, "mutex") != 0 && strcmp(name, "block") != 0))
+        return cb_error(EINVAL, "cb_lockprof_write_window: bad arguments");
+    return write_named(name, true, out, debug);
 }
 
 /* A fork while another thread holds the lock must not leave it held. */

@@ -25,4 +25,14 @@ long cb_lockprof_block_rate(void);
 /* "mutex" or "block" (cbench_write_profile has checked the name). */
 int cb_lockprof_write(const char *name, FILE *out, int debug);
 
+/*
+ * The profiles of one test. After cb_lockprof_window_begin(),
+ * cb_lockprof_write_window() writes what was recorded since: waits of
+ * earlier windows do not appear, though cb_lockprof_write still counts
+ * them. Only stacks with events in the window are written. -1 with errno
+ * EINVAL when name is not "mutex" or "block" or out is NULL.
+ */
+void cb_lockprof_window_begin(void);
+int cb_lockprof_write_window(const char *name, FILE *out, int debug);
+
 #endif

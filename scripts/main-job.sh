@@ -6,8 +6,9 @@
 #
 # It prints go-test-style results and benchmark lines, and leaves in
 # cbench-out/: results.json, bench.txt (benchstat reads it), junit.xml, and
-# <binary>/<test>/{cpu,heap,allocs}.pb.gz for every test and benchmark,
-# symbolized in-process so `go tool pprof` needs no binary to read them.
+# <binary>/<test>/{cpu,heap,allocs,mutex,block}.pb.gz for every test and
+# benchmark, symbolized in-process so `go tool pprof` needs no binary to
+# read them.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -22,19 +23,27 @@ scripts/install-deps.sh
 echo "==> configure ($build_dir)"
 cmake -S . -B "$build_dir"
 echo "==> build the library, the cbench command and the examples (-j$jobs)"
-cmake --build "$build_dir" -j "$jobs" --target cbench_cli wordcount_test busyloop
+cmake --build "$build_dir" -j "$jobs" --target cbench_cli wordcount_test workqueue_test busyloop
 
-echo "==> $build_dir/cbench $build_dir/examples --bench . --benchmem --cpuprofile --memprofile --outdir $out_dir $*"
+flags=(--bench . --benchmem --cpuprofile --memprofile --mutexprofile --blockprofile)
+echo "==> $build_dir/cbench $build_dir/examples ${flags[*]} --outdir $out_dir $*"
 rm -rf "$out_dir"
 status=0
-"$build_dir/cbench" "$build_dir/examples" --bench . --benchmem --cpuprofile --memprofile \
-    --outdir "$out_dir" "$@" || status=$?
+"$build_dir/cbench" "$build_dir/examples" "${flags[@]}" --outdir "$out_dir" "$@" || status=$?
 
 profile=$out_dir/wordcount_test/BenchmarkCount_text%2F64KiB/cpu.pb.gz
 if [[ -s $profile ]]; then
     echo
     echo "==> go tool pprof -top -nodecount=12 '$profile'"
     go tool pprof -top -nodecount=12 "$profile"
+fi
+# Seven threads on a queue of four: which critical sections made the
+# others wait (the unlocks in wq_push and wq_pop), in total delay.
+mutex=$out_dir/workqueue_test/producers_and_consumers_pass_every_item/mutex.pb.gz
+if [[ -s $mutex ]]; then
+    echo
+    echo "==> go tool pprof -top -nodecount=12 '$mutex'"
+    go tool pprof -top -nodecount=12 "$mutex"
 fi
 echo
 echo "Artifacts: $root/$out_dir (results.json, bench.txt, junit.xml, per-test profiles)"

@@ -45,6 +45,10 @@ static void test_defaults_match_the_documented_values(void **state)
     assert_null(o.junit);
     assert_true(o.timeout_s == 600.0);
     assert_false(o.benchmem || o.cpuprofile || o.memprofile || o.json || o.list || o.verbose || o.help);
+    /* go test's defaults: -mutexprofilefraction 1, -blockprofilerate 1. */
+    assert_false(o.mutexprofile || o.blockprofile);
+    assert_int_equal(o.mutexprofilefraction, 1);
+    assert_int_equal(o.blockprofilerate, 1);
 }
 
 static void test_every_flag_is_stored(void **state)
@@ -56,7 +60,8 @@ static void test_every_flag_is_stored(void **state)
     int rc =
         PARSE(&o, &nops, err, "--run", "Insert", "--bench=.", "--benchtime", "1.5s", "--count", "3",
               "--cpu=1,2,4", "--benchmem", "--cpuprofile", "--memprofile", "--memprofilerate",
-              "4096", "--outdir", "out", "--json",
+              "4096", "--mutexprofile", "--mutexprofilefraction", "5", "--blockprofile",
+              "--blockprofilerate=1000", "--outdir", "out", "--json",
               "--junit=j.xml", "--timeout", "90s", "--list", "-v");
     assert_int_equal(rc, 0);
     assert_int_equal(nops, 0);
@@ -70,6 +75,9 @@ static void test_every_flag_is_stored(void **state)
     assert_int_equal(o.cpus[2], 4);
     assert_true(o.benchmem && o.cpuprofile && o.memprofile && o.json && o.list && o.verbose);
     assert_int_equal(o.memprofilerate, 4096);
+    assert_true(o.mutexprofile && o.blockprofile);
+    assert_int_equal(o.mutexprofilefraction, 5);
+    assert_int_equal(o.blockprofilerate, 1000);
     assert_string_equal(o.outdir, "out");
     assert_string_equal(o.junit, "j.xml");
     assert_true(o.timeout_s == 90.0);
@@ -215,6 +223,30 @@ static void test_memprofilerate_accepts_zero_not_negative(void **state)
     assert_int_equal(PARSE(&o, NULL, err, "--memprofilerate", "-1"), -1);
     assert_non_null(strstr(err, "--memprofilerate"));
     assert_int_equal(PARSE(&o, NULL, err, "--memprofilerate", "1k"), -1);
+}
+
+static void test_lock_profile_rates_accept_zero_not_negative_or_huge(void **state)
+{
+    (void)state;
+    cb_options o;
+    char err[256];
+    assert_int_equal(PARSE(&o, NULL, err, "--mutexprofilefraction", "0"), 0);
+    assert_int_equal(o.mutexprofilefraction, 0);
+    assert_int_equal(PARSE(&o, NULL, err, "--blockprofilerate", "0"), 0);
+    assert_int_equal(o.blockprofilerate, 0);
+    assert_int_equal(PARSE(&o, NULL, err, "--mutexprofilefraction", "-1"), -1);
+    assert_non_null(strstr(err, "--mutexprofilefraction"));
+    /* The fraction is an int, as Go's SetMutexProfileFraction takes. */
+    assert_int_equal(PARSE(&o, NULL, err, "--mutexprofilefraction", "2147483648"), -1);
+    assert_non_null(strstr(err, "--mutexprofilefraction"));
+    assert_int_equal(PARSE(&o, NULL, err, "--mutexprofilefraction", "2147483647"), 0);
+    assert_int_equal(PARSE(&o, NULL, err, "--blockprofilerate", "-5"), -1);
+    assert_non_null(strstr(err, "--blockprofilerate"));
+    assert_int_equal(PARSE(&o, NULL, err, "--blockprofilerate", "1ms"), -1);
+    /* Booleans, as --cpuprofile: a value only after '='. */
+    assert_int_equal(PARSE(&o, NULL, err, "-mutexprofile=false", "-blockprofile=true"), 0);
+    assert_false(o.mutexprofile);
+    assert_true(o.blockprofile);
 }
 
 static void test_timeout_is_a_duration_and_zero_means_none(void **state)
@@ -385,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_count_must_be_at_least_one),
         cmocka_unit_test(test_cpu_list_is_positive_and_bounded),
         cmocka_unit_test(test_memprofilerate_accepts_zero_not_negative),
+        cmocka_unit_test(test_lock_profile_rates_accept_zero_not_negative_or_huge),
         cmocka_unit_test(test_timeout_is_a_duration_and_zero_means_none),
         cmocka_unit_test(test_bad_regex_is_an_error_naming_the_flag),
         cmocka_unit_test(test_empty_patterns_are_the_defaults),

@@ -13,7 +13,7 @@
 //		(golang.org/design/14313-benchmark-format): valid UTF-8,
 //		"key: value" configuration lines, result lines
 //		"Benchmark<name> <iters> (<value> <unit>)+" split on white space.
-//		Every passing benchmark of RESULTS_JSON must appear exactly once,
+//		Every measured benchmark of RESULTS_JSON must appear exactly once,
 //		under the right goos, goarch, cpu and pkg, with its values; no
 //		other line may parse as a result or a configuration line.
 package main
@@ -201,6 +201,19 @@ type jsonRecord struct {
 		Value *float64
 		Unit  string
 	}
+	Limits []struct {
+		Breached bool
+	}
+}
+
+// breached tells whether a record broke one of its limits.
+func breached(rec jsonRecord) bool {
+	for _, l := range rec.Limits {
+		if l.Breached {
+			return true
+		}
+	}
+	return false
 }
 
 type jsonResults struct {
@@ -322,7 +335,8 @@ func checkBenchTxt(benchPath, jsonPath string) int {
 		}
 	}
 
-	// Every passing benchmark with a measurement appears once, in its block.
+	// Every benchmark with a measurement that passed, or failed by a
+	// limit after running, appears once, in its block.
 	used := make([]bool, len(results))
 	wantVerdict := map[string]string{}
 	expected := 0
@@ -334,7 +348,8 @@ func checkBenchTxt(benchPath, jsonPath string) int {
 		if rec.Status == "fail" {
 			wantVerdict[pkg] = "FAIL"
 		}
-		if rec.Kind != "bench" || rec.Status != "pass" || len(rec.Metrics) == 0 {
+		if rec.Kind != "bench" || len(rec.Metrics) == 0 ||
+			!(rec.Status == "pass" || rec.Status == "fail" && breached(rec)) {
 			continue
 		}
 		expected++

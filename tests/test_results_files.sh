@@ -93,7 +93,7 @@ check(not jsonschema.Draft202012Validator(schema).is_valid(broken),
       "schema accepts an unknown status")
 
 records = results["records"]
-check(len(records) == 14, "14 records, got %d" % len(records))
+check(len(records) == 15, "15 records, got %d" % len(records))
 summary = results["summary"]
 count = lambda pred: sum(1 for r in records if pred(r))
 check(summary["tests"] == count(lambda r: r["kind"] == "test"), "summary.tests")
@@ -110,6 +110,12 @@ failed = [r for r in records if r["name"] == "test_quote\"back\\slash"][0]
 check(failed["message"].startswith("line one\npkg: evil\n"), "message kept with newlines")
 check("\x01\x02" in failed["message"], "control characters kept in JSON")
 check(results["pkg"] == "tests", "pkg")
+over = [r for r in records if r["name"] == "BenchmarkOverLimit"][0]
+check(over["status"] == "fail" and over["metrics"], "a limit's failure keeps its metrics")
+check(over["limits"] == [{"unit": "allocs/op", "below": 1, "breached": True},
+                         {"unit": "MB/s", "above": 0.5, "breached": False}],
+      "limits as written: %r" % over["limits"])
+check(all(r["limits"] == [] for r in records if r is not over), "no limits: []")
 
 
 # --- junit.xml: well-formed XML 1.0, counts as results.json says.
@@ -163,7 +169,8 @@ for suite, binary in zip(suites, binaries):
             if r["output"]:
                 check(failure.text.endswith(xml_clean(r["output"])), want + ": output in failure")
         sysout = case.find("system-out")
-        if r["kind"] == "bench" and r["status"] == "pass":
+        over = r["status"] == "fail" and any(l["breached"] for l in r["limits"])
+        if r["kind"] == "bench" and (r["status"] == "pass" or over):
             check(sysout is not None and re.match(re.escape(go_name(r)) + r"\t +\d+\t", sysout.text),
                   want + ": result line in <system-out>")
 

@@ -331,6 +331,13 @@ static void assert_same_record(const cb_record *a, const cb_record *b)
         assert_string_equal(a->artifacts[i].kind, b->artifacts[i].kind);
         assert_same_string(a->artifacts[i].path, b->artifacts[i].path);
     }
+    assert_int_equal(a->nlimits, b->nlimits);
+    for (int i = 0; i < a->nlimits; i++) {
+        assert_string_equal(a->limits[i].unit, b->limits[i].unit);
+        assert_int_equal(a->limits[i].above, b->limits[i].above);
+        assert_memory_equal(&a->limits[i].limit, &b->limits[i].limit, sizeof(double));
+        assert_int_equal(a->limits[i].breached, b->limits[i].breached);
+    }
     assert_same_string(a->message, b->message);
     assert_same_string(a->output, b->output);
 }
@@ -411,6 +418,14 @@ static void event_round_trip_keeps_awkward_records(void **state)
             rec.artifacts[k].path = (char *)awkward[(i + k) % n];
         }
         rec.nartifacts = (int)(i % 4);
+        for (size_t k = 0; k < i % 3; k++) {
+            cb_limit *l = &rec.limits[k];
+            snprintf(l->unit, sizeof l->unit, "%s", k ? "MB/s" : "allocs/\"op\"");
+            l->above = k == 1;
+            l->limit = (double)i * 0.3 - 1;
+            l->breached = (i + k) % 2;
+        }
+        rec.nlimits = (int)(i % 3);
         round_trip(&rec);
     }
 }

@@ -97,6 +97,17 @@ static int write_files(const char *dir)
     rc |= add(&r, CB_KIND_TEST, "beta", "test_bad_utf8_\xc3", CB_FAIL, "bad \xff byte", NULL);
     rc |= add(&r, CB_KIND_BENCH, "beta", "BenchmarkCrash", CB_FAIL, "killed by signal 11", NULL);
     rc |= add(&r, CB_KIND_BENCH, "beta", "BenchmarkSkipped", CB_SKIP, NULL, NULL);
+    rc |= add(&r, CB_KIND_BENCH, "beta", "BenchmarkOverLimit", CB_PASS, NULL, NULL);
+    if (rc == 0) {
+        /* Ran to the end, then broke a limit: failed, with its metrics. */
+        cb_record *over = &r.v[r.n - 1];
+        over->status = CB_FAIL;
+        over->message = strdup("limit breached: 2 allocs/op, want < 1");
+        over->limits[0] = (cb_limit){.unit = "allocs/op", .limit = 1, .breached = true};
+        over->limits[1] = (cb_limit){.unit = "MB/s", .above = true, .limit = 0.5};
+        over->nlimits = 2;
+        rc |= over->message ? 0 : -1;
+    }
     rc |= add(&r, CB_KIND_BENCH, "beta", "BenchmarkUnicode/\xce\xbb=\xf0\x9f\x98\x80", CB_PASS,
               NULL, NULL);
     rc |= add(&r, CB_KIND_BENCH, "beta", "sort_ints", CB_PASS, NULL, NULL);

@@ -124,7 +124,8 @@ int cb_compare_read_bench_txt(const char *text, cb_samples *out)
 
 /* ---- results.json ---- */
 
-/* The benchmarks of a results.json that passed, named as in bench.txt. */
+/* The benchmarks of a results.json with a result line (passed, or broke
+ * a limit), named as in bench.txt: the values bench.txt holds too. */
 static int read_results_json(const char *path, cb_samples *out, char *err, size_t errlen)
 {
     cb_results r;
@@ -137,7 +138,7 @@ static int read_results_json(const char *path, cb_samples *out, char *err, size_
     int rc = 0;
     for (size_t i = 0; i < r.n && rc == 0; i++) {
         const cb_record *rec = &r.v[i];
-        if (rec->kind != CB_KIND_BENCH || rec->status != CB_PASS)
+        if (!cb_record_has_result(rec))
             continue;
         char name[1024];
         if (rec->procs > 1)

@@ -7,6 +7,8 @@
  *       <the test's output and message, indented by 4>
  *   goos: linux  goarch: amd64  pkg: ...  cpu: ...   (once per binary, before benchmarks)
  *   BenchmarkInsert-2   1000000   1043 ns/op         (cb_bench_format_line)
+ *   --- FAIL: BenchmarkInsert                        (a limit broken: after its line)
+ *       limit breached: 3 allocs/op, want < 2
  *   ok  	tests/test_db	1.234s                    (or FAIL	...)
  *
  * Without -v a test's output is shown only when it fails; with -v it is
@@ -112,12 +114,14 @@ static void console_record(cb_reporter *r, const cb_record *rec)
         r->failed = true;
     if (rec->kind == CB_KIND_BENCH) {
         put_header(r);
-        if (rec->status == CB_PASS) {
+        /* A benchmark that broke a limit shows its line, then the failure. */
+        if (rec->status == CB_PASS || cb_record_has_result(rec)) {
             char line[1024];
             if (cb_bench_format_line(rec, line, sizeof line) < 0)
                 snprintf(line, sizeof line, "%s", rec->name);
             fprintf(r->out, "%s\n", line);
-        } else if (shown) {
+        }
+        if (rec->status != CB_PASS && shown) {
             fprintf(r->out, "--- %s: %s\n", cb_report_status_word(rec->status), rec->name);
             put_details(r, rec);
         }

@@ -168,15 +168,16 @@ static void json_record(cb_reporter *r, const cb_record *rec)
     flush_line(r);
     if (rec->kind == CB_KIND_BENCH) {
         put_header(r);
-        if (rec->status == CB_PASS) {
+        if (rec->status == CB_PASS || cb_record_has_result(rec)) {
             char line[1024];
             if (cb_bench_format_line(rec, line, sizeof line) < 0)
                 snprintf(line, sizeof line, "%s", rec->name);
             cb_buf_printf(&b, "%s\n", line);
-            action = "bench";
-        } else {
-            cb_buf_printf(&b, "--- %s: %s\n", word, rec->name);
         }
+        if (rec->status == CB_PASS)
+            action = "bench";
+        else /* failed after running too: its line, then the failure */
+            cb_buf_printf(&b, "--- %s: %s\n", word, rec->name);
     } else {
         cb_buf_printf(&b, "--- %s: %s (%.2fs)\n", word, rec->name, rec->elapsed_s);
     }

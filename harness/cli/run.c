@@ -233,6 +233,8 @@ char *cb_run_flags(const cb_options *o, const char *outdir)
         {offsetof(cb_options, benchmem), "--benchmem"},
         {offsetof(cb_options, cpuprofile), "--cpuprofile"},
         {offsetof(cb_options, memprofile), "--memprofile"},
+        {offsetof(cb_options, mutexprofile), "--mutexprofile"},
+        {offsetof(cb_options, blockprofile), "--blockprofile"},
         {offsetof(cb_options, list), "--list"},
     };
     for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++)
@@ -240,6 +242,12 @@ char *cb_run_flags(const cb_options *o, const char *outdir)
             cb_buf_printf(&b, "%s\n", bools[i].flag);
     if (o->memprofilerate >= 0)
         cb_buf_printf(&b, "--memprofilerate=%ld\n", o->memprofilerate);
+    /* Rates go only with their profile: a flag the binary does not need
+     * is one a binary of an older cbench would refuse. */
+    if (o->mutexprofile)
+        cb_buf_printf(&b, "--mutexprofilefraction=%d\n", o->mutexprofilefraction);
+    if (o->blockprofile)
+        cb_buf_printf(&b, "--blockprofilerate=%ld\n", o->blockprofilerate);
     cb_buf_printf(&b, "--outdir=%s\n", outdir);
     if (b.failed) {
         free(b.p);

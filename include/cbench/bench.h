@@ -97,6 +97,39 @@ CBENCH_API void cbench_report_allocs(cbench_b *b);
 CBENCH_API void cbench_report_metric(cbench_b *b, double value, const char *unit);
 
 /*
+ * Limits on this benchmark's result, declared in code, so that a
+ * regression fails the run as a failed test does:
+ *
+ *     cbench_limit_below(b, "allocs/op", 1);     (no allocation per op)
+ *     cbench_limit_above(b, "MB/s", 100);        (at least that throughput)
+ *
+ * cbench_limit_below is a ceiling: the value must be less than `limit`;
+ * cbench_limit_above a floor: greater than `limit` (both strict, as the
+ * ASSERT_*_BELOW macros). `unit` is any unit of the result: "ns/op",
+ * "MB/s", "B/op", "allocs/op", or one given to cbench_report_metric
+ * (whose value is checked as given). A limit on "B/op" or "allocs/op"
+ * also turns on cbench_report_allocs. Declaring a unit's ceiling (or
+ * floor) again replaces it; a unit may have both.
+ *
+ * Limits are checked on the reported run, at each --cpu value and
+ * --count repetition. A value outside its limit, or a unit the result
+ * lacks (a limit on MB/s without cbench_set_bytes), fails the benchmark:
+ * its result line is still printed, followed by "--- FAIL: BenchmarkX"
+ * and "limit breached: 3 allocs/op, want < 2"; results.json has status
+ * "fail", that message and the record's "limits"; junit.xml a <failure>;
+ * the binary and the `cbench` command exit 1. Limits of a benchmark that
+ * runs sub-benchmarks apply to none: declare them in each sub-benchmark.
+ *
+ * Returns 0, or -1 with errno set and cbench_last_error() saying why:
+ * EINVAL when b is not a running benchmark's, the unit is empty, holds
+ * white space or is longer than 31 bytes, or the limit is NaN; ENOSPC
+ * for a ninth limit. Given a running benchmark's b, an error also fails
+ * the benchmark, so that a mistyped limit cannot pass unnoticed.
+ */
+CBENCH_API int cbench_limit_below(cbench_b *b, const char *unit, double limit);
+CBENCH_API int cbench_limit_above(cbench_b *b, const char *unit, double limit);
+
+/*
  * Runs fn as a sub-benchmark named "<parent>/<name>" (white space becomes
  * '_'; a name already given under the same parent gains "#01", "#02", as
  * in Go) if --bench selects it, and returns false when it failed (true

@@ -34,6 +34,8 @@ static void test_flags_round_trip_through_the_parser(void **state)
                     "--benchmem",
                     "--cpuprofile",
                     "--memprofilerate=0",
+                    "--mutexprofile",
+                    "--blockprofilerate=250",
                     "--outdir=rel",
                     "-v",
                     "--json",
@@ -41,7 +43,7 @@ static void test_flags_round_trip_through_the_parser(void **state)
                     NULL};
     cb_options_init(&o);
     int nops;
-    assert_int_equal(cb_options_parse(&o, 14, args, 1, &nops, err, sizeof err), 0);
+    assert_int_equal(cb_options_parse(&o, 16, args, 1, &nops, err, sizeof err), 0);
     char *flags = cb_run_flags(&o, "/abs/out dir");
     assert_non_null(flags);
     /* One flag per line; the outdir replaced; flags of the command only are not passed. */
@@ -65,6 +67,11 @@ static void test_flags_round_trip_through_the_parser(void **state)
     assert_true(back.benchmem && back.cpuprofile);
     assert_false(back.memprofile || back.list);
     assert_int_equal(back.memprofilerate, 0);
+    /* A rate goes with its profile only: the block rate stays behind. */
+    assert_true(back.mutexprofile);
+    assert_int_equal(back.mutexprofilefraction, 1);
+    assert_false(back.blockprofile);
+    assert_null(strstr(flags, "--blockprofilerate"));
     assert_string_equal(back.outdir, "/abs/out dir");
     free(argv);
     free(flags);
@@ -80,6 +87,8 @@ static void test_default_flags_carry_benchtime_as_a_duration(void **state)
     assert_non_null(strstr(flags, "--benchtime=1.5s\n"));
     assert_null(strstr(flags, "--run"));
     assert_null(strstr(flags, "--memprofilerate"));
+    assert_null(strstr(flags, "profilefraction"));
+    assert_null(strstr(flags, "--blockprofile"));
     free(flags);
 }
 
