@@ -285,12 +285,13 @@ static void write_lock_profile(cb_record *rec, const char *name)
              cbench_last_error());
 }
 
+/* The test's windows close first; then the CPU profile stops, so that
+ * writing the other profiles (symbols, compression) stays out of it. */
 static void stop_profiles(cb_record *rec)
 {
-    if (cap.dir[0] && cap.opt.mutexprofile)
-        write_lock_profile(rec, "mutex");
-    if (cap.dir[0] && cap.opt.blockprofile)
-        write_lock_profile(rec, "block");
+    bool locks = cap.dir[0] && (cap.opt.mutexprofile || cap.opt.blockprofile);
+    if (locks)
+        cb_lockprof_window_end();
     if (cap.cpu_on) {
         char rel[PATH_MAX + 16];
         snprintf(rel, sizeof rel, "%s/cpu.pb.gz", cap.dir);
@@ -300,6 +301,10 @@ static void stop_profiles(cb_record *rec)
             warn("writing the CPU profile of", cbench_last_error());
         cap.cpu_on = false;
     }
+    if (cap.dir[0] && cap.opt.mutexprofile)
+        write_lock_profile(rec, "mutex");
+    if (cap.dir[0] && cap.opt.blockprofile)
+        write_lock_profile(rec, "block");
     if (cap.dir[0] && cap.opt.memprofile)
         write_heap_profiles(rec);
 }

@@ -71,6 +71,7 @@ typedef struct table {
 static struct {
     atomic_flag lock;
     table mutex, block;
+    bool window_open; /* events count for the window too */
 } s = {.lock = ATOMIC_FLAG_INIT};
 
 static __thread uint64_t rng __attribute__((tls_model("initial-exec")));
@@ -157,7 +158,8 @@ static void add(table *t, uintptr_t marker, double count, int64_t delay)
     if (i >= 0) {
         record *r = t->records[i];
         r->all.count += count, r->all.delay += delay;
-        r->window.count += count, r->window.delay += delay;
+        if (s.window_open)
+            r->window.count += count, r->window.delay += delay;
     }
     unlock();
 }
@@ -190,6 +192,14 @@ void cb_lockprof_window_begin(void)
     for (int k = 0; k < 2; k++)
         for (size_t i = 0; i < tables[k]->n; i++)
             tables[k]->records[i]->window = (counts){0};
+    s.window_open = true;
+    unlock();
+}
+
+void cb_lockprof_window_end(void)
+{
+    lock();
+    s.window_open = false;
     unlock();
 }
 

@@ -33,6 +33,9 @@ int cb_lockprof_write(const char *name, FILE *out, int debug);
  * EINVAL when name is not "mutex" or "block" or out is NULL.
  */
 void cb_lockprof_window_begin(void);
+/* Closes the window: later events count for the whole-run profiles only,
+ * so the window can be written after other profilers stop. */
+void cb_lockprof_window_end(void);
 int cb_lockprof_write_window(const char *name, FILE *out, int debug);
 
 #endif

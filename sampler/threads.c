@@ -18,6 +18,7 @@
  * threads profile also reads /proc for threads named another way.
  */
 #include "threads.h"
+#include "profile/profile.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -153,7 +154,9 @@ static void on_exit_hook(void *unused)
     remove_entry(my_serial);
 }
 
-static void *trampoline(void *p)
+/* Hidden from profiles: the thread's stacks start at glibc's
+ * start_thread and go straight to the thread's function. */
+CB_HIDDEN static void *trampoline(void *p)
 {
     start_args a = *(start_args *)p;
     /* The samplers' per-thread set-up allocates (pthread_getattr_np,

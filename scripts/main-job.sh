@@ -37,13 +37,14 @@ if [[ -s $profile ]]; then
     echo "==> go tool pprof -top -nodecount=12 '$profile'"
     go tool pprof -top -nodecount=12 "$profile"
 fi
-# Seven threads on a queue of four: which critical sections made the
-# others wait (the unlocks in wq_push and wq_pop), in total delay.
-mutex=$out_dir/workqueue_test/producers_and_consumers_pass_every_item/mutex.pb.gz
+# The classic contention case: four threads counting words into one map
+# behind one lock. The mutex profile names the critical section that made
+# the others wait (add_shared, under pthread_mutex_unlock), in total delay.
+mutex=$out_dir/wordcount_test/BenchmarkCount_shared%2Fthreads=4/mutex.pb.gz
 if [[ -s $mutex ]]; then
     echo
-    echo "==> go tool pprof -top -nodecount=12 '$mutex'"
-    go tool pprof -top -nodecount=12 "$mutex"
+    echo "==> go tool pprof -top -nodecount=8 '$mutex'"
+    go tool pprof -top -nodecount=8 "$mutex"
 fi
 echo
 echo "Artifacts: $root/$out_dir (results.json, bench.txt, junit.xml, per-test profiles)"

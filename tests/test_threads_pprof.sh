@@ -42,9 +42,10 @@ cum_of() { awk -v fn="$1" '$NF == fn { print $4; found = 1 } END { if (!found) p
 
 threads_top() {
     pprof -top -nodecount=100 -nodefraction=0 p/threads.pb.gz && has 'Type: threads' &&
-        [ "$(cum_of threads_test_parked)" = 3 ] && ! has 'on_signal|cb_unwind|__restore_rt'
+        [ "$(cum_of threads_test_parked)" = 3 ] && ! has 'on_signal|cb_unwind|__restore_rt|trampoline' &&
+        has 'start_thread'
 }
-check "threads: three threads parked in threads_test_parked, no profiler frames" threads_top
+check "threads: three threads parked in threads_test_parked, no profiler frames (nor the start trampoline)" threads_top
 
 threads_tags() {
     pprof -tags p/threads.pb.gz && has 'worker-0' && has 'worker-1' && has 'worker-2'

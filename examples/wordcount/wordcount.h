@@ -28,4 +28,9 @@ size_t wc_map_size(const wc_map *m);
 /* Counts the words of text into m; returns the number of words. */
 size_t wc_count_text(wc_map *m, const char *text, size_t n);
 
+/* The same with `threads` threads (1 to 64), each counting a part of the
+ * text into m behind one shared lock. Returns the number of words, or
+ * SIZE_MAX when a thread could not start or memory ran out. */
+size_t wc_count_shared(wc_map *m, const char *text, size_t n, int threads);
+
 #endif

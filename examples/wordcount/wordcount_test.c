@@ -73,6 +73,26 @@ static void map_keeps_counts_when_it_grows(void **state)
     wc_map_free(m);
 }
 
+static void shared_count_agrees_with_serial_count(void **state)
+{
+    (void)state;
+    /* The sample text four times: words cross the parts' edges somewhere. */
+    char text[4 * sizeof sample];
+    size_t n = 0;
+    for (int i = 0; i < 4; i++, n += sizeof sample - 1)
+        memcpy(text + n, sample, sizeof sample - 1);
+    wc_map *serial = wc_map_new(), *shared = wc_map_new();
+    assert_non_null(serial);
+    assert_non_null(shared);
+    size_t words = wc_count_text(serial, text, n);
+    assert_int_equal(wc_count_shared(shared, text, n, 4), words);
+    assert_int_equal(wc_map_size(shared), wc_map_size(serial));
+    assert_int_equal(wc_map_get(shared, "season", 6), wc_map_get(serial, "season", 6));
+    assert_int_equal(wc_map_get(shared, "the", 3), wc_map_get(serial, "the", 3));
+    wc_map_free(serial);
+    wc_map_free(shared);
+}
+
 /* ---- benchmarks ------------------------------------------------------------ */
 
 static char *make_text(size_t n)
@@ -126,6 +146,33 @@ static void bench_count_text(cbench_b *b)
     }
 }
 
+static int shared_threads;
+
+static void count_shared_with_threads(cbench_b *b)
+{
+    size_t n = 64 * 1024;
+    char *text = make_text(n);
+    cbench_set_bytes(b, (int64_t)n);
+    while (cbench_loop(b)) {
+        wc_map *m = wc_map_new();
+        wc_count_shared(m, text, n, shared_threads);
+        wc_map_free(m);
+    }
+    free(text);
+}
+
+/* Threads sharing one map behind one lock: more threads, more waiting
+ * (--mutexprofile shows where). */
+static void bench_count_shared(cbench_b *b)
+{
+    static const int threads[] = {1, 4};
+    static const char *const names[] = {"threads=1", "threads=4"};
+    for (int i = 0; i < 2; i++) {
+        shared_threads = threads[i];
+        cbench_run(b, names[i], count_shared_with_threads);
+    }
+}
+
 static void lookups(cbench_pb *pb, void *arg)
 {
     const wc_map *m = arg;
@@ -150,11 +197,13 @@ int main(int argc, char **argv)
         cmocka_unit_test(tokenize_cuts_long_words),
         cmocka_unit_test(map_counts_words),
         cmocka_unit_test(map_keeps_counts_when_it_grows),
+        cmocka_unit_test(shared_count_agrees_with_serial_count),
     };
     const struct cbench_benchmark benchmarks[] = {
         cbench_benchmark(bench_tokenize),
         cbench_benchmark(bench_count_text),
         cbench_benchmark(bench_map_get_parallel),
+        cbench_benchmark(bench_count_shared),
     };
     return cbench_main(argc, argv, tests, sizeof tests / sizeof tests[0], benchmarks,
                        sizeof benchmarks / sizeof benchmarks[0]);

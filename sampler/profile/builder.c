@@ -115,10 +115,32 @@ static int add(cb_profile *p, const uint64_t *pcs, int depth, int synthetic,
     return 0;
 }
 
+/* The linker's bounds of the CB_HIDDEN section in this object (weak: no
+ * hidden function, no section). */
+extern const char __start_cb_hidden_text[] __attribute__((weak, visibility("hidden")));
+extern const char __stop_cb_hidden_text[] __attribute__((weak, visibility("hidden")));
+
+static bool hidden(uint64_t pc)
+{
+    return pc >= (uint64_t)(uintptr_t)__start_cb_hidden_text &&
+           pc < (uint64_t)(uintptr_t)__stop_cb_hidden_text;
+}
+
 int cb_profile_add(cb_profile *p, const uint64_t *pcs, int depth, const int64_t *values,
                    const cb_label *labels, int nlabels)
 {
-    return add(p, pcs, depth, 0, values, labels, nlabels);
+    enum { MAX_KEPT = 256 };
+    uint64_t kept[MAX_KEPT];
+    if (depth > MAX_KEPT || (uintptr_t)__start_cb_hidden_text == (uintptr_t)__stop_cb_hidden_text)
+        return add(p, pcs, depth, 0, values, labels, nlabels);
+    int n = 0;
+    for (int i = 0; i < depth; i++) {
+        /* A return address lies just past its call, which is in the caller. */
+        uint64_t at = i == 0 && p->spec.leaf_is_pc ? pcs[i] : pcs[i] - 1;
+        if (!hidden(at))
+            kept[n++] = pcs[i];
+    }
+    return add(p, kept, n, 0, values, labels, nlabels);
 }
 
 int cb_profile_add_synthetic(cb_profile *p, const char *function, const int64_t *values)

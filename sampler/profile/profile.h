@@ -63,8 +63,17 @@ typedef struct cb_profile cb_profile;
 /* NULL when out of memory (cbench_last_error() set). */
 cb_profile *cb_profile_new(const cb_profile_spec *spec);
 
+/*
+ * cbench's own code that can sit inside a program's stack (the thread
+ * start trampoline, between glibc's start_thread and the thread's
+ * function) is put in one section, and its frames are left out of every
+ * profile, as Go leaves out its runtime's. Mark such a function CB_HIDDEN.
+ */
+#define CB_HIDDEN __attribute__((section("cb_hidden_text"), noinline))
+
 /* Adds `values` (spec->ntypes of them) to the sample with this stack and
- * these labels. pcs[0] is the leaf. A stack of depth 0 is allowed. */
+ * these labels. pcs[0] is the leaf. A stack of depth 0 is allowed. Frames
+ * in CB_HIDDEN functions are dropped. */
 int cb_profile_add(cb_profile *p, const uint64_t *pcs, int depth, const int64_t *values,
                    const cb_label *labels, int nlabels);
 
