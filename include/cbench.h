@@ -6,5 +6,6 @@
 
 #include "cbench/profile.h"
 #include "cbench/bench.h"
+#include "cbench/assert.h"
 
 #endif

@@ -33,6 +33,14 @@
  * The process peak is the sum of those: exact while one thread allocates,
  * an upper bound when several do.
  *
+ * While an assertion scope records (scoperec.c), a thread's next
+ * allocation notices the peak epoch it moved, and from then on every
+ * allocation of that thread takes the sampling slow path, where it is
+ * recorded with its stack and flagged so that its free is seen too. The
+ * profile's own sampling threshold is kept aside meanwhile, so the heap
+ * profile samples exactly what it would have. No test is added to the
+ * fast paths: a recorded block's tag is not the plain tag.
+ *
  * Allocations cbench makes for itself (between cb_heap_internal_begin and
  * end) come from a pool of their own (heap_pool.c), so that the program's
  * heap is laid out as it would be without cbench; they carry a flag in
@@ -41,6 +49,7 @@
 #include "heap.h"
 #include "heap_pool.h"
 #include "heapprof.h"
+#include "scoperec.h"
 #include "unwind.h"
 
 #include <dlfcn.h>
@@ -88,8 +97,16 @@ typedef struct header {
 
 _Static_assert(sizeof(header) == 16, "the header keeps malloc's 16-byte alignment");
 
-/* F_POOL: the block is cbench's own, from heap_pool.c, not glibc's. */
-enum { HDR = sizeof(header), MAGIC = 0xcb5e, F_INTERNAL = 1, F_SAMPLED = 2, F_POOL = 4 };
+/* F_POOL: the block is cbench's own, from heap_pool.c, not glibc's.
+ * F_RECORDED: an assertion scope's recorder has it (scoperec.h). */
+enum {
+    HDR = sizeof(header),
+    MAGIC = 0xcb5e,
+    F_INTERNAL = 1,
+    F_SAMPLED = 2,
+    F_POOL = 4,
+    F_RECORDED = 8
+};
 
 #define TAG(offset, flags) ((uint64_t)MAGIC << 48 | (uint64_t)(flags) << 32 | (uint64_t)(offset))
 #define PLAIN_TAG TAG(0, 0)
@@ -126,6 +143,10 @@ typedef struct thread_heap {
     uint32_t busy;
     uint64_t rng;
     struct thread_heap *next, *prev;
+    /* While the thread records for assertion scopes, sample_at is 0 (every
+     * allocation is sampled) and the profile's threshold waits here. */
+    bool recording;
+    uint64_t profile_at;
 } thread_heap;
 
 static __thread thread_heap self IE = {.busy = NEW};
@@ -211,13 +232,19 @@ static void register_thread(void)
 }
 
 /* A new high of live bytes, or the first allocation since the peak was
- * reset (the epoch moved). */
+ * reset (the epoch moved: an assertion scope may have begun recording,
+ * and then this thread samples every allocation from now on). */
 static __attribute__((noinline)) void note_peak(int64_t live)
 {
     uint32_t epoch = atomic_load_explicit(&g.epoch, RELAXED);
     if (atomic_load_explicit(&self.c.epoch, RELAXED) != epoch) {
         atomic_store_explicit(&self.c.epoch, epoch, RELAXED);
         atomic_store_explicit(&self.c.peak, live, RELAXED);
+        if (cb_scoperec_heap_wanted() && !self.recording) {
+            self.recording = true;
+            self.profile_at = self.sample_at;
+            self.sample_at = 0;
+        }
     } else if (live > atomic_load_explicit(&self.c.peak, RELAXED)) {
         atomic_store_explicit(&self.c.peak, live, RELAXED);
     }
@@ -242,8 +269,12 @@ static inline __attribute__((always_inline)) bool add_alloc(uint64_t n)
 
 void cb_heap_reset_sampling(void)
 {
-    self.sample_at = atomic_load_explicit(&self.c.bytes, RELAXED) +
-                     (uint64_t)cb_heapprof_next_distance(&self.rng);
+    uint64_t at = atomic_load_explicit(&self.c.bytes, RELAXED) +
+                  (uint64_t)cb_heapprof_next_distance(&self.rng);
+    if (self.recording)
+        self.profile_at = at;
+    else
+        self.sample_at = at;
 }
 
 static inline __attribute__((always_inline)) void add_free(uint64_t n)
@@ -319,21 +350,46 @@ static __attribute__((noinline)) bool count_alloc_slow(header *h, uint32_t offse
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
+/* A recording thread's allocation: into the assertion recorder while a
+ * scope records, else the thread goes back to the profile's threshold.
+ * True when the heap profile samples it, decided as without recording. */
+static bool record(header *h, uint64_t n, uintptr_t caller)
+{
+    if (!cb_scoperec_heap_wanted()) {
+        self.recording = false;
+        self.sample_at = self.profile_at;
+    } else if (cb_scoperec_alloc(h + 1, n, caller)) {
+        h->tag |= (uint64_t)F_RECORDED << 32;
+    }
+    return atomic_load_explicit(&self.c.bytes, RELAXED) > (self.recording ? self.profile_at
+                                                                         : self.sample_at);
+}
+
 /* The slow path of a sampled allocation: its stack and the live table. */
 static __attribute__((noinline)) void sample(header *h, uint64_t n, uintptr_t caller)
 {
-    h->tag |= (uint64_t)F_SAMPLED << 32;
     self.busy++;
-    cb_heapprof_record_alloc(h + 1, n, caller);
-    self.sample_at = atomic_load_explicit(&self.c.bytes, RELAXED) +
-                     (uint64_t)cb_heapprof_next_distance(&self.rng);
+    if (!self.recording || record(h, n, caller)) {
+        h->tag |= (uint64_t)F_SAMPLED << 32;
+        cb_heapprof_record_alloc(h + 1, n, caller);
+        uint64_t at = atomic_load_explicit(&self.c.bytes, RELAXED) +
+                      (uint64_t)cb_heapprof_next_distance(&self.rng);
+        if (self.recording)
+            self.profile_at = at;
+        else
+            self.sample_at = at;
+    }
     self.busy--;
 }
 
-static void unsample(void *p, uint64_t n)
+/* A sampled or recorded block is freed (or moved by realloc). */
+static void unsample(void *p, uint64_t n, unsigned flags)
 {
     self.busy++;
-    cb_heapprof_record_free(p, n);
+    if (flags & F_SAMPLED)
+        cb_heapprof_record_free(p, n);
+    if (flags & F_RECORDED)
+        cb_scoperec_free(p);
     self.busy--;
 }
 
@@ -437,8 +493,8 @@ static __attribute__((noinline)) void release_slow(void *p)
         cb_heap_pool_free(h, h->size + HDR);
         return;
     }
-    if (flags & F_SAMPLED)
-        unsample(p, h->size);
+    if (flags & (F_SAMPLED | F_RECORDED))
+        unsample(p, h->size, flags);
     if (!(flags & F_INTERNAL))
         count_free(h->size);
     __libc_free((char *)h - tag_offset(h->tag));
@@ -521,12 +577,12 @@ static void *realloc_at(void *p, size_t n, uintptr_t caller)
     uint64_t old = h->size;
     unsigned flags = tag_flags(h->tag);
     /* The live table is keyed by address: the old block leaves it first. */
-    if (flags & F_SAMPLED)
-        unsample(p, old);
+    if (flags & (F_SAMPLED | F_RECORDED))
+        unsample(p, old, flags);
     header *nh = __libc_realloc(h, n + HDR);
     if (!nh) {
-        if (flags & F_SAMPLED)
-            h->tag &= ~((uint64_t)F_SAMPLED << 32); /* still live, no longer tracked */
+        /* still live, no longer tracked */
+        h->tag &= ~((uint64_t)(F_SAMPLED | F_RECORDED) << 32);
         return NULL;
     }
     nh->size = n;

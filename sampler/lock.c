@@ -42,6 +42,10 @@
  * list at its first count; its counts go to process totals when it exits
  * (a pthread key's destructor); reading sums the list and the totals.
  *
+ * While an assertion scope records lock waits (scoperec.h), each
+ * contention is also handed to its recorder with its stack, on the
+ * contended path only.
+ *
  * Recursion: the slow paths mark the thread as inside cbench; profiling
  * code that takes pthread locks (libunwind does) then goes straight to
  * glibc. Allocations there are cbench's own.
@@ -61,6 +65,7 @@
 
 #include "heap.h"
 #include "lockprof.h"
+#include "scoperec.h"
 #include "unwind.h"
 
 #define API __attribute__((visibility("default")))
@@ -390,6 +395,8 @@ static void wait_end(const wait *w, bool acquired, bool waited, uintptr_t marker
     if (acquired) {
         count(C_CONTENTIONS, 1);
         count(C_DELAY, (uint64_t)delay);
+        if (cb_scoperec_lock_wanted())
+            cb_scoperec_wait(delay, marker);
     }
     count(C_BLOCKS, 1);
     count(C_BLOCK_NS, (uint64_t)delay);

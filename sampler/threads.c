@@ -298,7 +298,7 @@ void cb_threads_scope_begin(cb_threads_scope *s)
 void cb_threads_scope_end(const cb_threads_scope *s, cb_threads_delta *d)
 {
     uint64_t end = atomic_load(&next_serial);
-    *d = (cb_threads_delta){.started = atomic_load(&started) - s->started};
+    *d = (cb_threads_delta){.started = atomic_load(&started) - s->started, .last = end};
     uint64_t oldest = UINT64_MAX;
     lock();
     for (size_t i = 0; i < reg.n; i++) {
@@ -310,6 +310,29 @@ void cb_threads_scope_end(const cb_threads_scope *s, cb_threads_delta *d)
             oldest = e->serial, d->leaked_stack = e->stack;
     }
     unlock();
+}
+
+size_t cb_threads_scope_leaks(const cb_threads_scope *s, const cb_threads_delta *d,
+                              uint32_t *stacks, size_t max)
+{
+    uint64_t after = s->first - 1; /* the serial of the last one written */
+    size_t n = 0;
+    lock();
+    for (;; n++) {
+        const entry *next = NULL;
+        for (size_t i = 0; i < reg.n; i++) {
+            const entry *e = &reg.v[i];
+            if (e->serial > after && e->serial <= d->last && (!next || e->serial < next->serial))
+                next = e;
+        }
+        if (!next)
+            break;
+        if (n < max)
+            stacks[n] = next->stack;
+        after = next->serial;
+    }
+    unlock();
+    return n;
 }
 
 /* After fork only the forking thread exists. */

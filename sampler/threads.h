@@ -53,9 +53,16 @@ typedef struct cb_threads_delta {
     /* The creation stack (threadprof.h) of the earliest-started thread
      * still alive, 0 when none or unknown. */
     uint32_t leaked_stack;
+    uint64_t last; /* serial number of the last thread the scope started */
 } cb_threads_delta;
 
 void cb_threads_scope_begin(cb_threads_scope *s);
 void cb_threads_scope_end(const cb_threads_scope *s, cb_threads_delta *d);
+
+/* The creation stacks of the scope's threads still running now, the
+ * earliest started first: writes at most max ids and returns how many
+ * such threads there are. */
+size_t cb_threads_scope_leaks(const cb_threads_scope *s, const cb_threads_delta *d,
+                              uint32_t *stacks, size_t max);
 
 #endif

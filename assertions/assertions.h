@@ -1,0 +1,50 @@
+/*
+ * The assertions' internals: a scope's state, its failure message and
+ * how it fails. The model is at the top of assert_scope.c.
+ */
+#ifndef CB_ASSERTIONS_H
+#define CB_ASSERTIONS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cbench/assert.h"
+#include "heap.h"
+#include "lock.h"
+#include "scoperec.h"
+#include "threads.h"
+
+/* What cbench_assert_scope holds. */
+typedef struct cb_assert_scope {
+    int kind; /* CBENCH_ASSERT_* */
+    int line;
+    const char *text, *file;
+    unsigned rec; /* CB_REC_* the scope records */
+    cb_scoperec_mark mark;
+    union {
+        cb_heap_scope heap;
+        cb_lock_scope lock;
+        cb_threads_scope threads;
+    } u;
+} cb_assert_scope;
+
+/* What the scope measured, for its message. */
+typedef struct cb_assert_result {
+    uint64_t value;  /* what the limit applies to */
+    int64_t limit;
+    int64_t runs;    /* ASSERT_ALLOCS_PER_RUN_BELOW */
+    uint64_t total;  /* per run: allocations over all runs */
+    uint64_t other;  /* bytes of leaks and allocations, waiting ns, contentions, threads started */
+    cb_threads_delta threads;
+} cb_assert_result;
+
+/* The failure message (malloc'ed as cbench's own), culprits included;
+ * NULL when out of memory. */
+char *cb_assert_message(const cb_assert_scope *s, const cb_assert_result *r);
+
+/* Fails the running cmocka test with `message` at file:line, or, when no
+ * cmocka test is running, prints it and aborts. Frees `message` (NULL
+ * stands for a message that could not be built). */
+__attribute__((noreturn)) void cb_assert_fail(const char *file, int line, char *message);
+
+#endif
