@@ -10,8 +10,9 @@
  *         index_build (index.c:40)
  *         builds_index (test_index.c:21)
  *
- * Stacks are symbolized in-process with the profiles' symbol cache. A
- * stack shows at most five frames, from the function that called the
+ * Stacks are symbolized in-process with the profiles' symbol cache, and
+ * sites whose stacks read the same are merged (an unrolled loop calls
+ * from several addresses on one line). A stack shows at most five frames, from the function that called the
  * allocator (or the lock, or pthread_create); cbench's own frames are
  * skipped and the stack stops at `main` or at the test runner (cmocka).
  * Everything here runs with the thread's allocations marked as cbench's
@@ -29,7 +30,8 @@
 #include "threadprof.h"
 #include "unwind.h"
 
-enum { MAX_SITES = 5, MAX_FRAMES = 5, MAX_TEXT = 100, MAX_THREADS = 64 };
+/* MAX_MERGED: the sites looked at, to merge those that read the same. */
+enum { MAX_SITES = 5, MAX_MERGED = 256, MAX_FRAMES = 5, MAX_TEXT = 100, MAX_THREADS = 64 };
 
 /* ---- stacks --------------------------------------------------------------- */
 
@@ -282,27 +284,85 @@ static void print_site_numbers(FILE *out, cb_rank rank, const cb_site *site, int
     }
 }
 
+/* A call site as printed: sites whose stacks read the same (the copies
+ * of an unrolled loop, say) are one. */
+typedef struct shown {
+    cb_site site; /* counts, and the first stack that reads so */
+    char *frames;
+} shown;
+
+static bool shown_ahead(const shown *x, const shown *y, cb_rank rank)
+{
+    const cb_site *a = &x->site, *b = &y->site;
+    if (rank == CB_RANK_ALLOCS || rank == CB_RANK_WAITS)
+        return a->count > b->count || (a->count == b->count && a->value > b->value);
+    return a->value > b->value || (a->value == b->value && a->count > b->count);
+}
+
+/* Symbolizes the sites and merges those that read the same; returns how
+ * many remain, best first. */
+static int merge_sites(const symbols *y, cb_site *sites, int n, cb_rank rank, shown *out)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f)
+            continue;
+        print_stack(f, y, sites[i].pcs, sites[i].depth);
+        if (fclose(f) != 0) {
+            free(text);
+            continue;
+        }
+        int j = 0;
+        while (j < m && strcmp(out[j].frames, text) != 0)
+            j++;
+        if (j < m) {
+            out[j].site.count += sites[i].count, out[j].site.value += sites[i].value;
+            free(text);
+        } else {
+            out[m++] = (shown){sites[i], text};
+        }
+    }
+    for (int i = 1; i < m; i++) /* insertion sort: few sites */
+        for (int j = i; j > 0 && shown_ahead(&out[j], &out[j - 1], rank); j--) {
+            shown t = out[j];
+            out[j] = out[j - 1], out[j - 1] = t;
+        }
+    return m;
+}
+
 static void print_sites(FILE *out, const symbols *y, const cb_assert_scope *s,
                         const cb_assert_result *r)
 {
     cb_rank rank = rank_of(s->kind);
-    cb_site sites[MAX_SITES];
-    cb_rec_totals t;
-    int n = cb_scoperec_top(&s->mark, rank, sites, MAX_SITES, &t);
-    if (n > 0)
-        fprintf(out, "  top call sites by %s (%d of %" PRIu64 "):\n", ranked_by(rank), n, t.nsites);
+    cb_site *sites = calloc(MAX_MERGED, sizeof *sites);
+    shown *merged = calloc(MAX_MERGED, sizeof *merged);
+    cb_rec_totals t = {0};
+    int n = sites && merged ? cb_scoperec_top(&s->mark, rank, sites, MAX_MERGED, &t) : 0;
+    int m = n ? merge_sites(y, sites, n, rank, merged) : 0;
+    if (m > 0)
+        fprintf(out, "  top call sites by %s (%d of %d%s):\n", ranked_by(rank),
+                m < MAX_SITES ? m : MAX_SITES, m, t.nsites > (uint64_t)n ? " or more" : "");
     else if (r->value > 0)
         fputs("  no call site was recorded\n", out);
-    for (int i = 0; i < n; i++) {
-        fputs("  - ", out);
-        print_site_numbers(out, rank, &sites[i], s->kind == CBENCH_ASSERT_ALLOCS_PER_RUN_ ? r->runs : 1);
-        print_stack(out, y, sites[i].pcs, sites[i].depth);
+    for (int i = 0; i < m; i++) {
+        if (i < MAX_SITES) {
+            fputs("  - ", out);
+            print_site_numbers(out, rank, &merged[i].site,
+                               s->kind == CBENCH_ASSERT_ALLOCS_PER_RUN_ ? r->runs : 1);
+            fputs(merged[i].frames, out);
+        }
+        free(merged[i].frames);
     }
     if (t.lost)
         fprintf(out,
                 "  (%" PRIu64 " events were not recorded, the recorder's log being full: "
                 "the sites above are partial)\n",
                 t.lost);
+    free(sites);
+    free(merged);
 }
 
 /* Leaked threads, grouped by the stack that created them. */

@@ -400,6 +400,40 @@ static void nested_outer_fails(void **state)
     });
 }
 
+/* Five sites, each four or five frames deep: more than cmocka's standard
+ * output prints of a message. */
+#define SITE(name, n)                                                                              \
+    static __attribute__((noinline)) void name(void)                                              \
+    {                                                                                              \
+        kept[nkept++] = make_block(n);                                                             \
+        __asm__ volatile("" ::: "memory");                                                         \
+    }
+SITE(site_a, 1)
+SITE(site_b, 2)
+SITE(site_c, 3)
+SITE(site_d, 4)
+SITE(site_e, 5)
+
+enum { FIFTH_LINE = __LINE__ }; static __attribute__((noinline)) void fifth_site(void) { for (int i = 0; i < 5; i++) site_e(); __asm__ volatile("" ::: "memory"); }
+
+static __attribute__((noinline)) void many_sites(void)
+{
+    void (*const sites[])(void) = {site_a, site_b, site_c, site_d};
+    for (int k = 0; k < 4; k++)
+        for (int i = 0; i <= 5 - k; i++)
+            sites[k]();
+    fifth_site();
+}
+
+static void long_message_fails(void **state)
+{
+    (void)state;
+    truth("fifth_site", FIFTH_LINE);
+    EXPECT("23 allocations (65 bytes), want fewer than 1");
+    EXPECT("  ... (cut to fit cmocka's output: the whole message is above)");
+    ASSERT_ALLOCS_BELOW(1, many_sites());
+}
+
 static void own_allocations_not_counted(void **state)
 {
     (void)state;
@@ -437,10 +471,16 @@ int main(int argc, char **argv)
         cmocka_unit_test(mutex_delay_passes),     cmocka_unit_test(contentions_fails),
         cmocka_unit_test(contentions_passes),     cmocka_unit_test(nested_inner_fails),
         cmocka_unit_test(nested_outer_fails),     cmocka_unit_test(own_allocations_not_counted),
+        cmocka_unit_test(long_message_fails),
     };
+    /* "plugin CASE": the same, through cbench's plugin. */
+    bool plugin = argc == 3 && strcmp(argv[1], "plugin") == 0;
+    if (plugin)
+        argc--, argv++;
     for (size_t i = 0; argc == 2 && i < sizeof all / sizeof all[0]; i++)
         if (strcmp(all[i].name, argv[1]) == 0)
-            return _cmocka_run_group_tests(argv[1], &all[i], 1, NULL, NULL);
-    fprintf(stderr, "usage: %s CASE | plain\n", argv[0]);
+            return plugin ? cbench_run_group_tests_(argv[1], &all[i], 1, NULL, NULL)
+                          : _cmocka_run_group_tests(argv[1], &all[i], 1, NULL, NULL);
+    fprintf(stderr, "usage: %s [plugin] CASE | plain\n", argv[0]);
     return 2;
 }

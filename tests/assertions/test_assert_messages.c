@@ -21,8 +21,10 @@ typedef struct run {
     int status;
 } run;
 
+/* Runs `assert_prog [plugin] name`. */
 static run run_case(const char *name)
 {
+    bool plugin = strncmp(name, "plugin ", 7) == 0;
     int fds[2];
     assert_int_equal(pipe(fds), 0);
     pid_t pid = fork();
@@ -31,7 +33,10 @@ static run run_case(const char *name)
         dup2(fds[1], 1);
         dup2(fds[1], 2);
         close(fds[0]);
-        execl(ASSERT_PROG, ASSERT_PROG, name, (char *)NULL);
+        if (plugin)
+            execl(ASSERT_PROG, ASSERT_PROG, "plugin", name + 7, (char *)NULL);
+        else
+            execl(ASSERT_PROG, ASSERT_PROG, name, (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -175,6 +180,36 @@ static void own_allocations_not_counted(void **state)
     expect_success("own_allocations_not_counted");
 }
 
+/* cbench's plugin runs the test through cmocka: the same failure. */
+static void fails_under_the_cbench_plugin(void **state)
+{
+    (void)state;
+    expect_failure("plugin no_leaks_fails");
+    expect_success("plugin no_leaks_passes");
+}
+
+/* cmocka's standard output prints 1 KiB of a message: a longer one is on
+ * stderr whole, and cmocka has its first lines. */
+static void a_long_message_is_printed_whole(void **state)
+{
+    (void)state;
+    expect_failure("long_message_fails");
+}
+
+/* TAP prints messages whole: nothing is cut. */
+static void a_long_message_goes_whole_to_tap(void **state)
+{
+    (void)state;
+    setenv("CMOCKA_MESSAGE_OUTPUT", "tap", 1);
+    run r = run_case("long_message_fails");
+    unsetenv("CMOCKA_MESSAGE_OUTPUT");
+    assert_non_null(strstr(r.out, "not ok 1 - long_message_fails"));
+    assert_false(line_has(r.out, "cut to fit", ""));
+    /* The last site is in the TAP output itself. */
+    assert_true(line_has(r.out, "# ", "- 3 allocations, 12 bytes, allocated here:"));
+    free(r.out);
+}
+
 /* No cmocka test runs: the message goes to stderr and the process aborts. */
 static void plain_program_prints_and_aborts(void **state)
 {
@@ -205,6 +240,9 @@ int main(void)
         cmocka_unit_test(nested_scopes_report_their_own),
         cmocka_unit_test(own_allocations_not_counted),
         cmocka_unit_test(plain_program_prints_and_aborts),
+        cmocka_unit_test(fails_under_the_cbench_plugin),
+        cmocka_unit_test(a_long_message_is_printed_whole),
+        cmocka_unit_test(a_long_message_goes_whole_to_tap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
