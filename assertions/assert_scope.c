@@ -16,6 +16,9 @@
  * to any outer scope), and only then is recording released, since the
  * recorder empties its logs when the last scope lets go.
  *
+ * A scope left by a jump out of its statement is found and released
+ * later (assert_open.c).
+ *
  * Leaks are the recorder's: blocks allocated by the statement and not
  * freed when it ends, which is what ASSERT_NO_LEAKS promises (a statement
  * that frees an old block and keeps a new one has leaked one block though
@@ -59,6 +62,7 @@ CBENCH_API void cbench_assert_begin_(cbench_assert_scope *pub, int kind, const c
     } else {
         cb_threads_scope_begin(&s->u.threads);
     }
+    cb_assert_open_push(s);
     cb_heap_internal_end();
 }
 
@@ -140,7 +144,7 @@ CBENCH_API void cbench_assert_end_(cbench_assert_scope *pub, int64_t limit, int6
     measure(s, &r);
     bool ok = passes(s, &r);
     char *message = ok ? NULL : cb_assert_message(s, &r);
-    if (s->rec)
+    if (cb_assert_open_pop(s) && s->rec)
         cb_scoperec_end(s->rec);
     cb_heap_internal_end();
     if (!ok)

@@ -5,6 +5,7 @@
 #ifndef CB_ASSERTIONS_H
 #define CB_ASSERTIONS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -20,6 +21,8 @@ typedef struct cb_assert_scope {
     int line;
     const char *text, *file;
     unsigned rec; /* CB_REC_* the scope records */
+    bool tracked; /* in this thread's stack of open scopes */
+    uint64_t canary;
     cb_scoperec_mark mark;
     union {
         cb_heap_scope heap;
@@ -37,6 +40,12 @@ typedef struct cb_assert_result {
     uint64_t other;  /* bytes of leaks and allocations, waiting ns, contentions, threads started */
     cb_threads_delta threads;
 } cb_assert_result;
+
+/* The thread's open scopes (assert_open.c). Push after the scope's
+ * recording began; pop at its end: false when the scope was found
+ * abandoned and its recording released already. */
+void cb_assert_open_push(cb_assert_scope *s);
+bool cb_assert_open_pop(cb_assert_scope *s);
 
 /* The failure message (malloc'ed as cbench's own), culprits included;
  * NULL when out of memory. */

@@ -30,7 +30,8 @@
  *
  * Like cmocka's assertions, call them on the test's own thread, and do
  * not leave the statement by return, break, goto or a failing cmocka
- * assertion (longjmp): the scope would not end.
+ * assertion (longjmp): the scope would not end (docs/ASSERTIONS.md says
+ * when cbench notices and releases it).
  *
  * Built with ASan (CBENCH_SANITIZE=address), the malloc family and the
  * pthread locks are ASan's, cbench's heap and lock counters stay at zero,

@@ -2,8 +2,10 @@
  * Recording for an assertion scope leaves the heap profile as it would
  * be: while a scope records every allocation, the profile still samples
  * only what its rate picks, and frees of blocks that both the profile
- * and the recorder hold reach both.
+ * and the recorder hold reach both. And recording ends with the scopes
+ * that asked for it, even one left by a jump.
  */
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -85,12 +87,33 @@ static void recording_stops_when_the_last_scope_ends(void **state)
     assert_int_equal(atomic_load(&cb_scoperec_lock_on), 0);
 }
 
+static jmp_buf out;
+
+static __attribute__((noinline)) void jump_out(void)
+{
+    longjmp(out, 1);
+}
+
+/* A scope left by a jump that lands inside an outer scope's statement
+ * is released when the outer one ends. */
+static void a_scope_left_by_a_jump_is_released(void **state)
+{
+    (void)state;
+    ASSERT_NO_LEAKS({
+        if (setjmp(out) == 0)
+            ASSERT_NO_LEAKS(jump_out());
+        assert_int_equal(atomic_load(&cb_scoperec_heap_on), 2);
+    });
+    assert_int_equal(atomic_load(&cb_scoperec_heap_on), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_allocation_sampled_at_rate_one_while_recording),
         cmocka_unit_test(nothing_sampled_with_profiling_off_while_recording),
         cmocka_unit_test(recording_stops_when_the_last_scope_ends),
+        cmocka_unit_test(a_scope_left_by_a_jump_is_released),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
