@@ -47,6 +47,11 @@ typedef struct cb_assert_result {
 void cb_assert_open_push(cb_assert_scope *s);
 bool cb_assert_open_pop(cb_assert_scope *s);
 
+/* Releases every scope still open on this thread: called by the cmocka
+ * plugin when a test's body is over, passed or failed, since no scope
+ * outlives the test it was opened in. */
+void cb_assert_open_reset(void);
+
 /* The failure message (malloc'ed as cbench's own), culprits included;
  * NULL when out of memory. */
 char *cb_assert_message(const cb_assert_scope *s, const cb_assert_result *r);
