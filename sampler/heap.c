@@ -166,15 +166,12 @@ static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
 static void lock(void)
 {
-    cb_defer_enter();
-    while (atomic_flag_test_and_set_explicit(&g.lock, memory_order_acquire))
-        sched_yield();
+    cb_defer_lock(&g.lock);
 }
 
 static void unlock(void)
 {
-    atomic_flag_clear_explicit(&g.lock, memory_order_release);
-    cb_defer_leave((uintptr_t)__builtin_return_address(0));
+    cb_defer_unlock(&g.lock, (uintptr_t)__builtin_return_address(0));
 }
 
 /* Owner-only updates: a plain load and store, not a locked instruction. */

@@ -84,15 +84,12 @@ static struct {
 /* Deferred (unwind.h): a thread in dlopen may wait for this lock. */
 static void lock(void)
 {
-    cb_defer_enter();
-    while (atomic_flag_test_and_set_explicit(&s.lock, memory_order_acquire))
-        sched_yield();
+    cb_defer_lock(&s.lock);
 }
 
 static void unlock(void)
 {
-    atomic_flag_clear_explicit(&s.lock, memory_order_release);
-    cb_defer_leave((uintptr_t)__builtin_return_address(0));
+    cb_defer_unlock(&s.lock, (uintptr_t)__builtin_return_address(0));
 }
 
 long cbench_set_mem_profile_rate(long bytes)

@@ -143,15 +143,12 @@ static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
 static void totals_lock(void)
 {
-    cb_defer_enter();
-    while (atomic_flag_test_and_set_explicit(&totals.lock, memory_order_acquire))
-        sched_yield();
+    cb_defer_lock(&totals.lock);
 }
 
 static void totals_unlock(void)
 {
-    atomic_flag_clear_explicit(&totals.lock, memory_order_release);
-    cb_defer_leave((uintptr_t)__builtin_return_address(0));
+    cb_defer_unlock(&totals.lock, (uintptr_t)__builtin_return_address(0));
 }
 
 /* The exiting thread's counts go to the totals. */
@@ -279,16 +276,13 @@ static int64_t now(void)
 static struct stripe *stripe_lock(uintptr_t lock)
 {
     struct stripe *s = &table[(lock * 0x9e3779b97f4a7c15ULL) >> 56];
-    cb_defer_enter();
-    while (atomic_flag_test_and_set_explicit(&s->busy, memory_order_acquire))
-        sched_yield();
+    cb_defer_lock(&s->busy);
     return s;
 }
 
 static void stripe_unlock(struct stripe *s, uintptr_t caller)
 {
-    atomic_flag_clear_explicit(&s->busy, memory_order_release);
-    cb_defer_leave(caller);
+    cb_defer_unlock(&s->busy, caller);
 }
 
 static entry *find(struct stripe *s, uintptr_t lock, bool create)

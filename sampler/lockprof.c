@@ -78,15 +78,12 @@ static __thread uint64_t rng __attribute__((tls_model("initial-exec")));
 
 static void lock(void)
 {
-    cb_defer_enter();
-    while (atomic_flag_test_and_set_explicit(&s.lock, memory_order_acquire))
-        sched_yield();
+    cb_defer_lock(&s.lock);
 }
 
 static void unlock(void)
 {
-    atomic_flag_clear_explicit(&s.lock, memory_order_release);
-    cb_defer_leave((uintptr_t)__builtin_return_address(0));
+    cb_defer_unlock(&s.lock, (uintptr_t)__builtin_return_address(0));
 }
 
 int cbench_set_mutex_profile_fraction(int n)

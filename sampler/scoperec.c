@@ -92,15 +92,12 @@ static struct {
 
 static void lock(void)
 {
-    cb_defer_enter();
-    while (atomic_flag_test_and_set_explicit(&r.lock, memory_order_acquire))
-        sched_yield();
+    cb_defer_lock(&r.lock);
 }
 
 static void unlock(void)
 {
-    atomic_flag_clear_explicit(&r.lock, memory_order_release);
-    cb_defer_leave((uintptr_t)__builtin_return_address(0));
+    cb_defer_unlock(&r.lock, (uintptr_t)__builtin_return_address(0));
 }
 
 /* Makes room for one more element of `size` bytes in *v; false when the

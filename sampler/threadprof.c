@@ -70,15 +70,12 @@ static struct {
 /* Deferred (unwind.h), as every lock pthread_create may hold. */
 static void lock_creates(void)
 {
-    cb_defer_enter();
-    while (atomic_flag_test_and_set_explicit(&creates.lock, memory_order_acquire))
-        sched_yield();
+    cb_defer_lock(&creates.lock);
 }
 
 static void unlock_creates(void)
 {
-    atomic_flag_clear_explicit(&creates.lock, memory_order_release);
-    cb_defer_leave((uintptr_t)__builtin_return_address(0));
+    cb_defer_unlock(&creates.lock, (uintptr_t)__builtin_return_address(0));
 }
 
 /* Lock held. */

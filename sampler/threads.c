@@ -67,15 +67,12 @@ static _Atomic uint64_t started;     /* successful pthread_create calls */
  * (running constructors that start threads) waits for this lock. */
 static void lock(void)
 {
-    cb_defer_enter();
-    while (atomic_flag_test_and_set_explicit(&reg.lock, memory_order_acquire))
-        sched_yield();
+    cb_defer_lock(&reg.lock);
 }
 
 static void unlock(void)
 {
-    atomic_flag_clear_explicit(&reg.lock, memory_order_release);
-    cb_defer_leave((uintptr_t)__builtin_return_address(0));
+    cb_defer_unlock(&reg.lock, (uintptr_t)__builtin_return_address(0));
 }
 
 static void *next_symbol(const char *name, void *_Atomic *cache)

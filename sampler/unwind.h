@@ -36,6 +36,8 @@
 #ifndef CB_UNWIND_H
 #define CB_UNWIND_H
 
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 enum { CB_MAX_STACK = 64 };
@@ -98,6 +100,20 @@ static inline __attribute__((always_inline)) void cb_defer_leave(uintptr_t calle
 {
     if (--cb_defer_depth == 0 && __builtin_expect(cb_deferred_weight != 0, 0))
         cb_defer_flush(caller);
+}
+
+/* One of cbench's spinlocks, held deferred (never in a signal handler). */
+static inline void cb_defer_lock(atomic_flag *f)
+{
+    cb_defer_enter();
+    while (atomic_flag_test_and_set_explicit(f, memory_order_acquire))
+        sched_yield();
+}
+
+static inline void cb_defer_unlock(atomic_flag *f, uintptr_t caller)
+{
+    atomic_flag_clear_explicit(f, memory_order_release);
+    cb_defer_leave(caller);
 }
 
 #endif

@@ -1,5 +1,7 @@
 #include "profile_reader.h"
 
+#include "cbench/profile.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -159,4 +161,20 @@ int64_t label_value(const pb_profile *p, size_t vi, const char *key, const char 
                 sum += s->value[vi];
     }
     return sum;
+}
+
+pb_profile *write_and_read_profile(const char *name)
+{
+    FILE *f = tmpfile();
+    if (!f) {
+        perror("tmpfile");
+        return NULL;
+    }
+    pb_profile *p = NULL;
+    if (cbench_write_profile(name, f, 0) != 0)
+        fprintf(stderr, "cbench_write_profile(%s): %s\n", name, cbench_last_error());
+    else
+        p = read_profile_stream(f);
+    fclose(f);
+    return p;
 }

@@ -20,6 +20,10 @@ pb_profile *read_profile_file(const char *path);
 pb_profile *read_profile_stream(FILE *f);
 void free_profile(pb_profile *p);
 
+/* cbench_write_profile(name) into a temporary file, read back; NULL (the
+ * message on stderr) when either fails. */
+pb_profile *write_and_read_profile(const char *name);
+
 const char *pstr(const pb_profile *p, int64_t index);
 const Perftools__Profiles__Location *find_location(const pb_profile *p, uint64_t id);
 const Perftools__Profiles__Function *find_function(const pb_profile *p, uint64_t id);

@@ -63,12 +63,7 @@ static int named_with(const pb_profile *p, const char *name, const char *functio
 
 static pb_profile *write_and_read(const char *name)
 {
-    FILE *f = tmpfile();
-    assert_non_null(f);
-    if (cbench_write_profile(name, f, 0) != 0)
-        fail_msg("cbench_write_profile(%s): %s", name, cbench_last_error());
-    pb_profile *p = read_profile_stream(f);
-    fclose(f);
+    pb_profile *p = write_and_read_profile(name);
     assert_non_null(p);
     return p;
 }

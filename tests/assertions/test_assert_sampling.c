@@ -41,11 +41,7 @@ static void free_blocks(void)
 
 static pb_profile *profile(const char *name)
 {
-    FILE *f = tmpfile();
-    assert_non_null(f);
-    assert_int_equal(cbench_write_profile(name, f, 0), 0);
-    pb_profile *p = read_profile_stream(f);
-    fclose(f);
+    pb_profile *p = write_and_read_profile(name);
     assert_non_null(p);
     return p;
 }
