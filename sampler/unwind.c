@@ -168,14 +168,10 @@ void cb_unwind_prepare(void)
     cb_unwind_thread_init();
 }
 
-void cb_unwind_thread_init(void)
+/* User context: pthread_getattr_np allocates, and reads /proc for the
+ * main thread. */
+static void find_stack_bounds(void)
 {
-    /* Warms libunwind's per-thread trace cache here, in user context, so
-     * the handler does not create it on this thread. */
-    void *warm[4];
-    cb_lock_internal_begin();
-    unw_backtrace(warm, 4);
-    cb_lock_internal_end();
     pthread_attr_t attr;
     void *addr;
     size_t size;
@@ -186,6 +182,24 @@ void cb_unwind_thread_init(void)
         stack_hi = (uintptr_t)addr + size;
     }
     pthread_attr_destroy(&attr);
+}
+
+void cb_unwind_thread_init(void)
+{
+    /* Warms libunwind's per-thread trace cache here, in user context, so
+     * the handler does not create it on this thread. */
+    void *warm[4];
+    cb_lock_internal_begin();
+    unw_backtrace(warm, 4);
+    cb_lock_internal_end();
+    find_stack_bounds();
+}
+
+uintptr_t cb_unwind_stack_top(void)
+{
+    if (!stack_hi)
+        find_stack_bounds();
+    return stack_hi;
 }
 
 /* The end of the executable segment holding pc, or 0. */

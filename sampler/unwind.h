@@ -69,6 +69,10 @@ int cb_unwind_from(uintptr_t marker, uint64_t *pcs, int max);
  * thread starts (user context). */
 void cb_unwind_thread_init(void);
 
+/* The top (highest address) of this thread's stack, found on the first
+ * call; 0 when unknown. User context. */
+uintptr_t cb_unwind_stack_top(void);
+
 /*
  * Deferred samples. Code holding one of cbench's spinlocks runs between
  * cb_defer_enter and cb_defer_leave: a SIGPROF landing there only notes

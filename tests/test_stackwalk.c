@@ -1,0 +1,264 @@
+/*
+ * The user-context stack walker (sampler/stackwalk.c) against libunwind:
+ * from the same call site, cb_stackwalk_from must give exactly the frames
+ * cb_unwind_from gives, for stacks with and without frame pointers, with
+ * a variable-length array (a frame based on rbp), through libc's qsort,
+ * recursion deeper than the memo and than the frame limit, on another
+ * thread, and through a library loaded, unloaded and loaded again.
+ *
+ * The memo must never answer for a stack that differs from the one it
+ * memoized: the same call site at the same stack depth, reached through
+ * two different callers, must give each caller's frames. And it must
+ * answer for a repeated stack (the walk count does not grow).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stackwalk.h"
+#include "unwind.h"
+
+#define NOINLINE __attribute__((noinline))
+#define NO_FP __attribute__((noinline, optimize("omit-frame-pointer")))
+
+typedef struct frames {
+    uint64_t fast[CB_MAX_STACK], slow[CB_MAX_STACK];
+    int nfast, nslow;
+} frames;
+
+static uint64_t walked_before, fell_back_before;
+
+static NOINLINE void capture(frames *f)
+{
+    uintptr_t marker = (uintptr_t)__builtin_return_address(0);
+    uint64_t *word;
+    f->nfast = cb_stackwalk_from(marker, f->fast, CB_MAX_STACK, &word);
+    f->nslow = cb_unwind_from(marker, f->slow, CB_MAX_STACK);
+    __asm__ volatile("" ::: "memory"); /* no tail call */
+}
+
+static void assert_same(const frames *f)
+{
+    if (f->nfast != f->nslow || memcmp(f->fast, f->slow, (size_t)f->nslow * 8) != 0) {
+        for (int i = 0; i < f->nfast || i < f->nslow; i++)
+            fprintf(stderr, "%2d fast %#lx slow %#lx\n", i,
+                    i < f->nfast ? (unsigned long)f->fast[i] : 0UL,
+                    i < f->nslow ? (unsigned long)f->slow[i] : 0UL);
+    }
+    assert_true(f->nslow > 1);
+    assert_int_equal(f->nfast, f->nslow);
+    assert_memory_equal(f->fast, f->slow, (size_t)f->nslow * sizeof *f->slow);
+}
+
+/* No walk was handed to libunwind since the test began. */
+static void assert_no_fallback(void)
+{
+    uint64_t walked, fell_back;
+    cb_stackwalk_counts(&walked, &fell_back);
+    assert_int_equal(fell_back, fell_back_before);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    cb_stackwalk_counts(&walked_before, &fell_back_before);
+    return 0;
+}
+
+/* ---- shapes of stacks ------------------------------------------------ */
+
+static NO_FP void no_fp_leaf(frames *f)
+{
+    capture(f);
+    __asm__ volatile("" ::: "memory");
+}
+
+static NOINLINE void fp_middle(frames *f)
+{
+    no_fp_leaf(f);
+    __asm__ volatile("" ::: "memory");
+}
+
+static NO_FP void vla_frame(frames *f, int n)
+{
+    volatile char buf[n]; /* the frame's size is known only at run time */
+    buf[0] = 1;
+    capture(f);
+    __asm__ volatile("" ::: "memory");
+    (void)buf[n - 1];
+}
+
+static NO_FP void recurse(frames *f, int depth)
+{
+    if (depth == 0)
+        capture(f);
+    else
+        recurse(f, depth - 1);
+    __asm__ volatile("" ::: "memory");
+}
+
+static void test_stackwalk_matches_libunwind_with_and_without_frame_pointers(void **state)
+{
+    (void)state;
+    frames f;
+    fp_middle(&f);
+    assert_same(&f);
+    for (int n = 1; n < 4096; n *= 7) {
+        vla_frame(&f, n);
+        assert_same(&f);
+    }
+    assert_no_fallback();
+}
+
+static void test_stackwalk_matches_libunwind_in_deep_recursion(void **state)
+{
+    (void)state;
+    frames f;
+    int depths[] = {0, 5, 30, 31, 32, 33, 50, 70, 200};
+    for (size_t i = 0; i < sizeof depths / sizeof *depths; i++) {
+        recurse(&f, depths[i]);
+        assert_same(&f);
+        if (depths[i] >= CB_MAX_STACK)
+            assert_int_equal(f.nfast, CB_MAX_STACK);
+    }
+    assert_no_fallback();
+}
+
+static frames *sort_frames;
+
+static int compare_capturing(const void *a, const void *b)
+{
+    capture(sort_frames);
+    __asm__ volatile("" ::: "memory");
+    return *(const int *)a - *(const int *)b;
+}
+
+static void test_stackwalk_matches_libunwind_through_libc(void **state)
+{
+    (void)state;
+    frames f;
+    sort_frames = &f;
+    int v[2] = {2, 1};
+    qsort(v, 2, sizeof *v, compare_capturing);
+    assert_same(&f);
+    assert_no_fallback();
+}
+
+static void *thread_main(void *arg)
+{
+    fp_middle(arg);
+    return NULL;
+}
+
+static void test_stackwalk_matches_libunwind_on_a_thread(void **state)
+{
+    (void)state;
+    frames f;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, thread_main, &f), 0);
+    pthread_join(t, NULL);
+    assert_same(&f);
+    assert_no_fallback();
+}
+
+/* ---- the memo -------------------------------------------------------- */
+
+static NO_FP void shared_site(frames *f)
+{
+    capture(f);
+    __asm__ volatile("" ::: "memory");
+}
+
+/* Two callers with the same frame: shared_site runs at the same stack
+ * depth from either, so only the return address in between differs. */
+static NO_FP void caller_a(frames *f)
+{
+    shared_site(f);
+    __asm__ volatile("" ::: "memory");
+}
+
+static NO_FP void caller_b(frames *f)
+{
+    shared_site(f);
+    __asm__ volatile("" ::: "memory");
+}
+
+static void test_stackwalk_memo_never_answers_for_another_stack(void **state)
+{
+    (void)state;
+    frames a, b;
+    for (int i = 0; i < 50; i++) {
+        caller_a(&a);
+        assert_same(&a);
+        caller_b(&b);
+        assert_same(&b);
+        assert_int_equal(a.nfast, b.nfast);
+        assert_memory_not_equal(a.fast, b.fast, (size_t)a.nfast * 8);
+    }
+    assert_no_fallback();
+}
+
+static void test_stackwalk_memo_answers_a_repeated_stack(void **state)
+{
+    (void)state;
+    frames f;
+    uint64_t walked, walked_after, fell_back;
+    cb_stackwalk_counts(&walked, &fell_back);
+    for (int i = 0; i < 1000; i++) {
+        fp_middle(&f);
+        assert_same(&f);
+    }
+    cb_stackwalk_counts(&walked_after, &fell_back);
+    /* The first call walks; so may the second, when the compiler peeled
+     * the loop's first iteration (another call site, another stack). */
+    assert_in_range(walked_after - walked, 1, 2);
+}
+
+/* ---- unloaded code ------------------------------------------------------ */
+
+static void call_capture(void *arg)
+{
+    capture(arg);
+    __asm__ volatile("" ::: "memory");
+}
+
+static void test_stackwalk_matches_libunwind_across_dlclose(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 3; round++) {
+        void *lib = dlopen(STACKWALK_LIB_PATH, RTLD_NOW | RTLD_LOCAL);
+        assert_non_null(lib);
+        void (*through)(void (*)(void *), void *) =
+            (void (*)(void (*)(void *), void *))dlsym(lib, "stackwalk_lib_through");
+        assert_non_null(through);
+        frames f;
+        through(call_capture, &f);
+        assert_same(&f);
+        assert_int_equal(dlclose(lib), 0);
+    }
+    assert_no_fallback();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_stackwalk_matches_libunwind_with_and_without_frame_pointers,
+                               setup),
+        cmocka_unit_test_setup(test_stackwalk_matches_libunwind_in_deep_recursion, setup),
+        cmocka_unit_test_setup(test_stackwalk_matches_libunwind_through_libc, setup),
+        cmocka_unit_test_setup(test_stackwalk_matches_libunwind_on_a_thread, setup),
+        cmocka_unit_test_setup(test_stackwalk_memo_never_answers_for_another_stack, setup),
+        cmocka_unit_test_setup(test_stackwalk_memo_answers_a_repeated_stack, setup),
+        cmocka_unit_test_setup(test_stackwalk_matches_libunwind_across_dlclose, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
