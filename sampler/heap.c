@@ -324,24 +324,31 @@ static inline __attribute__((always_inline)) void count_free(uint64_t n)
         count_free_slow(n);
 }
 
+/* Takes back the counting of an allocation glibc then refused. */
+static __attribute__((noinline)) void uncount_alloc(uint64_t n)
+{
+    if (!(self.busy & (NEW | FOLDED))) {
+        bump(&self.c.bytes, -n);
+        bump(&self.c.mallocs, (uint64_t)-1);
+        shift(&self.c.live, -(int64_t)n);
+        return;
+    }
+    atomic_fetch_sub(&g.mallocs, 1);
+    atomic_fetch_sub(&g.bytes, n);
+    atomic_fetch_sub(&g.live, (int64_t)n);
+}
+
+/* Whether counting n more bytes would sample, without counting them. */
+static bool would_sample(uint64_t n)
+{
+    return atomic_load_explicit(&self.c.bytes, RELAXED) + n > self.sample_at;
+}
+
 /* ---- the interposed functions ------------------------------------------ */
 
 /* Built with ASan (CB_NO_HEAP_INTERPOSE), the malloc family is ASan's and
  * the counters stay at zero. */
 #ifndef CB_NO_HEAP_INTERPOSE
-
-/* A new block off the fast path (self.busy != 0), its size written:
- * cbench's own, or on a thread that is new or exiting. */
-static __attribute__((noinline)) bool count_alloc_slow(header *h, uint32_t offset, uint64_t n)
-{
-    if (self.busy & INTERNAL_MASK) {
-        h->tag = TAG(offset, F_INTERNAL);
-        return false;
-    }
-    h->tag = TAG(offset, 0);
-    return count_alloc(n);
-}
-
 
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 
@@ -362,13 +369,22 @@ static bool record(header *h, uint64_t n, uintptr_t caller)
                                                                          : self.sample_at);
 }
 
-/* The slow path of a sampled allocation: its stack and the live table. */
+/* A sampled block's tag: the 16 bytes in front of its header. */
+static cb_heapprof_tag *sample_tag(header *h)
+{
+    return (cb_heapprof_tag *)h - 1;
+}
+
+/* The slow path of a sampled allocation: its stack and its record. */
 static __attribute__((noinline)) void sample(header *h, uint64_t n, uintptr_t caller)
 {
     self.busy++;
-    if (!self.recording || record(h, n, caller)) {
-        h->tag |= (uint64_t)F_SAMPLED << 32;
-        cb_heapprof_record_alloc(h + 1, n, caller);
+    /* A block made before the decision (the recorder began at this very
+     * allocation) has no room for the tag: the next allocation, which
+     * will have it, is sampled instead. */
+    if ((!self.recording || record(h, n, caller)) && tag_offset(h->tag) >= HDR) {
+        if (cb_heapprof_record_alloc(n, caller, sample_tag(h)) == 0)
+            h->tag |= (uint64_t)F_SAMPLED << 32;
         uint64_t at = atomic_load_explicit(&self.c.bytes, RELAXED) +
                       (uint64_t)cb_heapprof_next_distance(&self.rng);
         if (self.recording)
@@ -379,34 +395,15 @@ static __attribute__((noinline)) void sample(header *h, uint64_t n, uintptr_t ca
     self.busy--;
 }
 
-/* A sampled or recorded block is freed (or moved by realloc). */
-static void unsample(void *p, uint64_t n, unsigned flags)
+/* A sampled or recorded block at p is freed (or moved by realloc). */
+static void unsample(void *p, const cb_heapprof_tag *tag, uint64_t n, unsigned flags)
 {
     self.busy++;
     if (flags & F_SAMPLED)
-        cb_heapprof_record_free(p, n);
+        cb_heapprof_record_free(tag, n);
     if (flags & F_RECORDED)
         cb_scoperec_free(p);
     self.busy--;
-}
-
-/* Writes the header of a block glibc returned (`offset` bytes into it)
- * and counts it. Inlined into each entry point, so that a plain
- * allocation on a registered thread costs stores and no call. */
-static ALWAYS_INLINE void *commit(void *real, uint32_t offset, uint64_t n, uintptr_t caller)
-{
-    header *h = (header *)((char *)real + offset);
-    h->size = n;
-    bool sampled;
-    if (__builtin_expect(self.busy == 0, 1)) {
-        h->tag = TAG(offset, 0);
-        sampled = add_alloc(n);
-    } else {
-        sampled = count_alloc_slow(h, offset, n);
-    }
-    if (__builtin_expect(sampled, 0))
-        sample(h, n, caller);
-    return h + 1;
 }
 
 /* The header of a block, or NULL for a block glibc made by itself. */
@@ -414,16 +411,6 @@ static header *our_header(void *p)
 {
     header *h = (header *)p - 1;
     return h->tag >> 48 == MAGIC ? h : NULL;
-}
-
-static void *alloc_plain(size_t n, uintptr_t caller)
-{
-    if (n > SIZE_MAX - HDR) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    void *real = __libc_malloc(n + HDR);
-    return real ? commit(real, 0, n, caller) : NULL;
 }
 
 /* cbench's own allocation: from the pool, so that the program's heap is
@@ -442,9 +429,52 @@ static void *alloc_own(size_t n)
     return h + 1;
 }
 
+enum glibc_fn { G_MALLOC, G_CALLOC, G_MEMALIGN };
+
+static void *glibc_alloc(enum glibc_fn fn, size_t align, size_t total)
+{
+    switch (fn) {
+    case G_CALLOC:
+        return __libc_calloc(1, total);
+    case G_MEMALIGN:
+        return __libc_memalign(align, total);
+    default:
+        return __libc_malloc(total);
+    }
+}
+
+/* Any allocation but a malloc on the fast path. It is counted before
+ * glibc is asked (and the count taken back if glibc refuses), because a
+ * sampled block needs room for its tag: its header is then HDR bytes into
+ * glibc's block. An aligned block (align > HDR) has its header align - HDR
+ * bytes in, which leaves that room anyway. */
+static void *alloc_counted(enum glibc_fn fn, size_t align, size_t n, uintptr_t caller)
+{
+    size_t room = align > HDR ? align - HDR : HDR;
+    if (n > SIZE_MAX - HDR - room) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    bool internal = self.busy & INTERNAL_MASK;
+    bool sampled = !internal && count_alloc(n);
+    size_t offset = align > HDR ? room : sampled ? HDR : 0;
+    char *real = glibc_alloc(fn, align, n + HDR + offset);
+    if (!real) {
+        if (!internal)
+            uncount_alloc(n);
+        return NULL;
+    }
+    header *h = (header *)(real + offset);
+    h->size = n;
+    h->tag = TAG(offset, internal ? F_INTERNAL : 0);
+    if (sampled)
+        sample(h, n, caller);
+    return h + 1;
+}
+
 static void *alloc_any(size_t n, uintptr_t caller)
 {
-    return self.busy & INTERNAL_MASK ? alloc_own(n) : alloc_plain(n, caller);
+    return self.busy & INTERNAL_MASK ? alloc_own(n) : alloc_counted(G_MALLOC, 0, n, caller);
 }
 
 /* The entry points are not deferred (unwind.h): a CPU sample landing
@@ -458,21 +488,43 @@ static __attribute__((noinline)) void *malloc_slow(size_t n, uintptr_t caller)
     return alloc_any(n, caller);
 }
 
+/* A malloc already counted, and to be sampled: made with room for the
+ * tag. */
+static __attribute__((noinline)) void *malloc_sampled(size_t n, uintptr_t caller)
+{
+    char *real = __libc_malloc(n + 2 * HDR);
+    if (!real) {
+        uncount_alloc(n);
+        return NULL;
+    }
+    header *h = (header *)(real + HDR);
+    h->size = n;
+    h->tag = TAG(HDR, 0);
+    sample(h, n, caller);
+    return h + 1;
+}
+
+static __attribute__((noinline)) void *malloc_refused(size_t n)
+{
+    uncount_alloc(n);
+    return NULL;
+}
+
 /* The common case spelled out: the program's allocation on a registered
- * thread. Anything else is a tail call. */
+ * thread, counted first, so that glibc's call is the last thing but the
+ * header's two stores. Anything else is a tail call. */
 API void *malloc(size_t n)
 {
-    if (__builtin_expect(self.busy != 0 || n > SIZE_MAX - HDR, 0))
+    if (__builtin_expect(self.busy != 0 || n > SIZE_MAX - 2 * HDR, 0))
         return malloc_slow(n, CALLER);
+    if (__builtin_expect(add_alloc(n), 0))
+        return malloc_sampled(n, CALLER);
     header *h = __libc_malloc(n + HDR);
-    if (__builtin_expect(h != NULL, 1)) {
-        h->size = n;
-        h->tag = PLAIN_TAG;
-        if (__builtin_expect(add_alloc(n), 0))
-            sample(h, n, CALLER);
-        h++;
-    }
-    return h;
+    if (__builtin_expect(h == NULL, 0))
+        return malloc_refused(n);
+    h->size = n;
+    h->tag = PLAIN_TAG;
+    return h + 1;
 }
 
 /* Anything but a plain counted block on a registered thread: a sampled,
@@ -491,7 +543,7 @@ static __attribute__((noinline)) void release_slow(void *p)
         return;
     }
     if (flags & (F_SAMPLED | F_RECORDED))
-        unsample(p, h->size, flags);
+        unsample(p, sample_tag(h), h->size, flags);
     if (!(flags & F_INTERNAL))
         count_free(h->size);
     __libc_free((char *)h - tag_offset(h->tag));
@@ -517,19 +569,15 @@ API void free(void *p)
 API void *calloc(size_t n, size_t size)
 {
     size_t total;
-    if (__builtin_mul_overflow(n, size, &total) || total > SIZE_MAX - HDR) {
+    if (__builtin_mul_overflow(n, size, &total)) {
         errno = ENOMEM;
         return NULL;
     }
-    void *p;
-    if (self.busy & INTERNAL_MASK) {
-        p = alloc_own(total);
-        if (p)
-            memset(p, 0, total);
-    } else {
-        void *real = __libc_calloc(1, total + HDR);
-        p = real ? commit(real, 0, total, CALLER) : NULL;
-    }
+    if (!(self.busy & INTERNAL_MASK))
+        return alloc_counted(G_CALLOC, 0, total, CALLER);
+    void *p = alloc_own(total);
+    if (p)
+        memset(p, 0, total);
     return p;
 }
 
@@ -554,6 +602,10 @@ static void *move(void *p, size_t old, size_t n, bool own, uintptr_t caller)
     return q;
 }
 
+/* Resizes in place (glibc's realloc) a block whose header is at the
+ * start of glibc's block or HDR bytes in; the others (aligned, cbench's
+ * own, glibc's) move. A block that will be sampled gets room for its tag
+ * first. */
 static void *realloc_at(void *p, size_t n, uintptr_t caller)
 {
     if (!p)
@@ -565,26 +617,30 @@ static void *realloc_at(void *p, size_t n, uintptr_t caller)
     header *h = our_header(p);
     if (!h)
         return move(p, glibc_usable_size(p), n, false, caller);
-    if (tag_offset(h->tag) || (tag_flags(h->tag) & F_POOL))
-        return move(p, h->size, n, tag_flags(h->tag) & F_POOL, caller);
-    if (n > SIZE_MAX - HDR) {
+    uint32_t offset = tag_offset(h->tag);
+    unsigned flags = tag_flags(h->tag);
+    if ((offset != 0 && offset != HDR) || (flags & F_POOL))
+        return move(p, h->size, n, flags & F_POOL, caller);
+    if (n > SIZE_MAX - 2 * HDR) {
         errno = ENOMEM;
         return NULL;
     }
+    bool counted = !(flags & F_INTERNAL);
+    size_t noffset = counted && would_sample(n) ? HDR : offset;
     uint64_t old = h->size;
-    unsigned flags = tag_flags(h->tag);
-    /* The live table is keyed by address: the old block leaves it first. */
+    cb_heapprof_tag tag = flags & F_SAMPLED ? *sample_tag(h) : (cb_heapprof_tag){0};
+    char *real = __libc_realloc((char *)h - offset, n + HDR + noffset);
+    if (!real)
+        return NULL; /* the old block is as it was */
+    if (noffset != offset)
+        memmove(real + noffset + HDR, real + offset + HDR, old < n ? old : n);
+    /* The old block's tag and address, as keys: it is gone. */
     if (flags & (F_SAMPLED | F_RECORDED))
-        unsample(p, old, flags);
-    header *nh = __libc_realloc(h, n + HDR);
-    if (!nh) {
-        /* still live, no longer tracked */
-        h->tag &= ~((uint64_t)(F_SAMPLED | F_RECORDED) << 32);
-        return NULL;
-    }
+        unsample(p, &tag, old, flags);
+    header *nh = (header *)(real + noffset);
     nh->size = n;
-    nh->tag = TAG(0, flags & F_INTERNAL);
-    if (!(flags & F_INTERNAL)) {
+    nh->tag = TAG(noffset, flags & F_INTERNAL);
+    if (counted) {
         count_free(old);
         if (__builtin_expect(count_alloc(n), 0))
             sample(nh, n, caller);
@@ -612,13 +668,12 @@ API void *reallocarray(void *p, size_t n, size_t size)
 static void *aligned_in(size_t align, size_t n, uintptr_t caller)
 {
     if (align <= HDR)
-        return alloc_plain(n, caller);
-    if (n > SIZE_MAX - align || align > UINT32_MAX) {
+        return alloc_any(n, caller);
+    if (align > UINT32_MAX) {
         errno = ENOMEM;
         return NULL;
     }
-    void *real = __libc_memalign(align, n + align);
-    return real ? commit(real, align - HDR, n, caller) : NULL;
+    return alloc_counted(G_MEMALIGN, align, n, caller);
 }
 
 static void *aligned(size_t align, size_t n, uintptr_t caller)
@@ -791,6 +846,7 @@ static void fold_locked(thread_heap *t)
 
 void cb_heap_thread_exit(void)
 {
+    cb_heapprof_thread_exit();
     if (self.busy & (NEW | FOLDED))
         return;
     cbench_memstats ms;

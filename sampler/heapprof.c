@@ -7,23 +7,31 @@
  * that every byte has the same chance of being sampled whatever the
  * allocation pattern. Rate 1 samples every allocation; rate 0 none.
  *
- * A sampled allocation's stack is taken with libunwind's cached trace and
- * cut to start at the allocator's caller, so the allocator never shows
- * (as Go hides runtime.mallocgc). Stacks are aggregated into records
- * (allocated and freed objects and bytes, as counted, unscaled), and the
- * block is put in a table of live sampled blocks; its header is flagged,
- * so free looks the table up only for sampled blocks.
+ * A sampled allocation's stack is taken by stackwalk.c (rules cached by
+ * return address, repeated stacks memoized per thread) and cut to start
+ * at the allocator's caller, so the allocator never shows (as Go hides
+ * runtime.mallocgc). Stacks are aggregated into records; a sampled
+ * block carries its record and window in a tag in front of its header
+ * (heap.c), so its free needs no table of live blocks, and costs the
+ * blocks that are not sampled nothing: their headers are not flagged.
  *
- * Records and the live table are behind one spinlock, taken only on the
- * sampling slow paths and when a profile is written, never in a signal
- * handler. Memory for them comes from malloc with cbench's own
- * allocations flagged, so it is neither counted nor sampled.
+ * Counts (allocated and freed objects and bytes, as counted, unscaled)
+ * are kept per thread and per record, stored by the owning thread only,
+ * with no lock and no atomic read-modify-write; a thread also remembers
+ * the records of its recent stacks. The one spinlock guards the records,
+ * the list of threads and the counts of threads that have ended; it is
+ * taken for a stack a thread has not sampled recently, at a thread's
+ * first sample and its end, and when a profile is written (which sums
+ * the threads' counts), never in a signal handler. Memory comes from
+ * malloc with cbench's own allocations flagged, so it is neither counted
+ * nor sampled.
  *
- * A window (cb_heapprof_window_begin) is the span of one test: each
- * record also counts what was sampled since the window began, and each
- * live block remembers the window it was allocated in, so that a free of
- * an older block does not lower the window's in-use counts. The window's
- * profiles hold only what the test itself allocated.
+ * A window (cb_heapprof_window_begin) is the span of one test. Each
+ * record keeps the sums when the window began, and frees of blocks
+ * allocated in the current window (a block's tag says which) are also
+ * counted apart, so that a free of an older block does not lower the
+ * window's in-use counts. The window's profiles hold only what the test
+ * itself allocated.
  *
  * Writing scales each record's counts back to estimates as Go does, with
  * 1/(1 - exp(-avg/rate)) where avg is the record's average object size,
@@ -47,6 +55,7 @@
 #include "heap.h"
 #include "profile/hmap.h"
 #include "profile/profile.h"
+#include "stackwalk.h"
 #include "unwind.h"
 
 enum { DEFAULT_RATE = 512 * 1024 };
@@ -57,31 +66,68 @@ typedef struct counts {
     uint64_t alloc_objects, alloc_bytes, free_objects, free_bytes;
 } counts;
 
+/* A thread's counts for one record. free_cur counts the frees of blocks
+ * allocated in the window that was current when they were freed. Only
+ * the owning thread stores; a profile being written loads (relaxed). */
+typedef struct tcounts {
+    _Atomic uint64_t alloc_objects, alloc_bytes, free_objects, free_bytes;
+    _Atomic uint64_t free_cur_objects, free_cur_bytes;
+} tcounts;
+
+/* A stack's record. Never freed nor moved once made; `exited` (counts
+ * of threads that have ended, and of frees made after) and `base` (the
+ * sums when the window began) are guarded by the lock. */
 typedef struct record {
-    counts all;    /* since the process started */
-    counts window; /* since the current window began */
+    uint64_t hash;
     int depth;
     uint64_t pcs[CB_MAX_STACK];
+    tcounts exited;
+    counts base; /* free_objects, free_bytes: of free_cur */
 } record;
 
-/* A live sampled block: its address and its record. */
-typedef struct live_slot {
-    uintptr_t p; /* 0 empty, 1 deleted */
-    uint32_t rec;
-    uint32_t window; /* the window the block was allocated in */
-} live_slot;
+/* A thread's table of counts, by record. When it grows, the old table is
+ * kept (on `retired`) until the thread ends, so that a writer that loaded
+ * its address reads valid, if stale, memory. */
+typedef struct tslot {
+    _Atomic uint32_t rec1; /* record index + 1; 0: empty */
+    tcounts c;
+} tslot;
+
+typedef struct ttable {
+    struct ttable *retired;
+    uint32_t cap, used;
+    tslot slot[];
+} ttable;
+
+enum { STACK_CACHE = 256 };
+
+/* A thread's sampling state: its counts, and the records of its recent
+ * stacks by hash, so that a repeated stack finds its record without the
+ * lock. */
+typedef struct tprof {
+    _Atomic(ttable *) table;
+    struct tprof *next, *prev;
+    struct {
+        uint64_t hash;
+        record *rec;
+        uint32_t index;
+    } cache[STACK_CACHE];
+} tprof;
 
 static struct {
-    atomic_flag lock;
+    atomic_flag lock; /* records, the thread list, exited counts, bases */
     cb_hmap by_stack; /* stack bytes -> 1 + record index */
     record **records;
     size_t nrecords, caprecords;
-    live_slot *live;
-    size_t livecap, livecount, liveused; /* used = count + deleted */
-    uint32_t window;
+    tprof *threads;
+    _Atomic uint32_t window;
 } s = {.lock = ATOMIC_FLAG_INIT};
 
-/* Deferred (unwind.h): a thread in dlopen may wait for this lock. */
+/* A thread's state: NULL before its first sample, ENDED once folded at
+ * its end (what it frees later goes to the records' exited counts). */
+#define ENDED ((tprof *)1)
+static __thread tprof *me __attribute__((tls_model("initial-exec")));
+
 static void lock(void)
 {
     cb_defer_lock(&s.lock);
@@ -113,71 +159,31 @@ int64_t cb_heapprof_next_distance(uint64_t *rng)
     return (int64_t)(-log(u) * (double)r);
 }
 
-/* ---- the live table: open addressing on the block's address ---------- */
-
-static size_t live_index(uintptr_t p, size_t cap)
+/* Owner-only increment: a plain load and store. */
+static inline void bump(_Atomic uint64_t *x, uint64_t n)
 {
-    uint64_t h = (uint64_t)p * 0x9e3779b97f4a7c15ULL;
-    return (size_t)(h >> 17) & (cap - 1);
+    atomic_store_explicit(x, atomic_load_explicit(x, memory_order_relaxed) + n,
+                          memory_order_relaxed);
 }
 
-static int live_grow(void)
+static uint64_t load(const _Atomic uint64_t *x)
 {
-    size_t cap = s.livecap ? s.livecap * 2 : 1024;
-    if (s.livecount * 4 < s.livecap)
-        cap = s.livecap; /* mostly deleted slots: rehash in place */
-    live_slot *t = calloc(cap, sizeof *t);
-    if (!t)
-        return -1;
-    for (size_t i = 0; i < s.livecap; i++) {
-        if (s.live[i].p <= 1)
-            continue;
-        size_t j = live_index(s.live[i].p, cap);
-        while (t[j].p)
-            j = (j + 1) & (cap - 1);
-        t[j] = s.live[i];
-    }
-    free(s.live);
-    s.live = t;
-    s.livecap = cap;
-    s.liveused = s.livecount;
-    return 0;
-}
-
-static void live_put(uintptr_t p, uint32_t rec, uint32_t window)
-{
-    if ((s.liveused + 1) * 10 > s.livecap * 7 && live_grow() < 0)
-        return; /* out of memory: the block's free will not be seen */
-    size_t i = live_index(p, s.livecap);
-    while (s.live[i].p > 1)
-        i = (i + 1) & (s.livecap - 1);
-    if (s.live[i].p == 0)
-        s.liveused++;
-    s.live[i] = (live_slot){p, rec, window};
-    s.livecount++;
-}
-
-/* The record of a live block, removed from the table; -1 if absent.
- * *window is the window the block was allocated in. */
-static long live_take(uintptr_t p, uint32_t *window)
-{
-    if (!s.livecap)
-        return -1;
-    for (size_t i = live_index(p, s.livecap);; i = (i + 1) & (s.livecap - 1)) {
-        if (s.live[i].p == 0)
-            return -1;
-        if (s.live[i].p == p) {
-            s.live[i].p = 1;
-            s.livecount--;
-            *window = s.live[i].window;
-            return s.live[i].rec;
-        }
-    }
+    return atomic_load_explicit(x, memory_order_relaxed);
 }
 
 /* ---- records ------------------------------------------------------------ */
 
-static long find_record(const uint64_t *pcs, int depth)
+static uint64_t stack_hash(const uint64_t *pcs, int depth)
+{
+    uint64_t h = 0x84222325cbf29ce4ULL ^ (uint64_t)depth;
+    for (int i = 0; i < depth; i++)
+        h = (h ^ pcs[i]) * 0x100000001b3ULL;
+    return h ^ (h >> 29);
+}
+
+/* The record of a stack, made if new; the lock is held. -1 when memory
+ * runs out. */
+static long find_record_locked(const uint64_t *pcs, int depth, uint64_t hash)
 {
     bool inserted;
     uint64_t *slot = cb_hmap_put(&s.by_stack, pcs, (size_t)depth * sizeof *pcs, &inserted, NULL);
@@ -187,15 +193,19 @@ static long find_record(const uint64_t *pcs, int depth)
         return (long)*slot - 1;
     if (s.nrecords == s.caprecords) {
         size_t cap = s.caprecords ? s.caprecords * 2 : 256;
-        record **r = realloc(s.records, cap * sizeof *r);
+        record **r = malloc(cap * sizeof *r);
         if (!r)
             return -1;
+        if (s.nrecords)
+            memcpy(r, s.records, s.nrecords * sizeof *r);
+        free(s.records);
         s.records = r;
         s.caprecords = cap;
     }
     record *r = calloc(1, sizeof *r);
     if (!r)
         return -1;
+    r->hash = hash;
     r->depth = depth;
     memcpy(r->pcs, pcs, (size_t)depth * sizeof *pcs);
     s.records[s.nrecords] = r;
@@ -203,52 +213,283 @@ static long find_record(const uint64_t *pcs, int depth)
     return (long)s.nrecords - 1;
 }
 
-/* The stack from the allocator's caller on: frames above it are cbench's. */
-static int caller_stack(uintptr_t caller, uint64_t *pcs)
+/* The stack's record through the thread's cache; the lock only for a
+ * stack the cache does not hold. */
+static long find_record(tprof *t, const uint64_t *pcs, int depth)
 {
-    int depth = cb_unwind_from(caller, pcs, CB_MAX_STACK);
-    if (depth > 0)
-        return depth;
-    pcs[0] = caller; /* the trace missed it: keep at least the caller */
-    return 1;
+    uint64_t hash = stack_hash(pcs, depth);
+    size_t i = hash & (STACK_CACHE - 1);
+    record *r = t->cache[i].rec;
+    if (r && t->cache[i].hash == hash && r->depth == depth &&
+        memcmp(r->pcs, pcs, (size_t)depth * sizeof *pcs) == 0)
+        return t->cache[i].index;
+    lock();
+    long rec = find_record_locked(pcs, depth, hash);
+    if (rec >= 0) {
+        t->cache[i].hash = hash;
+        t->cache[i].rec = s.records[rec];
+        t->cache[i].index = (uint32_t)rec;
+    }
+    unlock();
+    return rec;
 }
 
-void cb_heapprof_record_alloc(void *p, uint64_t size, uintptr_t caller)
+/* ---- a thread's counts ---------------------------------------------------- */
+
+static size_t slot_index(uint32_t rec, uint32_t cap)
 {
-    uint64_t pcs[CB_MAX_STACK];
-    int depth = caller_stack(caller, pcs);
+    return (size_t)(((uint64_t)rec * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
+}
+
+static ttable *table_new(uint32_t cap)
+{
+    ttable *t = calloc(1, sizeof *t + (size_t)cap * sizeof(tslot));
+    if (t)
+        t->cap = cap;
+    return t;
+}
+
+static void table_copy(ttable *to, const ttable *from)
+{
+    for (uint32_t i = 0; i < from->cap; i++) {
+        uint32_t rec1 = atomic_load_explicit(&from->slot[i].rec1, memory_order_relaxed);
+        if (!rec1)
+            continue;
+        size_t j = slot_index(rec1 - 1, to->cap);
+        while (atomic_load_explicit(&to->slot[j].rec1, memory_order_relaxed))
+            j = (j + 1) & (to->cap - 1);
+        tslot *d = &to->slot[j];
+        const tslot *f = &from->slot[i];
+        atomic_store_explicit(&d->rec1, rec1, memory_order_relaxed);
+        bump(&d->c.alloc_objects, load(&f->c.alloc_objects));
+        bump(&d->c.alloc_bytes, load(&f->c.alloc_bytes));
+        bump(&d->c.free_objects, load(&f->c.free_objects));
+        bump(&d->c.free_bytes, load(&f->c.free_bytes));
+        bump(&d->c.free_cur_objects, load(&f->c.free_cur_objects));
+        bump(&d->c.free_cur_bytes, load(&f->c.free_cur_bytes));
+        to->used++;
+    }
+}
+
+/* This thread's counts for record `rec`, added if absent; NULL when
+ * memory runs out. */
+static tcounts *counts_of(tprof *t, uint32_t rec)
+{
+    ttable *tab = atomic_load_explicit(&t->table, memory_order_relaxed);
+    for (size_t i = slot_index(rec, tab->cap);; i = (i + 1) & (tab->cap - 1)) {
+        uint32_t rec1 = atomic_load_explicit(&tab->slot[i].rec1, memory_order_relaxed);
+        if (rec1 == rec + 1)
+            return &tab->slot[i].c;
+        if (rec1 == 0)
+            break;
+    }
+    if ((tab->used + 1) * 4 > tab->cap * 3) {
+        ttable *grown = table_new(tab->cap * 2);
+        if (!grown)
+            return NULL;
+        table_copy(grown, tab);
+        grown->retired = tab;
+        atomic_store_explicit(&t->table, grown, memory_order_release);
+        tab = grown;
+    }
+    size_t i = slot_index(rec, tab->cap);
+    while (atomic_load_explicit(&tab->slot[i].rec1, memory_order_relaxed))
+        i = (i + 1) & (tab->cap - 1);
+    tab->used++;
+    atomic_store_explicit(&tab->slot[i].rec1, rec + 1, memory_order_release);
+    return &tab->slot[i].c;
+}
+
+/* This thread's state, made at its first sample; NULL after it ended or
+ * when memory runs out. */
+static tprof *thread_prof(void)
+{
+    if (me)
+        return me == ENDED ? NULL : me;
+    tprof *t = calloc(1, sizeof *t);
+    ttable *tab = t ? table_new(64) : NULL;
+    if (!tab) {
+        free(t);
+        return NULL;
+    }
+    atomic_store_explicit(&t->table, tab, memory_order_relaxed);
     lock();
-    long rec = find_record(pcs, depth);
-    if (rec >= 0) {
-        record *r = s.records[rec];
-        r->all.alloc_objects++, r->all.alloc_bytes += size;
-        r->window.alloc_objects++, r->window.alloc_bytes += size;
-        live_put((uintptr_t)p, (uint32_t)rec, s.window);
+    t->next = s.threads;
+    if (s.threads)
+        s.threads->prev = t;
+    s.threads = t;
+    unlock();
+    return me = t;
+}
+
+static void add_counts(counts *to, const tcounts *c, bool window)
+{
+    to->alloc_objects += load(&c->alloc_objects);
+    to->alloc_bytes += load(&c->alloc_bytes);
+    to->free_objects += load(window ? &c->free_cur_objects : &c->free_objects);
+    to->free_bytes += load(window ? &c->free_cur_bytes : &c->free_bytes);
+}
+
+static void fold_counts(tcounts *to, const tcounts *c)
+{
+    atomic_fetch_add(&to->alloc_objects, load(&c->alloc_objects));
+    atomic_fetch_add(&to->alloc_bytes, load(&c->alloc_bytes));
+    atomic_fetch_add(&to->free_objects, load(&c->free_objects));
+    atomic_fetch_add(&to->free_bytes, load(&c->free_bytes));
+    atomic_fetch_add(&to->free_cur_objects, load(&c->free_cur_objects));
+    atomic_fetch_add(&to->free_cur_bytes, load(&c->free_cur_bytes));
+}
+
+/* Moves a thread's counts into the records and forgets the thread; the
+ * lock is held. */
+static void fold_locked(tprof *t)
+{
+    ttable *tab = atomic_load_explicit(&t->table, memory_order_relaxed);
+    for (uint32_t i = 0; i < tab->cap; i++) {
+        uint32_t rec1 = atomic_load_explicit(&tab->slot[i].rec1, memory_order_relaxed);
+        if (rec1)
+            fold_counts(&s.records[rec1 - 1]->exited, &tab->slot[i].c);
+    }
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        s.threads = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+}
+
+static void free_thread(tprof *t)
+{
+    for (ttable *tab = atomic_load(&t->table), *next; tab; tab = next) {
+        next = tab->retired;
+        free(tab);
+    }
+    free(t);
+}
+
+void cb_heapprof_thread_exit(void)
+{
+    if (!me || me == ENDED)
+        return;
+    tprof *t = me;
+    me = ENDED;
+    cb_heap_internal_begin();
+    lock();
+    fold_locked(t);
+    unlock();
+    free_thread(t);
+    cb_heap_internal_end();
+}
+
+/* ---- sampling ------------------------------------------------------------- */
+
+/* The record of the stack from the allocator's caller on (the frames
+ * above it are cbench's); -1 when memory runs out. A memoized stack
+ * (stackwalk.h) keeps its record index + 1 in its word. */
+static long caller_record(tprof *t, uintptr_t caller)
+{
+    uint64_t pcs[CB_MAX_STACK], *word;
+    int depth = cb_stackwalk_from(caller, pcs, CB_MAX_STACK, &word);
+    if (word && *word)
+        return (long)*word - 1;
+    if (depth <= 0) {
+        pcs[0] = caller; /* the trace missed it: keep at least the caller */
+        depth = 1;
+    }
+    long rec = find_record(t, pcs, depth);
+    if (word && rec >= 0)
+        *word = (uint64_t)rec + 1;
+    return rec;
+}
+
+int cb_heapprof_record_alloc(uint64_t size, uintptr_t caller, cb_heapprof_tag *tag)
+{
+    tprof *t = thread_prof();
+    if (!t)
+        return -1;
+    long rec = caller_record(t, caller);
+    tcounts *c = rec >= 0 ? counts_of(t, (uint32_t)rec) : NULL;
+    if (!c)
+        return -1;
+    bump(&c->alloc_objects, 1);
+    bump(&c->alloc_bytes, size);
+    tag->record = (uint32_t)rec;
+    tag->window = atomic_load_explicit(&s.window, memory_order_relaxed);
+    return 0;
+}
+
+/* A free on a thread that has ended, or out of memory: into the record's
+ * exited counts, under the lock. */
+static void record_free_locked(const cb_heapprof_tag *tag, uint64_t size, bool current)
+{
+    lock();
+    tcounts *c = &s.records[tag->record]->exited;
+    atomic_fetch_add(&c->free_objects, 1);
+    atomic_fetch_add(&c->free_bytes, size);
+    if (current) {
+        atomic_fetch_add(&c->free_cur_objects, 1);
+        atomic_fetch_add(&c->free_cur_bytes, size);
     }
     unlock();
 }
 
-void cb_heapprof_record_free(void *p, uint64_t size)
+void cb_heapprof_record_free(const cb_heapprof_tag *tag, uint64_t size)
 {
-    lock();
-    uint32_t window;
-    long rec = live_take((uintptr_t)p, &window);
-    if (rec >= 0) {
-        record *r = s.records[rec];
-        r->all.free_objects++, r->all.free_bytes += size;
-        if (window == s.window)
-            r->window.free_objects++, r->window.free_bytes += size;
+    bool current = tag->window == atomic_load_explicit(&s.window, memory_order_relaxed);
+    tprof *t = thread_prof();
+    tcounts *c = t ? counts_of(t, tag->record) : NULL;
+    if (!c) {
+        record_free_locked(tag, size, current);
+        return;
     }
-    unlock();
+    bump(&c->free_objects, 1);
+    bump(&c->free_bytes, size);
+    if (current) {
+        bump(&c->free_cur_objects, 1);
+        bump(&c->free_cur_bytes, size);
+    }
+}
+
+/* The sums of every record over the threads and the exited counts, as
+ * counted since the process started, or (window) the window's: its
+ * allocations, and the frees of those. The lock is held. */
+static counts *sum_locked(bool window)
+{
+    counts *sum = calloc(s.nrecords ? s.nrecords : 1, sizeof *sum);
+    if (!sum)
+        return NULL;
+    for (size_t i = 0; i < s.nrecords; i++)
+        add_counts(&sum[i], &s.records[i]->exited, window);
+    for (tprof *t = s.threads; t; t = t->next) {
+        const ttable *tab = atomic_load_explicit(&t->table, memory_order_acquire);
+        for (uint32_t i = 0; i < tab->cap; i++) {
+            uint32_t rec1 = atomic_load_explicit(&tab->slot[i].rec1, memory_order_acquire);
+            if (rec1 && rec1 <= s.nrecords)
+                add_counts(&sum[rec1 - 1], &tab->slot[i].c, window);
+        }
+    }
+    if (!window)
+        return sum;
+    for (size_t i = 0; i < s.nrecords; i++) {
+        const counts *b = &s.records[i]->base;
+        sum[i].alloc_objects -= b->alloc_objects, sum[i].alloc_bytes -= b->alloc_bytes;
+        sum[i].free_objects -= b->free_objects, sum[i].free_bytes -= b->free_bytes;
+    }
+    return sum;
 }
 
 void cb_heapprof_window_begin(void)
 {
     cb_heap_internal_begin();
     lock();
-    s.window++;
-    for (size_t i = 0; i < s.nrecords; i++)
-        s.records[i]->window = (counts){0};
+    counts *sum = sum_locked(true);
+    for (size_t i = 0; sum && i < s.nrecords; i++) {
+        counts *b = &s.records[i]->base;
+        b->alloc_objects += sum[i].alloc_objects, b->alloc_bytes += sum[i].alloc_bytes;
+        b->free_objects += sum[i].free_objects, b->free_bytes += sum[i].free_bytes;
+    }
+    free(sum);
+    atomic_fetch_add(&s.window, 1);
     unlock();
     cb_heap_internal_end();
 }
@@ -293,10 +534,11 @@ static cb_profile *build(bool allocs, bool window, bool scaled, long r)
     if (!p)
         return NULL;
     lock();
-    int rc = 0;
+    counts *sum = sum_locked(window);
+    int rc = sum ? 0 : -1;
     for (size_t i = 0; i < s.nrecords && rc == 0; i++) {
         const record *rec = s.records[i];
-        const counts *c = window ? &rec->window : &rec->all;
+        const counts *c = &sum[i];
         if (window && c->alloc_objects == 0)
             continue; /* nothing from this stack in the window */
         uint64_t in_objects = c->alloc_objects - c->free_objects;
@@ -311,6 +553,7 @@ static cb_profile *build(bool allocs, bool window, bool scaled, long r)
         }
         rc = cb_profile_add(p, rec->pcs, rec->depth, v, NULL, 0);
     }
+    free(sum);
     unlock();
     if (rc != 0) {
         cb_profile_free(p);
@@ -401,12 +644,28 @@ static void before_fork(void)
     lock();
 }
 
-static void after_fork(void)
+static void after_fork_parent(void)
 {
     unlock();
 }
 
+/* Only the forking thread goes on: the others' counts are folded (their
+ * tables were copied with the rest of the heap) and their state freed. */
+static void after_fork_child(void)
+{
+    cb_heap_internal_begin();
+    for (tprof *t = s.threads, *next; t; t = next) {
+        next = t->next;
+        if (t != me) {
+            fold_locked(t);
+            free_thread(t);
+        }
+    }
+    unlock();
+    cb_heap_internal_end();
+}
+
 __attribute__((constructor)) static void install_fork_handlers(void)
 {
-    pthread_atfork(before_fork, after_fork, after_fork);
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }

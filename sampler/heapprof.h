@@ -14,13 +14,26 @@
  * `rng` is the thread's generator state. */
 int64_t cb_heapprof_next_distance(uint64_t *rng);
 
-/* A sampled block: records its stack (from the allocator's caller on)
- * and keeps it in the table of live sampled blocks. Called inside the
- * allocator with cbench's own allocations flagged. */
-void cb_heapprof_record_alloc(void *p, uint64_t size, uintptr_t caller);
+/* What a sampled block carries, in the 16 bytes before its header
+ * (heap.c): its stack's record and the window it was allocated in. */
+typedef struct cb_heapprof_tag {
+    uint32_t record;
+    uint32_t window;
+    uint64_t reserved;
+} cb_heapprof_tag;
+
+/* A sampled allocation: counts it in its stack's record (the stack from
+ * the allocator's caller on) and fills its tag. Called inside the
+ * allocator with cbench's own allocations flagged; takes a lock only for
+ * a stack this thread has not sampled recently. -1 when memory runs out
+ * (the block is then not sampled). */
+int cb_heapprof_record_alloc(uint64_t size, uintptr_t caller, cb_heapprof_tag *tag);
 
 /* A sampled block is freed (or moved by realloc). */
-void cb_heapprof_record_free(void *p, uint64_t size);
+void cb_heapprof_record_free(const cb_heapprof_tag *tag, uint64_t size);
+
+/* The thread is ending: its counts go to the records. */
+void cb_heapprof_thread_exit(void);
 
 /*
  * Windows: the heap and allocs profiles of one span of time (a test).

@@ -131,6 +131,85 @@ static void test_impossible_requests_fail_cleanly(void **state)
     assert_null(aligned_alloc(24, 10));
 }
 
+static void fill(unsigned char *p, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (unsigned char)(i * 31 + seed);
+}
+
+static void assert_filled(const unsigned char *p, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(p[i], (unsigned char)(i * 31 + seed));
+}
+
+/* A sampled block carries a tag in front of its header, so a block made
+ * unsampled that realloc samples is laid out anew in place: its contents
+ * must survive that, and the opposite, with exact counts. */
+static void test_realloc_keeps_contents_when_sampling_starts_or_stops(void **state)
+{
+    (void)state;
+    cbench_memstats before, after;
+    cbench_read_memstats(&before);
+    long old = cbench_set_mem_profile_rate(0);
+    unsigned char *p = malloc(1000);
+    fill(p, 1000, 3);
+    cbench_set_mem_profile_rate(1);
+    p = realloc(p, 2000); /* unsampled -> sampled */
+    assert_filled(p, 1000, 3);
+    fill(p, 2000, 5);
+    p = realloc(p, 700); /* sampled -> sampled */
+    assert_filled(p, 700, 5);
+    cbench_set_mem_profile_rate(0);
+    p = realloc(p, 5000); /* sampled -> unsampled */
+    assert_filled(p, 700, 5);
+    free(p);
+    cbench_set_mem_profile_rate(old);
+    cbench_read_memstats(&after);
+    assert_int_equal(after.mallocs - before.mallocs, 4);
+    assert_int_equal(after.frees - before.frees, 4);
+    assert_int_equal(after.total_alloc - before.total_alloc, 1000 + 2000 + 700 + 5000);
+    assert_int_equal(after.alloc, before.alloc);
+}
+
+/* Requests glibc refuses (64 TiB) are counted before glibc is asked, so
+ * the count must be taken back: nothing changes, whether the request
+ * would have been sampled or not, and a block realloc could not grow
+ * stays as it was. */
+static void refuse_everything(void *kept)
+{
+    volatile size_t big = (size_t)1 << 46;
+    void *p = NULL;
+    assert_null(malloc(big));
+    assert_null(calloc(1, big));
+    assert_null(aligned_alloc(64, big));
+    assert_int_equal(posix_memalign(&p, 4096, big), ENOMEM);
+    assert_null(realloc(kept, big));
+}
+
+static void test_refused_requests_are_not_counted(void **state)
+{
+    (void)state;
+    long rates[] = {0, 1, 512 * 1024};
+    for (size_t i = 0; i < sizeof rates / sizeof *rates; i++) {
+        long old = cbench_set_mem_profile_rate(rates[i]);
+        char *kept = malloc(100);
+        memset(kept, 7, 100);
+        cbench_memstats before, after;
+        cbench_read_memstats(&before);
+        refuse_everything(kept);
+        cbench_read_memstats(&after);
+        assert_int_equal(after.mallocs, before.mallocs);
+        assert_int_equal(after.frees, before.frees);
+        assert_int_equal(after.total_alloc, before.total_alloc);
+        assert_int_equal(after.alloc, before.alloc);
+        for (int j = 0; j < 100; j++)
+            assert_int_equal(kept[j], 7);
+        free(kept);
+        cbench_set_mem_profile_rate(old);
+    }
+}
+
 enum { THREADS = 4, PER_THREAD = 10000, KEPT = 100, HANDED = 50 };
 
 typedef struct worker {
@@ -308,6 +387,8 @@ int main(void)
         cmocka_unit_test(test_calloc_realloc_and_aligned_forms_count_as_documented),
         cmocka_unit_test(test_calloc_zeroes_and_realloc_keeps_contents),
         cmocka_unit_test(test_impossible_requests_fail_cleanly),
+        cmocka_unit_test(test_refused_requests_are_not_counted),
+        cmocka_unit_test(test_realloc_keeps_contents_when_sampling_starts_or_stops),
         cmocka_unit_test(test_counts_are_exact_across_threads),
         cmocka_unit_test(test_cbench_own_allocations_are_not_counted),
         cmocka_unit_test(test_peaks_are_exact_and_scopes_nest),
