@@ -31,7 +31,9 @@
  * Peak live bytes: each thread also keeps the highest value of its own
  * live bytes since the peak was last reset (an epoch number says when).
  * The process peak is the sum of those: exact while one thread allocates,
- * an upper bound when several do.
+ * an upper bound when several do. A reset moves the epoch and sets each
+ * thread's peak to INT64_MIN, so that the fast path has one comparison
+ * (live > peak) to make and the thread's next allocation takes notice.
  *
  * While an assertion scope records (scoperec.c), a thread's next
  * allocation notices the peak epoch it moved, and from then on every
@@ -122,10 +124,10 @@ static inline unsigned tag_flags(uint64_t tag)
 }
 
 typedef struct counters {
-    /* Live blocks are mallocs - frees: one counter fewer to keep. */
-    _Atomic uint64_t mallocs, frees, bytes;
-    _Atomic int64_t live;
-    _Atomic int64_t peak; /* highest `live` since `epoch` */
+    /* Live blocks are mallocs - frees, live bytes are bytes - freed: the
+     * fast path keeps as few counters as it can. */
+    _Atomic uint64_t mallocs, frees, bytes, freed;
+    _Atomic int64_t peak; /* highest live bytes since `epoch` */
     _Atomic uint32_t epoch;
 } counters;
 
@@ -155,8 +157,7 @@ static struct {
     atomic_flag lock; /* guards the list */
     thread_heap *threads;
     /* Exited threads, and updates made after a thread was folded. */
-    _Atomic uint64_t mallocs, frees, bytes;
-    _Atomic int64_t live;
+    _Atomic uint64_t mallocs, frees, bytes, freed;
     _Atomic int64_t peak;   /* a recorded process peak */
     _Atomic uint32_t epoch; /* bumped when the peak is reset */
 } g = {.lock = ATOMIC_FLAG_INIT};
@@ -178,13 +179,6 @@ static void unlock(void)
 static inline __attribute__((always_inline)) void bump(_Atomic uint64_t *x, uint64_t n)
 {
     atomic_store_explicit(x, atomic_load_explicit(x, RELAXED) + n, RELAXED);
-}
-
-static inline __attribute__((always_inline)) int64_t shift(_Atomic int64_t *x, int64_t n)
-{
-    int64_t v = atomic_load_explicit(x, RELAXED) + n;
-    atomic_store_explicit(x, v, RELAXED);
-    return v;
 }
 
 void cb_heap_internal_begin(void)
@@ -214,6 +208,7 @@ static void create_exit_key(void)
 static void register_thread(void)
 {
     self.busy = (self.busy & ~(uint32_t)NEW) + 1;
+    atomic_store_explicit(&self.c.peak, INT64_MIN, RELAXED); /* to note_peak */
     self.rng = (uint64_t)(uintptr_t)&self * 0x9e3779b97f4a7c15ULL;
     self.sample_at = (uint64_t)cb_heapprof_next_distance(&self.rng);
     pthread_once(&exit_key_once, create_exit_key);
@@ -229,21 +224,32 @@ static void register_thread(void)
 }
 
 /* A new high of live bytes, or the first allocation since the peak was
- * reset (the epoch moved: an assertion scope may have begun recording,
- * and then this thread samples every allocation from now on). */
+ * reset: the epoch moved, and the reset set this thread's peak to
+ * INT64_MIN so that the fast path's one comparison brings it here. An
+ * assertion scope may have begun recording, and then this thread samples
+ * every allocation from now on.
+ *
+ * The peak this thread stores may land after a reset's INT64_MIN, and
+ * hide it; the fences make that impossible unless this thread then sees
+ * the reset's epoch, and takes it into account (new_epoch_locked). */
 static __attribute__((noinline)) void note_peak(int64_t live)
 {
-    uint32_t epoch = atomic_load_explicit(&g.epoch, RELAXED);
-    if (atomic_load_explicit(&self.c.epoch, RELAXED) != epoch) {
-        atomic_store_explicit(&self.c.epoch, epoch, RELAXED);
-        atomic_store_explicit(&self.c.peak, live, RELAXED);
-        if (cb_scoperec_heap_wanted() && !self.recording) {
-            self.recording = true;
-            self.profile_at = self.sample_at;
-            self.sample_at = 0;
+    for (;;) {
+        uint32_t epoch = atomic_load_explicit(&g.epoch, RELAXED);
+        if (atomic_load_explicit(&self.c.epoch, RELAXED) != epoch) {
+            atomic_store_explicit(&self.c.epoch, epoch, RELAXED);
+            atomic_store_explicit(&self.c.peak, live, RELAXED);
+            if (cb_scoperec_heap_wanted() && !self.recording) {
+                self.recording = true;
+                self.profile_at = self.sample_at;
+                self.sample_at = 0;
+            }
+        } else if (live > atomic_load_explicit(&self.c.peak, RELAXED)) {
+            atomic_store_explicit(&self.c.peak, live, RELAXED);
         }
-    } else if (live > atomic_load_explicit(&self.c.peak, RELAXED)) {
-        atomic_store_explicit(&self.c.peak, live, RELAXED);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (atomic_load_explicit(&g.epoch, RELAXED) == epoch)
+            return;
     }
 }
 
@@ -255,11 +261,8 @@ static inline __attribute__((always_inline)) bool add_alloc(uint64_t n)
     uint64_t bytes = atomic_load_explicit(&self.c.bytes, RELAXED) + n;
     atomic_store_explicit(&self.c.bytes, bytes, RELAXED);
     bump(&self.c.mallocs, 1);
-    int64_t live = shift(&self.c.live, (int64_t)n);
-    if (__builtin_expect(live > atomic_load_explicit(&self.c.peak, RELAXED) ||
-                             atomic_load_explicit(&self.c.epoch, RELAXED) !=
-                                 atomic_load_explicit(&g.epoch, RELAXED),
-                         0))
+    int64_t live = (int64_t)(bytes - atomic_load_explicit(&self.c.freed, RELAXED));
+    if (__builtin_expect(live > atomic_load_explicit(&self.c.peak, RELAXED), 0))
         note_peak(live);
     return bytes > self.sample_at;
 }
@@ -277,7 +280,7 @@ void cb_heap_reset_sampling(void)
 static inline __attribute__((always_inline)) void add_free(uint64_t n)
 {
     bump(&self.c.frees, 1);
-    shift(&self.c.live, -(int64_t)n);
+    bump(&self.c.freed, n);
 }
 
 /* Counting for a thread that is new (registers it) or whose counters
@@ -290,7 +293,6 @@ static __attribute__((noinline)) bool count_alloc_life(uint64_t n)
     }
     atomic_fetch_add(&g.mallocs, 1);
     atomic_fetch_add(&g.bytes, n);
-    atomic_fetch_add(&g.live, (int64_t)n);
     return false; /* the thread is exiting: no more samples */
 }
 
@@ -311,7 +313,7 @@ static __attribute__((noinline)) void count_free_slow(uint64_t n)
         return;
     }
     atomic_fetch_add(&g.frees, 1);
-    atomic_fetch_sub(&g.live, (int64_t)n);
+    atomic_fetch_add(&g.freed, n);
 }
 
 /* Counts the release of a block that was counted; cbench's own work on
@@ -330,12 +332,10 @@ static __attribute__((noinline)) void uncount_alloc(uint64_t n)
     if (!(self.busy & (NEW | FOLDED))) {
         bump(&self.c.bytes, -n);
         bump(&self.c.mallocs, (uint64_t)-1);
-        shift(&self.c.live, -(int64_t)n);
         return;
     }
     atomic_fetch_sub(&g.mallocs, 1);
     atomic_fetch_sub(&g.bytes, n);
-    atomic_fetch_sub(&g.live, (int64_t)n);
 }
 
 /* Whether counting n more bytes would sample, without counting them. */
@@ -754,28 +754,40 @@ API size_t malloc_usable_size(void *p)
 
 /* ---- reading, folding, scopes ------------------------------------------ */
 
+/* A thread that has not allocated since the peak was reset peaks at its
+ * live bytes; one caught between storing the new epoch and its peak has
+ * INT64_MIN there for a moment. */
+static int64_t thread_live(const thread_heap *t)
+{
+    uint64_t freed = atomic_load_explicit(&t->c.freed, RELAXED);
+    return (int64_t)(atomic_load_explicit(&t->c.bytes, RELAXED) - freed);
+}
+
 static int64_t thread_peak(const thread_heap *t, uint32_t epoch)
 {
-    return atomic_load_explicit(&t->c.epoch, RELAXED) == epoch
-               ? atomic_load_explicit(&t->c.peak, RELAXED)
-               : atomic_load_explicit(&t->c.live, RELAXED);
+    int64_t live = thread_live(t);
+    if (atomic_load_explicit(&t->c.epoch, RELAXED) != epoch)
+        return live;
+    int64_t peak = atomic_load_explicit(&t->c.peak, RELAXED);
+    return peak > live ? peak : live;
 }
 
 /* Sums everything; the list lock is held. */
 static void sum_locked(cbench_memstats *ms)
 {
-    /* Live blocks are mallocs - frees. Each thread's frees are loaded
-     * before its mallocs, so that one allocating meanwhile makes the count
-     * high for a moment, never low. */
+    /* Live blocks are mallocs - frees, live bytes bytes - freed. Each
+     * thread's frees are loaded before its mallocs, so that one allocating
+     * meanwhile makes the counts high for a moment, never low. */
     uint32_t epoch = atomic_load(&g.epoch);
     uint64_t frees = atomic_load(&g.frees), mallocs = atomic_load(&g.mallocs);
-    uint64_t bytes = atomic_load(&g.bytes);
-    int64_t live = atomic_load(&g.live), peak = live;
+    uint64_t freed = atomic_load(&g.freed), bytes = atomic_load(&g.bytes);
+    int64_t live = (int64_t)(bytes - freed), peak = live;
     for (const thread_heap *t = g.threads; t; t = t->next) {
         frees += atomic_load_explicit(&t->c.frees, RELAXED);
         mallocs += atomic_load_explicit(&t->c.mallocs, RELAXED);
+        int64_t l = thread_live(t);
         bytes += atomic_load_explicit(&t->c.bytes, RELAXED);
-        live += atomic_load_explicit(&t->c.live, RELAXED);
+        live += l;
         peak += thread_peak(t, epoch);
     }
     int64_t recorded = atomic_load(&g.peak);
@@ -812,10 +824,20 @@ API void cbench_read_memstats(cbench_memstats *ms)
     self.busy--;
 }
 
+/* Moves the epoch, and sends each thread's next allocation to
+ * note_peak; the list lock is held. */
+static void new_epoch_locked(void)
+{
+    atomic_fetch_add(&g.epoch, 1);
+    atomic_thread_fence(memory_order_seq_cst);
+    for (thread_heap *t = g.threads; t; t = t->next)
+        atomic_store_explicit(&t->c.peak, INT64_MIN, RELAXED);
+}
+
 /* Starts the peak afresh from `live`; the list lock is held. */
 static void reset_peak_locked(int64_t live)
 {
-    atomic_fetch_add(&g.epoch, 1);
+    new_epoch_locked();
     atomic_store(&g.peak, live);
 }
 
@@ -833,7 +855,7 @@ static void fold_locked(thread_heap *t)
     atomic_fetch_add(&g.mallocs, atomic_load_explicit(&t->c.mallocs, RELAXED));
     atomic_fetch_add(&g.frees, atomic_load_explicit(&t->c.frees, RELAXED));
     atomic_fetch_add(&g.bytes, atomic_load_explicit(&t->c.bytes, RELAXED));
-    atomic_fetch_add(&g.live, atomic_load_explicit(&t->c.live, RELAXED));
+    atomic_fetch_add(&g.freed, atomic_load_explicit(&t->c.freed, RELAXED));
     if (t->prev)
         t->prev->next = t->next;
     else
@@ -873,7 +895,7 @@ void cb_heap_scope_end(cb_heap_scope *s, cb_heap_delta *d)
     /* The outer scope (or the process) keeps the higher of the two. */
     if (s->outer_peak > end.peak_alloc)
         atomic_store(&g.peak, (int64_t)s->outer_peak);
-    atomic_fetch_add(&g.epoch, 1);
+    new_epoch_locked();
     unlock();
     d->mallocs = end.mallocs - s->start.mallocs;
     d->frees = end.frees - s->start.frees;
