@@ -152,6 +152,8 @@ static int parse_cie(const uint8_t *p, cie *c)
     p += strlen(aug) + 1;
     if (aug[0] && aug[0] != 'z')
         return -1; /* "eh" and other old forms */
+    if (version == 4)
+        p += 2; /* address and segment selector sizes */
     c->code_align = uleb(&p, end);
     c->data_align = sleb(&p, end);
     uint64_t ra = version == 1 ? *p++ : uleb(&p, end);

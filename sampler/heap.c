@@ -13,10 +13,16 @@
  *
  * Each block carries a 16-byte header in front of the user's pointer:
  * the requested size, then one word with the distance back to the start
- * of glibc's block (non-zero for the aligned forms), flags and a magic. The header is what makes
- * free exact and cheap: it knows the size it frees without a lookup. A
- * pointer without the header's magic (a block that came from glibc
- * directly) goes back to glibc untouched and uncounted.
+ * of glibc's block (non-zero for the aligned forms), flags and a magic.
+ * The header is what makes free exact and cheap: it knows the size it
+ * frees without a lookup. A pointer without the header's magic (a block
+ * that came from glibc directly) goes back to glibc untouched and
+ * uncounted. A sampled block also has, in the 16 bytes before its header,
+ * the heap profiler's tag (its record and window): its header is then
+ * HDR bytes into glibc's block (or the aligned forms' distance). So that
+ * such a block is made with that room, an allocation is counted, and its
+ * sampling decided, before glibc is asked; if glibc refuses, the count is
+ * taken back.
  *
  * Counters are per thread, in initial-exec TLS, and the fast path is
  * plain loads and stores: no atomic read-modify-write, no lock. They are
@@ -326,6 +332,12 @@ static inline __attribute__((always_inline)) void count_free(uint64_t n)
         count_free_slow(n);
 }
 
+/* ---- the interposed functions ------------------------------------------ */
+
+/* Built with ASan (CB_NO_HEAP_INTERPOSE), the malloc family is ASan's and
+ * the counters stay at zero. */
+#ifndef CB_NO_HEAP_INTERPOSE
+
 /* Takes back the counting of an allocation glibc then refused. */
 static __attribute__((noinline)) void uncount_alloc(uint64_t n)
 {
@@ -343,12 +355,6 @@ static bool would_sample(uint64_t n)
 {
     return atomic_load_explicit(&self.c.bytes, RELAXED) + n > self.sample_at;
 }
-
-/* ---- the interposed functions ------------------------------------------ */
-
-/* Built with ASan (CB_NO_HEAP_INTERPOSE), the malloc family is ASan's and
- * the counters stay at zero. */
-#ifndef CB_NO_HEAP_INTERPOSE
 
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 

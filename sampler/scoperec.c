@@ -44,6 +44,7 @@
 
 #include "heap.h"
 #include "profile/hmap.h"
+#include "stackwalk.h"
 #include "unwind.h"
 
 /* Bounds of the logs: 24 MiB of allocations, 4 MiB of waits at most. */
@@ -202,8 +203,8 @@ static int64_t live_take(uintptr_t p)
 
 bool cb_scoperec_alloc(void *p, uint64_t size, uintptr_t caller)
 {
-    uint64_t pcs[CB_SCOPEREC_DEPTH];
-    int depth = cb_unwind_from(caller, pcs, CB_SCOPEREC_DEPTH);
+    uint64_t pcs[CB_SCOPEREC_DEPTH], *word;
+    int depth = cb_stackwalk_from(caller, pcs, CB_SCOPEREC_DEPTH, &word);
     if (depth <= 0) {
         pcs[0] = caller; /* the trace missed it: keep at least the caller */
         depth = 1;

@@ -387,11 +387,15 @@ __attribute__((noinline)) int cb_stackwalk_from(uintptr_t marker, uint64_t *pcs,
         }
     }
     atomic_fetch_add_explicit(&walks, 1, memory_order_relaxed);
-    uintptr_t top = cb_unwind_stack_top();
+    /* A thread running on a stack of its own making (a coroutine's) is
+     * outside the bounds: the walk could not tell where that stack ends. */
+    uintptr_t lo, top;
     uint64_t all[CB_MAX_STACK + MARKER_FRAMES];
     t.start_bp_used = false;
     t.nloads = 0;
-    int n = top ? walk(&t, top, all, max + MARKER_FRAMES) : -1;
+    int n = -1;
+    if (cb_unwind_stack_bounds(&lo, &top) && t.start.sp >= lo && t.start.sp < top)
+        n = walk(&t, top, all, max + MARKER_FRAMES);
     int depth = n > 0 ? from_marker(all, n, marker, pcs, max) : -1;
     if (depth < 0) {
         atomic_fetch_add_explicit(&fallbacks, 1, memory_order_relaxed);

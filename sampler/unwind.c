@@ -195,11 +195,13 @@ void cb_unwind_thread_init(void)
     find_stack_bounds();
 }
 
-uintptr_t cb_unwind_stack_top(void)
+bool cb_unwind_stack_bounds(uintptr_t *lo, uintptr_t *hi)
 {
     if (!stack_hi)
         find_stack_bounds();
-    return stack_hi;
+    *lo = stack_lo;
+    *hi = stack_hi;
+    return stack_hi != 0;
 }
 
 /* The end of the executable segment holding pc, or 0. */

@@ -37,6 +37,7 @@
 #define CB_UNWIND_H
 
 #include <sched.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -69,9 +70,9 @@ int cb_unwind_from(uintptr_t marker, uint64_t *pcs, int max);
  * thread starts (user context). */
 void cb_unwind_thread_init(void);
 
-/* The top (highest address) of this thread's stack, found on the first
- * call; 0 when unknown. User context. */
-uintptr_t cb_unwind_stack_top(void);
+/* This thread's stack, [lo, hi), found on the first call; false when
+ * unknown. User context. */
+bool cb_unwind_stack_bounds(uintptr_t *lo, uintptr_t *hi);
 
 /*
  * Deferred samples. Code holding one of cbench's spinlocks runs between

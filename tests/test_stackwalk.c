@@ -4,7 +4,9 @@
  * cb_unwind_from gives, for stacks with and without frame pointers, with
  * a variable-length array (a frame based on rbp), through libc's qsort,
  * recursion deeper than the memo and than the frame limit, on another
- * thread, and through a library loaded, unloaded and loaded again.
+ * thread, and through a library loaded, unloaded and loaded again. A
+ * stack the program made itself (a coroutine's) is not walked: its end
+ * is unknown, so libunwind takes it.
  *
  * The memo must never answer for a stack that differs from the one it
  * memoized: the same call site at the same stack depth, reached through
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "stackwalk.h"
 #include "unwind.h"
@@ -223,6 +226,37 @@ static void test_stackwalk_memo_answers_a_repeated_stack(void **state)
     assert_in_range(walked_after - walked, 1, 2);
 }
 
+/* ---- a stack of the program's own making ---------------------------- */
+
+static ucontext_t main_context, coroutine_context;
+
+static void coroutine(void)
+{
+    fp_middle(sort_frames);
+}
+
+static void test_stackwalk_hands_a_coroutine_stack_to_libunwind(void **state)
+{
+    (void)state;
+    frames f;
+    sort_frames = &f;
+    size_t size = 256 * 1024;
+    char *stack = malloc(size); /* on the heap, outside the thread's stack */
+    assert_non_null(stack);
+    assert_int_equal(getcontext(&coroutine_context), 0);
+    coroutine_context.uc_stack.ss_sp = stack;
+    coroutine_context.uc_stack.ss_size = size;
+    coroutine_context.uc_link = &main_context;
+    makecontext(&coroutine_context, coroutine, 0);
+    uint64_t walked, fell_back, walked_after, fell_back_after;
+    cb_stackwalk_counts(&walked, &fell_back);
+    assert_int_equal(swapcontext(&main_context, &coroutine_context), 0);
+    cb_stackwalk_counts(&walked_after, &fell_back_after);
+    free(stack);
+    assert_same(&f);
+    assert_int_equal(fell_back_after - fell_back, 1);
+}
+
 /* ---- unloaded code ------------------------------------------------------ */
 
 static void call_capture(void *arg)
@@ -258,6 +292,7 @@ int main(void)
         cmocka_unit_test_setup(test_stackwalk_matches_libunwind_on_a_thread, setup),
         cmocka_unit_test_setup(test_stackwalk_memo_never_answers_for_another_stack, setup),
         cmocka_unit_test_setup(test_stackwalk_memo_answers_a_repeated_stack, setup),
+        cmocka_unit_test_setup(test_stackwalk_hands_a_coroutine_stack_to_libunwind, setup),
         cmocka_unit_test_setup(test_stackwalk_matches_libunwind_across_dlclose, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
