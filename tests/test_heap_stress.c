@@ -2,14 +2,18 @@
  * Stress: 8 threads allocating, growing and freeing blocks of mixed sizes
  * (16 B to 64 KiB, aligned forms included) with heap sampling at a small
  * rate, the CPU profiler at 1 kHz, and heap profiles written again and
- * again while they run. Nothing may crash or hang; when every block is
- * freed the counters balance exactly and the profile shows nothing in use.
+ * again while they run. Two of the threads allocate through a library
+ * they load and unload again and again, so that the stack walker's rules
+ * are dropped (dlclose) while the others walk. Nothing may crash or hang;
+ * when every block is freed the counters balance exactly and the profile
+ * shows nothing in use.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -38,24 +42,64 @@ static __attribute__((noinline)) void *stress_alloc(uint64_t *seed)
     }
 }
 
+typedef struct stress {
+    uint64_t seed;
+    void *slot[SLOTS];
+} stress;
+
+static void stress_step(void *arg)
+{
+    stress *st = arg;
+    int k = (int)(st->seed % SLOTS);
+    if (st->slot[k] && st->seed % 3 == 0) {
+        st->slot[k] = realloc(st->slot[k], 32 + st->seed % 8192);
+    } else {
+        free(st->slot[k]);
+        st->slot[k] = stress_alloc(&st->seed);
+    }
+    if (st->slot[k])
+        memset(st->slot[k], 1, 16);
+}
+
+typedef void (*through_fn)(void (*)(void *), void *);
+
+/* Every 1000 steps the library is unloaded and loaded again; the steps
+ * run through its function. */
+static void steps_through_library(stress *st)
+{
+    for (int i = 0; i < ROUNDS; i += 1000) {
+        void *lib = dlopen(STACKWALK_LIB_PATH, RTLD_NOW | RTLD_LOCAL);
+        assert_non_null(lib);
+        through_fn through = (through_fn)dlsym(lib, "stackwalk_lib_through");
+        assert_non_null(through);
+        for (int j = 0; j < 1000; j++)
+            through(stress_step, st);
+        dlclose(lib);
+    }
+}
+
 static void *stress_worker(void *arg)
 {
-    uint64_t seed = (uint64_t)(uintptr_t)arg * 0x9e3779b97f4a7c15ULL + 1;
-    void *slot[SLOTS] = {0};
-    for (int i = 0; i < ROUNDS; i++) {
-        int k = (int)(seed % SLOTS);
-        if (slot[k] && seed % 3 == 0) {
-            slot[k] = realloc(slot[k], 32 + seed % 8192);
-        } else {
-            free(slot[k]);
-            slot[k] = stress_alloc(&seed);
-        }
-        if (slot[k])
-            memset(slot[k], 1, 16);
+    stress st = {.seed = (uint64_t)(uintptr_t)arg * 0x9e3779b97f4a7c15ULL + 1};
+    if ((uintptr_t)arg <= 2) {
+        steps_through_library(&st);
+    } else {
+        for (int i = 0; i < ROUNDS; i++)
+            stress_step(&st);
     }
     for (int k = 0; k < SLOTS; k++)
-        free(slot[k]);
+        free(st.slot[k]);
     return NULL;
+}
+
+static void *load_often(void *arg)
+{
+    for (int i = 0; i < 100; i++) {
+        void *lib = dlopen(STACKWALK_LIB_PATH, RTLD_NOW | RTLD_LOCAL);
+        if (lib)
+            dlclose(lib);
+    }
+    return arg;
 }
 
 static void *idle_worker(void *arg)
@@ -90,6 +134,15 @@ static void test_heap_sampling_survives_threads_cpu_profiling_and_writes(void **
     FILE *cpu = tmpfile(), *null = fopen("/dev/null", "w");
     int writes = 0;
     assert_int_equal(cbench_start_cpu_profile(cpu), 0);
+    /* What glibc keeps after the first dlopen and dlclose on threads, two
+     * at a time (a block or two, once per process). */
+    for (int round = 0; round < 2; round++) {
+        pthread_t t[2];
+        for (int i = 0; i < 2; i++)
+            pthread_create(&t[i], NULL, load_often, NULL);
+        for (int i = 0; i < 2; i++)
+            pthread_join(t[i], NULL);
+    }
     /* glibc's own allocations for starting threads, measured the same way. */
     run(idle_worker, null, &writes);
     cb_heap_delta base = run(idle_worker, null, &writes);
