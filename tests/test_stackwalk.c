@@ -175,23 +175,17 @@ static void test_stackwalk_matches_libunwind_on_a_thread(void **state)
 
 /* ---- the memo -------------------------------------------------------- */
 
-static NO_FP void shared_site(frames *f)
-{
-    capture(f);
-    __asm__ volatile("" ::: "memory");
-}
-
-/* Two callers with the same frame: shared_site runs at the same stack
+/* Two callers with the same frame: no_fp_leaf runs at the same stack
  * depth from either, so only the return address in between differs. */
 static NO_FP void caller_a(frames *f)
 {
-    shared_site(f);
+    no_fp_leaf(f);
     __asm__ volatile("" ::: "memory");
 }
 
 static NO_FP void caller_b(frames *f)
 {
-    shared_site(f);
+    no_fp_leaf(f);
     __asm__ volatile("" ::: "memory");
 }
 
