@@ -219,15 +219,25 @@ typedef struct memo {
     memo_entry e[MEMO_SLOTS];
 } memo;
 
+/* NULL before the thread's first walk; ENDED once its memo was freed at
+ * its exit (later destructors may still allocate, and walk unmemoized). */
+#define ENDED ((memo *)1)
 static __thread memo *thread_memo IE;
 static pthread_key_t memo_key;
 static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
 
-static void memo_free(void *m)
+static void release(memo *m)
 {
     cb_heap_internal_begin();
     free(m);
     cb_heap_internal_end();
+}
+
+/* The key's destructor, on the exiting thread itself. */
+static void memo_free(void *m)
+{
+    thread_memo = ENDED;
+    release(m);
 }
 
 static void memo_key_create(void)
@@ -238,13 +248,13 @@ static void memo_key_create(void)
 static memo *get_memo(void)
 {
     if (thread_memo)
-        return thread_memo;
+        return thread_memo == ENDED ? NULL : thread_memo;
     pthread_once(&memo_once, memo_key_create);
     cb_heap_internal_begin();
     memo *m = calloc(1, sizeof *m);
     cb_heap_internal_end();
     if (m && pthread_setspecific(memo_key, m) != 0) {
-        memo_free(m);
+        release(m);
         m = NULL;
     }
     return thread_memo = m;

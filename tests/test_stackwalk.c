@@ -27,6 +27,7 @@
 #include <string.h>
 #include <ucontext.h>
 
+#include "heap.h"
 #include "stackwalk.h"
 #include "unwind.h"
 
@@ -220,6 +221,50 @@ static void test_stackwalk_memo_answers_a_repeated_stack(void **state)
     assert_in_range(walked_after - walked, 1, 2);
 }
 
+/* ---- a thread's last destructors ------------------------------------ */
+
+static pthread_key_t late_key;
+
+/* Runs after the walker's own key destructor freed the thread's memo
+ * (this key was made after the thread's first walk): walking must still
+ * work, and must not write into the freed memo (the ASan build of this
+ * test reports such a write as a use after free). */
+static void late_destructor(void *arg)
+{
+    frames *f = arg;
+    for (int i = 0; i < 100; i++) {
+        fp_middle(f);
+        cb_heap_internal_begin();
+        void *p[8];
+        for (int j = 0; j < 8; j++)
+            p[j] = malloc(24 * 1024);
+        for (int j = 0; j < 8; j++)
+            free(p[j]);
+        cb_heap_internal_end();
+    }
+}
+
+static void *thread_with_late_destructor(void *arg)
+{
+    fp_middle(arg); /* the memo and its key exist from here */
+    pthread_key_create(&late_key, late_destructor);
+    pthread_setspecific(late_key, arg);
+    return NULL;
+}
+
+static void test_stackwalk_works_in_a_thread_s_last_destructors(void **state)
+{
+    (void)state;
+    frames f;
+    for (int i = 0; i < 4; i++) {
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, thread_with_late_destructor, &f), 0);
+        pthread_join(t, NULL);
+        assert_same(&f);
+        pthread_key_delete(late_key);
+    }
+}
+
 /* ---- a stack of the program's own making ---------------------------- */
 
 static ucontext_t main_context, coroutine_context;
@@ -286,6 +331,7 @@ int main(void)
         cmocka_unit_test_setup(test_stackwalk_matches_libunwind_on_a_thread, setup),
         cmocka_unit_test_setup(test_stackwalk_memo_never_answers_for_another_stack, setup),
         cmocka_unit_test_setup(test_stackwalk_memo_answers_a_repeated_stack, setup),
+        cmocka_unit_test_setup(test_stackwalk_works_in_a_thread_s_last_destructors, setup),
         cmocka_unit_test_setup(test_stackwalk_hands_a_coroutine_stack_to_libunwind, setup),
         cmocka_unit_test_setup(test_stackwalk_matches_libunwind_across_dlclose, setup),
     };
