@@ -361,13 +361,17 @@ static memo_entry *memo_store(memo *m, uintptr_t marker, const trace *t, const u
     return e;
 }
 
-static int from_marker(const uint64_t *all, int n, uintptr_t marker, uint64_t *pcs, int max)
+/* Copies the frames from the marker on, at most max; -1 when the marker
+ * is not among the first frames. *whole says whether all of them fit. */
+static int from_marker(const uint64_t *all, int n, uintptr_t marker, uint64_t *pcs, int max,
+                       bool *whole)
 {
     for (int i = 0; i < n && i < MARKER_FRAMES; i++) {
         if (all[i] != marker)
             continue;
         int m = n - i < max ? n - i : max;
         memcpy(pcs, all + i, (size_t)m * sizeof *pcs);
+        *whole = m == n - i;
         return m;
     }
     return -1;
@@ -406,15 +410,16 @@ __attribute__((noinline)) int cb_stackwalk_from(uintptr_t marker, uint64_t *pcs,
     int n = -1;
     if (cb_unwind_stack_bounds(&lo, &top) && t.start.sp >= lo && t.start.sp < top)
         n = walk(&t, top, all, max + MARKER_FRAMES);
-    int depth = n > 0 ? from_marker(all, n, marker, pcs, max) : -1;
+    bool whole = false;
+    int depth = n > 0 ? from_marker(all, n, marker, pcs, max, &whole) : -1;
     if (depth < 0) {
         atomic_fetch_add_explicit(&fallbacks, 1, memory_order_relaxed);
         *word = NULL;
         return cb_unwind_from(marker, pcs, max);
     }
-    /* Only a walk that ended by itself is memoized: its frames serve any
-     * later max. */
-    if (m && n < max + MARKER_FRAMES && depth <= MEMO_FRAMES) {
+    /* Only a walk that ended by itself, all of whose frames were kept, is
+     * memoized: its frames serve any later max. */
+    if (m && n < max + MARKER_FRAMES && whole && depth <= MEMO_FRAMES) {
         memo_entry *e = memo_store(m, marker, &t, pcs, depth, gen);
         if (e)
             *word = &e->word;

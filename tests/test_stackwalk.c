@@ -123,6 +123,45 @@ static void test_stackwalk_matches_libunwind_with_and_without_frame_pointers(voi
     assert_no_fallback();
 }
 
+static NOINLINE void capture_max(frames *f, int max)
+{
+    uintptr_t marker = (uintptr_t)__builtin_return_address(0);
+    uint64_t *word;
+    f->nfast = cb_stackwalk_from(marker, f->fast, max, &word);
+    f->nslow = cb_unwind_from(marker, f->slow, max);
+    __asm__ volatile("" ::: "memory"); /* no tail call */
+}
+
+static NO_FP void recurse_max(frames *f, int depth, int max)
+{
+    if (depth == 0)
+        capture_max(f, max);
+    else
+        recurse_max(f, depth - 1, max);
+    __asm__ volatile("" ::: "memory");
+}
+
+/* The same stack asked for with a small limit, then a large one: the
+ * memo must not keep the short answer as if it were the whole stack. */
+static void test_stackwalk_memo_keeps_only_whole_stacks(void **state)
+{
+    (void)state;
+    frames f;
+    recurse_max(&f, 20, CB_MAX_STACK); /* how deep the stack is */
+    int whole = f.nslow;
+    assert_true(whole > 20 && whole < CB_MAX_STACK);
+    /* One call site for both limits (a call from elsewhere would be
+     * another stack); the limits come from memory so that the loop is not
+     * unrolled into two sites. */
+    volatile int limits[2] = {whole - 4, CB_MAX_STACK};
+    for (int i = 0; i < 2; i++) {
+        recurse_max(&f, 20, limits[i]);
+        assert_same(&f);
+        assert_int_equal(f.nfast, limits[i] < whole ? limits[i] : whole);
+    }
+    assert_no_fallback();
+}
+
 static void test_stackwalk_matches_libunwind_in_deep_recursion(void **state)
 {
     (void)state;
@@ -330,6 +369,7 @@ int main(void)
         cmocka_unit_test_setup(test_stackwalk_matches_libunwind_through_libc, setup),
         cmocka_unit_test_setup(test_stackwalk_matches_libunwind_on_a_thread, setup),
         cmocka_unit_test_setup(test_stackwalk_memo_never_answers_for_another_stack, setup),
+        cmocka_unit_test_setup(test_stackwalk_memo_keeps_only_whole_stacks, setup),
         cmocka_unit_test_setup(test_stackwalk_memo_answers_a_repeated_stack, setup),
         cmocka_unit_test_setup(test_stackwalk_works_in_a_thread_s_last_destructors, setup),
         cmocka_unit_test_setup(test_stackwalk_hands_a_coroutine_stack_to_libunwind, setup),
