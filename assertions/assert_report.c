@@ -28,7 +28,7 @@
 #include "profile/mappings.h"
 #include "profile/symcache.h"
 #include "threadprof.h"
-#include "unwind.h"
+#include "stack/unwind.h"
 
 /* MAX_MERGED: the sites looked at, to merge those that read the same. */
 enum { MAX_SITES = 5, MAX_MERGED = 256, MAX_FRAMES = 5, MAX_TEXT = 100, MAX_THREADS = 64 };

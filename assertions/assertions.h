@@ -10,10 +10,10 @@
 #include <stdio.h>
 
 #include "cbench/assert.h"
-#include "heap.h"
-#include "lock.h"
+#include "interpose/heap.h"
+#include "interpose/lock.h"
 #include "scoperec.h"
-#include "threads.h"
+#include "interpose/threads.h"
 
 /* What cbench_assert_scope holds. */
 typedef struct cb_assert_scope {

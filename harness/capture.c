@@ -26,7 +26,7 @@
 
 #include "capture.h"
 #include "cbench.h"
-#include "heap.h"
+#include "interpose/heap.h"
 #include "heapprof.h"
 #include "lockprof.h"
 #include "profile/profile.h"

@@ -9,7 +9,7 @@
 #define CB_CAPTURE_H
 
 #include "options.h"
-#include "results.h"
+#include "formats/results.h"
 
 /* Reads the flags and the protocol environment; once per process. */
 void cb_capture_configure(const cb_options *o);

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench_run.h"
+#include "bench/run.h"
 #include "capture.h"
 #include "harness.h"
 #include "options.h"

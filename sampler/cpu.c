@@ -49,12 +49,12 @@
 
 #include "cbench/profile.h"
 #include "error.h"
-#include "heap.h"
+#include "interpose/heap.h"
 #include "labels.h"
 #include "profile/profile.h"
-#include "stacktab.h"
-#include "threads.h"
-#include "unwind.h"
+#include "stack/stacktab.h"
+#include "interpose/threads.h"
+#include "stack/unwind.h"
 
 enum {
     DEFAULT_HZ = 100,

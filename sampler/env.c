@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "cbench/profile.h"
-#include "heap.h"
+#include "interpose/heap.h"
 #include "profile/profile.h"
 
 static pid_t owner;

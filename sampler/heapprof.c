@@ -52,11 +52,11 @@
 
 #include "cbench/profile.h"
 #include "error.h"
-#include "heap.h"
+#include "interpose/heap.h"
 #include "profile/hmap.h"
 #include "profile/profile.h"
-#include "stackwalk.h"
-#include "unwind.h"
+#include "stack/stackwalk.h"
+#include "stack/unwind.h"
 
 enum { DEFAULT_RATE = 512 * 1024 };
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cbench/profile.h"
-#include "heap.h"
+#include "interpose/heap.h"
 
 static __thread const cb_labelset *current __attribute__((tls_model("initial-exec")));
 static __thread int unrecorded_pushes;

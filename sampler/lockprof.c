@@ -40,10 +40,10 @@
 
 #include "cbench/profile.h"
 #include "error.h"
-#include "heap.h"
+#include "interpose/heap.h"
 #include "profile/hmap.h"
 #include "profile/profile.h"
-#include "unwind.h"
+#include "stack/unwind.h"
 
 #define RELAXED memory_order_relaxed
 

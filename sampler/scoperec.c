@@ -42,10 +42,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "heap.h"
+#include "interpose/heap.h"
 #include "profile/hmap.h"
-#include "stackwalk.h"
-#include "unwind.h"
+#include "stack/stackwalk.h"
+#include "stack/unwind.h"
 
 /* Bounds of the logs: 24 MiB of allocations, 4 MiB of waits at most. */
 enum { MAX_HEAP_EVENTS = 1 << 20, MAX_LOCK_EVENTS = 1 << 18 };

@@ -43,12 +43,12 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "heap.h"
+#include "interpose/heap.h"
 #include "profile/fulltext.h"
 #include "profile/hmap.h"
 #include "profile/profile.h"
-#include "threads.h"
-#include "unwind.h"
+#include "interpose/threads.h"
+#include "stack/unwind.h"
 
 enum { DEFAULT_TIMEOUT_MS = 100 };
 

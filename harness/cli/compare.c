@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "cbench/profile.h"
-#include "results.h"
+#include "formats/results.h"
 #include "stats.h"
 
 #define SIGNIFICANCE 0.05

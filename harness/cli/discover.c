@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "results.h"
+#include "formats/results.h"
 
 static const char note_owner[] = "cbench"; /* with its NUL: n_namesz is 7 */
 #define NOTE_TYPE 1

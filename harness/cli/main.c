@@ -23,7 +23,7 @@
 #include "discover.h"
 #include "options.h"
 #include "report.h"
-#include "results.h"
+#include "formats/results.h"
 #include "run.h"
 
 #define EXIT_FAILED 1

@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #include "discover.h"
-#include "results.h"
+#include "formats/results.h"
 
 /* The end of one binary. */
 typedef struct cb_binary_end {

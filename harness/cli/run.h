@@ -12,7 +12,7 @@
 #include "discover.h"
 #include "options.h"
 #include "report.h"
-#include "results.h"
+#include "formats/results.h"
 
 typedef struct cb_run_config {
     const cb_options *o;

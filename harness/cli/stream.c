@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "results.h"
+#include "formats/results.h"
 
 static const char mark[] = CB_EVENT_MARK;
 #define MARK_LEN (sizeof mark - 1)

@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "unwind.h"
+#include "stack/unwind.h"
 
 void cb_mappings_free(cb_mapping *m, size_t n)
 {

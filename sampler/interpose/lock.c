@@ -1,0 +1,767 @@
+/*
+ * Interposed pthread locks, condition variables, semaphores and joins.
+ *
+ * libcbench defines pthread_mutex_lock, pthread_mutex_timedlock,
+ * pthread_mutex_unlock, the pthread_rwlock rd/wr/timed lock and unlock
+ * functions, pthread_cond_wait and timedwait, sem_wait and timedwait and
+ * pthread_join; being found first, they receive the program's calls. The
+ * real functions are glibc's: the mutex and rwlock ones through glibc's
+ * exported __pthread_* aliases (bound by symbol version, so no dlsym and
+ * no set-up: a lock taken before any constructor works), the others,
+ * which have no such alias, through dlsym(RTLD_NEXT) in a constructor
+ * (or at first use, if called earlier). Trylock functions never wait and
+ * are not interposed.
+ *
+ * The uncontended path: a lock function first tries the lock; when that
+ * succeeds (or fails for any reason but "busy"), it returns at once, so
+ * the cost over glibc is one call. Only a busy lock takes the slow path:
+ * the time, the real blocking call, the time again. Recursive mutexes the
+ * thread owns succeed in trylock; an error-checking mutex the thread owns
+ * fails the real lock with EDEADLK, which is not counted as a wait. A
+ * semaphore is tried with sem_trywait, a join with pthread_tryjoin_np.
+ * Condition waits always block: they are always timed.
+ *
+ * The mutex profile charges a wait to the unlocker whose critical section
+ * caused it (Go's semantics). While the profile is on, a waiter on a
+ * mutex or rwlock registers in a side table keyed by the lock's address:
+ * the number of waiters and the sum of their start times. An unlock first
+ * checks one global count of registered waiters (with profiling off it
+ * is always 0: one load and a predictable branch), and only when it is
+ * non-zero looks the lock up: the waiters were made to wait from their
+ * (effective) start until now, n*now - sum, which is charged to this
+ * unlock's stack; their effective starts then move to now, so the next
+ * unlock is charged only with what follows. A waiter leaving after it
+ * acquired removes its effective start: its own start or the last reset,
+ * whichever is later. The table is striped (a spinlock per stripe, taken
+ * deferred: see unwind.h) with a few entries per stripe; a wait that
+ * finds no room is counted in `unregistered` and not charged.
+ *
+ * The exact counters are per thread, touched only on contended paths,
+ * with plain loads and stores: a shared counter would bounce between the
+ * cores of the contending threads on every contention. A thread joins a
+ * list at its first count; its counts go to process totals when it exits
+ * (a pthread key's destructor); reading sums the list and the totals.
+ *
+ * While an assertion scope records lock waits (scoperec.h), each
+ * contention is also handed to its recorder with its stack, on the
+ * contended path only.
+ *
+ * Recursion: the slow paths mark the thread as inside cbench; profiling
+ * code that takes pthread locks (libunwind does) then goes straight to
+ * glibc. Allocations there are cbench's own.
+ */
+#include "interpose/lock.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/single_threaded.h>
+#include <time.h>
+
+#include "interpose/heap.h"
+#include "lockprof.h"
+#include "scoperec.h"
+#include "stack/unwind.h"
+
+#define API __attribute__((visibility("default")))
+/* What only the interposers use (see CB_NO_LOCK_INTERPOSE below). */
+#ifdef CB_NO_LOCK_INTERPOSE
+#define INTERPOSER_ONLY __attribute__((unused))
+#else
+#define INTERPOSER_ONLY
+#endif
+#define IE __attribute__((tls_model("initial-exec")))
+#define RELAXED memory_order_relaxed
+#define NOINLINE __attribute__((noinline))
+#define MARKER ((uintptr_t)__builtin_return_address(0))
+/* Keeps the call before it from becoming a tail call, so that the slow
+ * path's return address lies in the public function. */
+#define NO_TAIL_CALL() __asm__ volatile("" ::: "memory")
+
+/* glibc's own entry points, by their exported (compatibility) aliases,
+ * called through their GOT entries rather than PLT stubs (as heap.c calls
+ * the allocator): an indirect call instead of a call and a jump. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define NOPLT __attribute__((noplt))
+#else
+#define NOPLT
+#endif
+#define REAL(name, ret, ...)                                                                       \
+    extern ret real_##name(__VA_ARGS__) NOPLT;                                                     \
+    __asm__(".symver real_" #name ", __" #name "@GLIBC_2.2.5")
+REAL(pthread_mutex_lock, int, pthread_mutex_t *);
+REAL(pthread_mutex_trylock, int, pthread_mutex_t *);
+REAL(pthread_mutex_unlock, int, pthread_mutex_t *);
+REAL(pthread_rwlock_rdlock, int, pthread_rwlock_t *);
+REAL(pthread_rwlock_tryrdlock, int, pthread_rwlock_t *);
+REAL(pthread_rwlock_wrlock, int, pthread_rwlock_t *);
+REAL(pthread_rwlock_trywrlock, int, pthread_rwlock_t *);
+REAL(pthread_rwlock_unlock, int, pthread_rwlock_t *);
+
+/* The rest, without an alias: found by dlsym. */
+static struct {
+    _Atomic(int (*)(pthread_mutex_t *, const struct timespec *)) mutex_timedlock;
+    _Atomic(int (*)(pthread_rwlock_t *, const struct timespec *)) rwlock_timedrdlock;
+    _Atomic(int (*)(pthread_rwlock_t *, const struct timespec *)) rwlock_timedwrlock;
+    _Atomic(int (*)(pthread_cond_t *, pthread_mutex_t *)) cond_wait;
+    _Atomic(int (*)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *)) cond_timedwait;
+    _Atomic(int (*)(sem_t *)) sem_wait;
+    _Atomic(int (*)(sem_t *, const struct timespec *)) sem_timedwait;
+    _Atomic(int (*)(pthread_t, void **)) join;
+} real INTERPOSER_ONLY;
+
+__thread int cb_lock_inside IE;
+
+/* ---- exact counters, per thread ---------------------------------------- */
+
+enum { C_CONTENTIONS, C_DELAY, C_BLOCKS, C_BLOCK_NS, C_CHARGED, C_CHARGED_NS, C_UNREGISTERED, NC };
+enum { UNREGISTERED, ACTIVE, FOLDED };
+
+/* Only the owner stores (a load and a store, no locked instruction);
+ * atomic so that a reader on another thread may load. */
+typedef struct thread_counts {
+    _Atomic uint64_t v[NC];
+    int state;
+    struct thread_counts *next, *prev;
+} thread_counts;
+
+static __thread thread_counts mine IE;
+
+static struct {
+    atomic_flag lock; /* guards the list */
+    thread_counts *threads;
+    _Atomic uint64_t v[NC]; /* threads that exited, and counts after that */
+} totals = {.lock = ATOMIC_FLAG_INIT};
+
+static pthread_key_t exit_key;
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+
+static void totals_lock(void)
+{
+    cb_defer_lock(&totals.lock);
+}
+
+static void totals_unlock(void)
+{
+    cb_defer_unlock(&totals.lock, (uintptr_t)__builtin_return_address(0));
+}
+
+/* The exiting thread's counts go to the totals. */
+static void fold(void *unused)
+{
+    (void)unused;
+    totals_lock();
+    if (mine.prev)
+        mine.prev->next = mine.next;
+    else
+        totals.threads = mine.next;
+    if (mine.next)
+        mine.next->prev = mine.prev;
+    for (int i = 0; i < NC; i++)
+        atomic_fetch_add_explicit(&totals.v[i], atomic_load_explicit(&mine.v[i], RELAXED), RELAXED);
+    mine.state = FOLDED;
+    totals_unlock();
+}
+
+static void create_exit_key(void)
+{
+    pthread_key_create(&exit_key, fold);
+}
+
+static void register_thread(void)
+{
+    mine.state = ACTIVE;
+    cb_heap_internal_begin();
+    pthread_once(&exit_key_once, create_exit_key);
+    pthread_setspecific(exit_key, &mine);
+    cb_heap_internal_end();
+    totals_lock();
+    mine.prev = NULL;
+    mine.next = totals.threads;
+    if (totals.threads)
+        totals.threads->prev = &mine;
+    totals.threads = &mine;
+    totals_unlock();
+}
+
+/*
+ * fork(): the child has one thread, but the list still links the other
+ * threads' counters, whose TLS glibc reclaims in the child (it may unmap
+ * or reuse it). Their counts so far are folded into the totals while the
+ * memory is still there (child handlers run before anything can reuse
+ * it), and the list keeps the forking thread alone.
+ */
+static void totals_before_fork(void)
+{
+    totals_lock();
+}
+
+static void totals_after_fork_parent(void)
+{
+    totals_unlock();
+}
+
+static void totals_after_fork_child(void)
+{
+    for (thread_counts *t = totals.threads; t; t = t->next) {
+        if (t == &mine)
+            continue;
+        for (int i = 0; i < NC; i++)
+            atomic_fetch_add_explicit(&totals.v[i], atomic_load_explicit(&t->v[i], RELAXED),
+                                      RELAXED);
+    }
+    totals.threads = NULL;
+    if (mine.state == ACTIVE) {
+        mine.prev = mine.next = NULL;
+        totals.threads = &mine;
+    }
+    totals_unlock();
+}
+
+__attribute__((constructor)) static void install_totals_fork_handlers(void)
+{
+    pthread_atfork(totals_before_fork, totals_after_fork_parent, totals_after_fork_child);
+}
+
+INTERPOSER_ONLY static void count(int i, uint64_t n)
+{
+    if (__builtin_expect(mine.state != ACTIVE, 0)) {
+        if (mine.state == FOLDED) {
+            atomic_fetch_add_explicit(&totals.v[i], n, RELAXED);
+            return;
+        }
+        register_thread();
+    }
+    atomic_store_explicit(&mine.v[i], atomic_load_explicit(&mine.v[i], RELAXED) + n, RELAXED);
+}
+
+/* Waiters registered in the table. Every unlock reads it: on a line of its
+ * own, away from the counters that contended paths write. */
+static _Atomic long waiting __attribute__((aligned(64))) INTERPOSER_ONLY;
+
+/* Built with ASan (CB_NO_LOCK_INTERPOSE), the pthread functions are
+ * ASan's: it intercepts them itself, and its interceptors of glibc's
+ * __pthread_* aliases find no real function behind them on glibc 2.34+.
+ * The lock profiles are then empty and the counters stay at zero. */
+#ifndef CB_NO_LOCK_INTERPOSE
+
+/* ---- the waiter table --------------------------------------------------- */
+
+enum { STRIPES = 256, WAYS = 4 };
+
+typedef struct entry {
+    uintptr_t lock; /* 0: free */
+    int64_t n;      /* registered waiters */
+    int64_t sum;    /* of their effective start times */
+    int64_t reset;  /* when an unlock last moved the starts */
+} entry;
+
+static struct stripe {
+    atomic_flag busy;
+    entry e[WAYS];
+} table[STRIPES];
+
+static int64_t now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static struct stripe *stripe_lock(uintptr_t lock)
+{
+    struct stripe *s = &table[(lock * 0x9e3779b97f4a7c15ULL) >> 56];
+    cb_defer_lock(&s->busy);
+    return s;
+}
+
+static void stripe_unlock(struct stripe *s, uintptr_t caller)
+{
+    cb_defer_unlock(&s->busy, caller);
+}
+
+static entry *find(struct stripe *s, uintptr_t lock, bool create)
+{
+    entry *free_slot = NULL;
+    for (int i = 0; i < WAYS; i++) {
+        if (s->e[i].lock == lock)
+            return &s->e[i];
+        if (!s->e[i].lock && !free_slot)
+            free_slot = &s->e[i];
+    }
+    if (!create || !free_slot)
+        return NULL;
+    *free_slot = (entry){.lock = lock};
+    return free_slot;
+}
+
+/* One wait in progress. */
+typedef struct wait {
+    uintptr_t lock; /* non-zero while registered */
+    int64_t start;
+} wait;
+
+static void wait_begin(wait *w, const void *lock, bool mutex_like, uintptr_t caller)
+{
+    w->lock = 0;
+    if (!mutex_like || cb_lockprof_mutex_fraction() == 0) {
+        w->start = now();
+        return;
+    }
+    struct stripe *s = stripe_lock((uintptr_t)lock);
+    w->start = now(); /* under the stripe lock: ordered with the resets */
+    entry *e = find(s, (uintptr_t)lock, true);
+    if (e) {
+        e->n++;
+        e->sum += w->start;
+        w->lock = (uintptr_t)lock;
+        atomic_fetch_add_explicit(&waiting, 1, RELAXED);
+    }
+    stripe_unlock(s, caller);
+    if (!e)
+        count(C_UNREGISTERED, 1);
+}
+
+static void deregister(const wait *w, uintptr_t caller)
+{
+    struct stripe *s = stripe_lock(w->lock);
+    entry *e = find(s, w->lock, false);
+    if (e) {
+        e->sum -= w->start > e->reset ? w->start : e->reset;
+        if (--e->n == 0)
+            e->lock = 0;
+    }
+    stripe_unlock(s, caller);
+    atomic_fetch_sub_explicit(&waiting, 1, RELAXED);
+}
+
+/*
+ * fork(): a stripe another thread holds at that moment would stay held in
+ * the child forever, so the forking thread takes them all first (stripes
+ * are never held two at a time, nor while taking another lock, so this
+ * cannot deadlock). The child's other threads are gone, and with them
+ * every registered waiter: its table starts empty.
+ */
+static void stripes_before_fork(void)
+{
+    cb_defer_enter();
+    for (int i = 0; i < STRIPES; i++)
+        while (atomic_flag_test_and_set_explicit(&table[i].busy, memory_order_acquire))
+            sched_yield();
+}
+
+static void stripes_after_fork_parent(void)
+{
+    for (int i = 0; i < STRIPES; i++)
+        atomic_flag_clear_explicit(&table[i].busy, memory_order_release);
+    cb_defer_leave(0);
+}
+
+static void stripes_after_fork_child(void)
+{
+    for (int i = 0; i < STRIPES; i++) {
+        memset(table[i].e, 0, sizeof table[i].e);
+        atomic_flag_clear_explicit(&table[i].busy, memory_order_release);
+    }
+    atomic_store_explicit(&waiting, 0, RELAXED);
+    cb_defer_leave(0);
+}
+
+__attribute__((constructor)) static void install_stripe_fork_handlers(void)
+{
+    pthread_atfork(stripes_before_fork, stripes_after_fork_parent, stripes_after_fork_child);
+}
+
+/* The wait is over. `acquired`: a lock was taken (a contention); `waited`:
+ * the thread did block (false for errors such as EDEADLK or EINVAL). */
+static void wait_end(const wait *w, bool acquired, bool waited, uintptr_t marker)
+{
+    int64_t delay = now() - w->start;
+    if (w->lock)
+        deregister(w, marker);
+    if (!waited)
+        return;
+    if (acquired) {
+        count(C_CONTENTIONS, 1);
+        count(C_DELAY, (uint64_t)delay);
+        if (cb_scoperec_lock_wanted())
+            cb_scoperec_wait(delay, marker);
+    }
+    count(C_BLOCKS, 1);
+    count(C_BLOCK_NS, (uint64_t)delay);
+    if (cb_lockprof_block_rate() > 0)
+        cb_lockprof_block_event(delay, marker);
+}
+
+/* An unlock while some waiter is registered somewhere: charges this
+ * unlock with the waiting its critical section caused. */
+static NOINLINE void charge(const void *lock)
+{
+    uintptr_t marker = MARKER;
+    if (cb_lock_inside)
+        return;
+    cb_lock_inside++;
+    struct stripe *s = stripe_lock((uintptr_t)lock);
+    entry *e = find(s, (uintptr_t)lock, false);
+    int64_t delay = 0;
+    if (e && e->n > 0) {
+        int64_t t = now();
+        delay = e->n * t - e->sum;
+        e->sum = e->n * t;
+        e->reset = t;
+    }
+    stripe_unlock(s, marker);
+    if (delay > 0) {
+        count(C_CHARGED, 1);
+        count(C_CHARGED_NS, (uint64_t)delay);
+        cb_heap_internal_begin();
+        cb_lockprof_mutex_event(delay, marker);
+        cb_heap_internal_end();
+    }
+    cb_lock_inside--;
+}
+
+/* A macro, not an inline function: the call's return address must
+ * symbolize to the public unlock function alone, the leaf of the stack. */
+#define MAYBE_CHARGE(lock)                                                                         \
+    do {                                                                                           \
+        if (__builtin_expect(atomic_load_explicit(&waiting, RELAXED) != 0, 0))                     \
+            charge(lock);                                                                          \
+    } while (0)
+
+/* Brackets the accounting of a slow path. */
+static void enter(void)
+{
+    cb_lock_inside++;
+    cb_heap_internal_begin();
+}
+
+static void leave(void)
+{
+    cb_heap_internal_end();
+    cb_lock_inside--;
+}
+
+/* ---- finding the functions without an alias ----------------------------- */
+
+static void *lookup(const char *name)
+{
+    cb_heap_internal_begin();
+    void *f = dlsym(RTLD_NEXT, name);
+    cb_heap_internal_end();
+    return f;
+}
+
+#define RESOLVE(field, name)                                                                       \
+    ({                                                                                             \
+        __typeof(atomic_load(&real.field)) f_ = atomic_load_explicit(&real.field, RELAXED);        \
+        if (!f_) {                                                                                 \
+            f_ = (__typeof(f_))lookup(name);                                                       \
+            atomic_store_explicit(&real.field, f_, RELAXED);                                       \
+        }                                                                                          \
+        f_;                                                                                        \
+    })
+
+__attribute__((constructor)) static void resolve_all(void)
+{
+    (void)RESOLVE(mutex_timedlock, "pthread_mutex_timedlock");
+    (void)RESOLVE(rwlock_timedrdlock, "pthread_rwlock_timedrdlock");
+    (void)RESOLVE(rwlock_timedwrlock, "pthread_rwlock_timedwrlock");
+    (void)RESOLVE(cond_wait, "pthread_cond_wait");
+    (void)RESOLVE(cond_timedwait, "pthread_cond_timedwait");
+    (void)RESOLVE(sem_wait, "sem_wait");
+    (void)RESOLVE(sem_timedwait, "sem_timedwait");
+    (void)RESOLVE(join, "pthread_join");
+}
+
+/* ---- mutexes ------------------------------------------------------------ */
+
+static NOINLINE int mutex_wait(pthread_mutex_t *m, const struct timespec *abstime)
+{
+    uintptr_t marker = MARKER;
+    int (*timed)(pthread_mutex_t *, const struct timespec *) = NULL;
+    if (abstime && !(timed = RESOLVE(mutex_timedlock, "pthread_mutex_timedlock")))
+        return ENOSYS;
+    if (cb_lock_inside)
+        return abstime ? timed(m, abstime) : real_pthread_mutex_lock(m);
+    enter();
+    wait w;
+    wait_begin(&w, m, true, marker);
+    int rc = abstime ? timed(m, abstime) : real_pthread_mutex_lock(m);
+    wait_end(&w, rc == 0, rc == 0 || rc == ETIMEDOUT, marker);
+    leave();
+    return rc;
+}
+
+/* In a process with one thread, a mutex private to it cannot make anyone
+ * wait: glibc's lock is then the cheapest way to take it, as it skips its
+ * atomic instruction (a try-lock never does: ~4 ns a pair, measured).
+ * A process-shared mutex may be held by another process. */
+static inline bool cannot_wait(const pthread_mutex_t *m)
+{
+    return __libc_single_threaded && !(m->__data.__kind & 128 /* PTHREAD_MUTEX_PSHARED_BIT */);
+}
+
+API int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    if (cannot_wait(m))
+        return real_pthread_mutex_lock(m);
+    int rc = real_pthread_mutex_trylock(m);
+    if (__builtin_expect(rc != EBUSY, 1))
+        return rc;
+    rc = mutex_wait(m, NULL);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+API int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
+{
+    int rc = real_pthread_mutex_trylock(m);
+    if (rc != EBUSY)
+        return rc;
+    rc = mutex_wait(m, abstime);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+API int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    MAYBE_CHARGE(m);
+    return real_pthread_mutex_unlock(m);
+}
+
+/* ---- rwlocks ------------------------------------------------------------ */
+
+enum { READ, WRITE };
+
+static NOINLINE int rwlock_wait(pthread_rwlock_t *l, int mode, const struct timespec *abstime)
+{
+    uintptr_t marker = MARKER;
+    int (*timed)(pthread_rwlock_t *, const struct timespec *) = NULL;
+    if (abstime) {
+        timed = mode == READ ? RESOLVE(rwlock_timedrdlock, "pthread_rwlock_timedrdlock")
+                             : RESOLVE(rwlock_timedwrlock, "pthread_rwlock_timedwrlock");
+        if (!timed)
+            return ENOSYS;
+    }
+    int (*untimed)(pthread_rwlock_t *) =
+        mode == READ ? real_pthread_rwlock_rdlock : real_pthread_rwlock_wrlock;
+    if (cb_lock_inside)
+        return abstime ? timed(l, abstime) : untimed(l);
+    enter();
+    wait w;
+    wait_begin(&w, l, true, marker);
+    int rc = abstime ? timed(l, abstime) : untimed(l);
+    wait_end(&w, rc == 0, rc == 0 || rc == ETIMEDOUT, marker);
+    leave();
+    return rc;
+}
+
+API int pthread_rwlock_rdlock(pthread_rwlock_t *l)
+{
+    int rc = real_pthread_rwlock_tryrdlock(l);
+    if (__builtin_expect(rc != EBUSY, 1))
+        return rc;
+    rc = rwlock_wait(l, READ, NULL);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+API int pthread_rwlock_wrlock(pthread_rwlock_t *l)
+{
+    int rc = real_pthread_rwlock_trywrlock(l);
+    if (__builtin_expect(rc != EBUSY, 1))
+        return rc;
+    rc = rwlock_wait(l, WRITE, NULL);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+API int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *abstime)
+{
+    int rc = real_pthread_rwlock_tryrdlock(l);
+    if (rc != EBUSY)
+        return rc;
+    rc = rwlock_wait(l, READ, abstime);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+API int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *abstime)
+{
+    int rc = real_pthread_rwlock_trywrlock(l);
+    if (rc != EBUSY)
+        return rc;
+    rc = rwlock_wait(l, WRITE, abstime);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+API int pthread_rwlock_unlock(pthread_rwlock_t *l)
+{
+    MAYBE_CHARGE(l);
+    return real_pthread_rwlock_unlock(l);
+}
+
+/* ---- condition variables ------------------------------------------------ */
+
+/* The time blocked counts from the call to the return, the mutex's
+ * re-acquisition inside glibc included; the mutex is released inside
+ * glibc too, not through pthread_mutex_unlock, so it charges no one. */
+static NOINLINE int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime)
+{
+    uintptr_t marker = MARKER;
+    int (*untimed)(pthread_cond_t *, pthread_mutex_t *) = NULL;
+    int (*timed)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *) = NULL;
+    if (abstime ? !(timed = RESOLVE(cond_timedwait, "pthread_cond_timedwait"))
+                : !(untimed = RESOLVE(cond_wait, "pthread_cond_wait")))
+        return ENOSYS;
+    if (cb_lock_inside)
+        return abstime ? timed(c, m, abstime) : untimed(c, m);
+    wait w;
+    wait_begin(&w, c, false, marker);
+    int rc = abstime ? timed(c, m, abstime) : untimed(c, m);
+    enter();
+    wait_end(&w, false, rc == 0 || rc == ETIMEDOUT, marker);
+    leave();
+    return rc;
+}
+
+API int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    int rc = cond_wait(c, m, NULL);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+API int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                               const struct timespec *abstime)
+{
+    int rc = cond_wait(c, m, abstime);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+/* ---- semaphores --------------------------------------------------------- */
+
+static NOINLINE int sem_block(sem_t *sem, const struct timespec *abstime)
+{
+    uintptr_t marker = MARKER;
+    int (*untimed)(sem_t *) = NULL;
+    int (*timed)(sem_t *, const struct timespec *) = NULL;
+    if (abstime ? !(timed = RESOLVE(sem_timedwait, "sem_timedwait"))
+                : !(untimed = RESOLVE(sem_wait, "sem_wait"))) {
+        errno = ENOSYS;
+        return -1;
+    }
+    if (cb_lock_inside)
+        return abstime ? timed(sem, abstime) : untimed(sem);
+    wait w;
+    wait_begin(&w, sem, false, marker);
+    int rc = abstime ? timed(sem, abstime) : untimed(sem);
+    int err = errno;
+    enter();
+    wait_end(&w, false, rc == 0 || err == ETIMEDOUT, marker);
+    leave();
+    errno = err;
+    return rc;
+}
+
+API int sem_wait(sem_t *sem)
+{
+    if (sem_trywait(sem) == 0)
+        return 0;
+    if (errno != EAGAIN)
+        return -1;
+    int rc = sem_block(sem, NULL);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+API int sem_timedwait(sem_t *sem, const struct timespec *abstime)
+{
+    if (sem_trywait(sem) == 0)
+        return 0;
+    if (errno != EAGAIN)
+        return -1;
+    int rc = sem_block(sem, abstime);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+/* ---- joins -------------------------------------------------------------- */
+
+static NOINLINE int join_wait(pthread_t t, void **ret)
+{
+    uintptr_t marker = MARKER;
+    int (*join)(pthread_t, void **) = RESOLVE(join, "pthread_join");
+    if (!join)
+        return ENOSYS;
+    if (cb_lock_inside)
+        return join(t, ret);
+    wait w;
+    wait_begin(&w, NULL, false, marker);
+    int rc = join(t, ret);
+    enter();
+    wait_end(&w, false, rc == 0, marker);
+    leave();
+    return rc;
+}
+
+API int pthread_join(pthread_t t, void **ret)
+{
+    int rc = pthread_tryjoin_np(t, ret);
+    if (rc != EBUSY)
+        return rc;
+    rc = join_wait(t, ret);
+    NO_TAIL_CALL();
+    return rc;
+}
+
+#endif /* CB_NO_LOCK_INTERPOSE */
+
+/* ---- counters ----------------------------------------------------------- */
+
+void cb_lock_read(cb_lock_counts *c)
+{
+    uint64_t v[NC];
+    totals_lock();
+    for (int i = 0; i < NC; i++)
+        v[i] = atomic_load_explicit(&totals.v[i], RELAXED);
+    for (const thread_counts *t = totals.threads; t; t = t->next)
+        for (int i = 0; i < NC; i++)
+            v[i] += atomic_load_explicit(&t->v[i], RELAXED);
+    totals_unlock();
+    *c = (cb_lock_counts){
+        .contentions = v[C_CONTENTIONS],
+        .delay_ns = v[C_DELAY],
+        .blocks = v[C_BLOCKS],
+        .block_ns = v[C_BLOCK_NS],
+        .charged = v[C_CHARGED],
+        .charged_ns = v[C_CHARGED_NS],
+        .unregistered = v[C_UNREGISTERED],
+    };
+}
+
+void cb_lock_scope_begin(cb_lock_scope *s)
+{
+    cb_lock_read(&s->start);
+}
+
+void cb_lock_scope_end(const cb_lock_scope *s, cb_lock_counts *d)
+{
+    cb_lock_counts now_;
+    cb_lock_read(&now_);
+    d->contentions = now_.contentions - s->start.contentions;
+    d->delay_ns = now_.delay_ns - s->start.delay_ns;
+    d->blocks = now_.blocks - s->start.blocks;
+    d->block_ns = now_.block_ns - s->start.block_ns;
+    d->charged = now_.charged - s->start.charged;
+    d->charged_ns = now_.charged_ns - s->start.charged_ns;
+    d->unregistered = now_.unregistered - s->start.unregistered;
+}
