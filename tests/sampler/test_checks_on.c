@@ -10,12 +10,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <signal.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <stdint.h>
 
+#include "child.h"
 #include "records.h"
 
 typedef struct plain {
@@ -24,35 +21,20 @@ typedef struct plain {
 
 static cb_records table = CB_RECORDS_INIT(plain);
 
+static void make_a_record_without_own_work(void)
+{
+    uint64_t pc = 0x401000;
+    cb_records_lock(&table);
+    cb_records_find_locked(&table, &pc, 1);
+}
+
 static void test_making_a_record_outside_own_work_fails_its_check(void **state)
 {
     (void)state;
-    int fd[2];
-    assert_int_equal(pipe(fd), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(fd[1], STDERR_FILENO);
-        uint64_t pc = 0x401000;
-        cb_records_lock(&table);
-        cb_records_find_locked(&table, &pc, 1);
-        _exit(0);
-    }
-    close(fd[1]);
-    char err[512] = {0};
-    size_t n = 0;
-    ssize_t k;
-    while (n < sizeof err - 1 && (k = read(fd[0], err + n, sizeof err - 1 - n)) > 0)
-        n += (size_t)k;
-    close(fd[0]);
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFSIGNALED(status));
-    assert_int_equal(WTERMSIG(status), SIGABRT);
-    assert_non_null(strstr(err, "cbench: check failed: "));
-    assert_non_null(strstr(err, "records.c:"));
-    assert_non_null(strstr(err, "cb_own_now()"));
+    child_outcome o = run_in_child(make_a_record_without_own_work);
+    assert_child_aborted_with(&o, "cbench: check failed: ");
+    assert_child_aborted_with(&o, "records.c:");
+    assert_child_aborted_with(&o, "cb_own_now()");
 }
 
 int main(void)

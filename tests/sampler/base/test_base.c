@@ -29,52 +29,11 @@
 #include "base/own.h"
 #include "base/spinlock.h"
 #include "base/thread_list.h"
+#include "child.h"
 
 #ifndef CBENCH_CHECKS
 #error "this test is built with CBENCH_CHECKS"
 #endif
-
-/* ---- running something in a child -------------------------------------- */
-
-typedef struct outcome {
-    int status;
-    char err[1024]; /* what the child wrote to stderr */
-} outcome;
-
-/* Runs fn in a forked child with stderr to a pipe; the child exits 0 when
- * fn returns. */
-static outcome in_child(void (*fn)(void))
-{
-    outcome o = {0};
-    int fd[2];
-    assert_int_equal(pipe(fd), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(fd[1], STDERR_FILENO);
-        close(fd[0]);
-        fn();
-        _exit(0);
-    }
-    close(fd[1]);
-    size_t n = 0;
-    ssize_t k;
-    while (n < sizeof o.err - 1 && (k = read(fd[0], o.err + n, sizeof o.err - 1 - n)) > 0)
-        n += (size_t)k;
-    o.err[n] = '\0';
-    close(fd[0]);
-    assert_int_equal(waitpid(pid, &o.status, 0), pid);
-    return o;
-}
-
-static void assert_aborted_with(const outcome *o, const char *text)
-{
-    assert_true(WIFSIGNALED(o->status));
-    assert_int_equal(WTERMSIG(o->status), SIGABRT);
-    if (!strstr(o->err, text))
-        fail_msg("expected \"%s\" in \"%s\"", text, o->err);
-}
 
 /* ---- checks -------------------------------------------------------------- */
 
@@ -96,9 +55,9 @@ static void test_a_failed_check_aborts_naming_the_file_line_and_condition(void *
     (void)state;
     char where[64];
     snprintf(where, sizeof where, "test_base.c:%d: two == 3\n", check_two(false));
-    outcome o = in_child(failing_check);
-    assert_aborted_with(&o, "cbench: check failed: ");
-    assert_aborted_with(&o, where);
+    child_outcome o = run_in_child(failing_check);
+    assert_child_aborted_with(&o, "cbench: check failed: ");
+    assert_child_aborted_with(&o, where);
 }
 
 static void check_in_handler(int sig)
@@ -116,8 +75,8 @@ static void failing_check_in_a_signal_handler(void)
 static void test_a_check_fails_the_same_way_in_a_signal_handler(void **state)
 {
     (void)state;
-    outcome o = in_child(failing_check_in_a_signal_handler);
-    assert_aborted_with(&o, "two == 3");
+    child_outcome o = run_in_child(failing_check_in_a_signal_handler);
+    assert_child_aborted_with(&o, "two == 3");
 }
 
 static int evaluated;
@@ -149,12 +108,12 @@ static void defer_leave_without_enter(void)
 static void test_unbalanced_brackets_and_locks_fail_their_checks(void **state)
 {
     (void)state;
-    outcome o = in_child(own_end_without_begin);
-    assert_aborted_with(&o, "cb_own_depth > 0");
-    o = in_child(unlock_of_a_free_lock);
-    assert_aborted_with(&o, "atomic_load_explicit(&l->held");
-    o = in_child(defer_leave_without_enter);
-    assert_aborted_with(&o, "cb_defer_depth > 0");
+    child_outcome o = run_in_child(own_end_without_begin);
+    assert_child_aborted_with(&o, "cb_own_depth > 0");
+    o = run_in_child(unlock_of_a_free_lock);
+    assert_child_aborted_with(&o, "atomic_load_explicit(&l->held");
+    o = run_in_child(defer_leave_without_enter);
+    assert_child_aborted_with(&o, "cb_defer_depth > 0");
 }
 
 /* ---- own work ------------------------------------------------------------ */
