@@ -10,15 +10,17 @@
  * Writing a profile, a stack walk that allocates its memo, libunwind's
  * own locks, the interposers' slow paths: all run inside. Spans nest;
  * each thread keeps its depth in initial-exec TLS, so begin and end are
- * an increment or two, safe in a signal handler. Invariant: the depth
- * never goes below zero.
+ * an increment, safe in a signal handler. Invariant: the depth never
+ * goes below zero.
  *
  * Everything but the allocator tests the depth on slow paths only. The
  * allocator's fast path (heap.c) must know it from the word it tests
  * anyway, in its own per-thread block: a second TLS variable costs a
  * second TLS address, 0.2 ns a malloc/free pair (measured). So a thread
- * may give one word of its own to mirror the depth in (cb_own_mirror_to),
- * and begin and end count there too.
+ * may give one word of its own to keep the depth in (cb_own_mirror_to);
+ * begin and end then count there only, which keeps the allocator's
+ * sampling path (own work at every sample) as cheap as its own counter
+ * was.
  *
  * cbench's own code can also sit inside the program's stacks (the thread
  * start trampoline, between glibc's start_thread and the thread's
@@ -34,39 +36,44 @@
 
 #include "base/check.h"
 
+/* The depth, while no word mirrors it. */
 extern __thread unsigned cb_own_depth __attribute__((tls_model("initial-exec")));
 
-/* The word that mirrors the depth in its low 16 bits, or NULL. */
+/* The word whose low 16 bits hold the depth instead, or NULL. */
 extern __thread uint32_t *cb_own_mirror __attribute__((tls_model("initial-exec")));
 
-/* From now on, this thread's depth is also counted in the low 16 bits of
- * *word (a word of the thread's own, whose low bits are 0 until then).
- * Once per thread; the allocator's, as it registers the thread. */
+/* From now on, this thread's depth is kept in the low 16 bits of *word (a
+ * word of the thread's own, whose low bits are 0 until then), where its
+ * owner's fast path reads it. Once per thread; the allocator's, as it
+ * registers the thread. */
 void cb_own_mirror_to(uint32_t *word);
 
 static inline __attribute__((always_inline)) void cb_own_begin(void)
 {
-    cb_own_depth++;
     uint32_t *m = cb_own_mirror;
     if (m)
         ++*m;
+    else
+        cb_own_depth++;
 }
 
 static inline __attribute__((always_inline)) void cb_own_end(void)
 {
-    CB_CHECK(cb_own_depth > 0);
-    cb_own_depth--;
     uint32_t *m = cb_own_mirror;
     if (m) {
         CB_CHECK((*m & 0xffff) != 0);
         --*m;
+    } else {
+        CB_CHECK(cb_own_depth > 0);
+        cb_own_depth--;
     }
 }
 
 /* Whether this thread is doing cbench's own work. Async-signal-safe. */
 static inline __attribute__((always_inline)) bool cb_own_now(void)
 {
-    return cb_own_depth != 0;
+    uint32_t *m = cb_own_mirror;
+    return m ? (*m & 0xffff) != 0 : cb_own_depth != 0;
 }
 
 #define CB_HIDDEN_SECTION "cb_hidden_text"

@@ -109,7 +109,7 @@ static void test_unbalanced_brackets_and_locks_fail_their_checks(void **state)
 {
     (void)state;
     child_outcome o = run_in_child(own_end_without_begin);
-    assert_child_aborted_with(&o, "cb_own_depth > 0");
+    assert_child_aborted_with(&o, "base/own.h:");
     o = run_in_child(unlock_of_a_free_lock);
     assert_child_aborted_with(&o, "atomic_load_explicit(&l->held");
     o = run_in_child(defer_leave_without_enter);
