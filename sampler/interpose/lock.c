@@ -83,6 +83,11 @@
 /* Keeps the call before it from becoming a tail call, so that the slow
  * path's return address lies in the public function. */
 #define NO_TAIL_CALL() __asm__ volatile("" ::: "memory")
+/* The uncontended paths start on a cache line: where the linker happened
+ * to put pthread_mutex_lock and unlock moved an uncontended pair by 1.8 ns
+ * between two builds of the same code (measured), as heap.c found for
+ * malloc and free. */
+#define HOT __attribute__((aligned(64)))
 
 /* glibc's own entry points, by their exported (compatibility) aliases,
  * called through their GOT entries rather than PLT stubs (as heap.c calls
@@ -410,7 +415,7 @@ static inline bool cannot_wait(const pthread_mutex_t *m)
     return __libc_single_threaded && !(m->__data.__kind & 128 /* PTHREAD_MUTEX_PSHARED_BIT */);
 }
 
-API int pthread_mutex_lock(pthread_mutex_t *m)
+API HOT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     if (cannot_wait(m))
         return real_pthread_mutex_lock(m);
@@ -432,7 +437,7 @@ API int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *absti
     return rc;
 }
 
-API int pthread_mutex_unlock(pthread_mutex_t *m)
+API HOT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     MAYBE_CHARGE(m);
     return real_pthread_mutex_unlock(m);
@@ -465,7 +470,7 @@ static NOINLINE int rwlock_wait(pthread_rwlock_t *l, int mode, const struct time
     return rc;
 }
 
-API int pthread_rwlock_rdlock(pthread_rwlock_t *l)
+API HOT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
     int rc = real_pthread_rwlock_tryrdlock(l);
     if (__builtin_expect(rc != EBUSY, 1))
@@ -475,7 +480,7 @@ API int pthread_rwlock_rdlock(pthread_rwlock_t *l)
     return rc;
 }
 
-API int pthread_rwlock_wrlock(pthread_rwlock_t *l)
+API HOT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
     int rc = real_pthread_rwlock_trywrlock(l);
     if (__builtin_expect(rc != EBUSY, 1))
@@ -505,7 +510,7 @@ API int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *a
     return rc;
 }
 
-API int pthread_rwlock_unlock(pthread_rwlock_t *l)
+API HOT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
     MAYBE_CHARGE(l);
     return real_pthread_rwlock_unlock(l);
