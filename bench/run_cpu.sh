@@ -302,6 +302,10 @@ against_before() {
              "$(fmt "$(paired kcb-$f nosig-$f "$cost" | median)" 0) |" \
              "$(fmt "$(paired kcbwas-$f nosig-$f "$cost" | median)" 0) |" \
              "$(fmt "$(paired kcb-$f kcbwas-$f "$cost" | median)" 0) ($(fmt "${mm% *}" 0)..$(fmt "${mm#* }" 0)) |"
+        echo "| time in the handler, $f frames (ns, median) |" \
+             "$(fmt "$(values kcb-$f handler_med_ns | median)" 0) |" \
+             "$(fmt "$(values kcbwas-$f handler_med_ns | median)" 0) |" \
+             "$(fmt "$(paired kcb-$f kcbwas-$f 'x[r,"handler_med_ns"] - b[r,"handler_med_ns"]' | median)" 0) |"
     done
 }
 

@@ -31,9 +31,9 @@
  *
  * Threads' timers are kept in a small registry under a plain spinlock
  * (base/spinlock.h), touched only in user context (start, stop, thread
- * start and exit). After fork
- * the child holds no profile: its registry is reset and the table copy
- * unmapped, so the parent's profile is written once, by the parent.
+ * start and exit). After fork the child holds no profile: its registry
+ * is reset and the table copy unmapped, so the parent's profile is
+ * written once, by the parent.
  */
 #include "cpu.h"
 #include "interpose/thread_events.h"
