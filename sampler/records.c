@@ -50,7 +50,7 @@ static bool reserve(cb_records *t)
 
 long cb_records_find_locked(cb_records *t, const uint64_t *pcs, int depth)
 {
-    CB_CHECK(cb_own_now());
+    CB_CHECK(cb_own_now() && cb_spin_held(&t->lock));
     CB_CHECK(depth >= 0 && depth <= CB_MAX_STACK);
     CB_CHECK(t->size >= sizeof(cb_stack_record));
     /* A slot still 0 (new, or left so by a find that ran out of memory)
@@ -75,7 +75,7 @@ long cb_records_find_locked(cb_records *t, const uint64_t *pcs, int depth)
 
 void cb_records_clear_locked(cb_records *t)
 {
-    CB_CHECK(cb_own_now());
+    CB_CHECK(cb_own_now() && cb_spin_held(&t->lock));
     for (size_t i = 0; i < t->n; i++)
         free(t->v[i]);
     free(t->v);

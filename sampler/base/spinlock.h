@@ -57,9 +57,16 @@ static inline void cb_spin_lock(cb_spinlock *l)
         sched_yield();
 }
 
+/* Whether some thread holds the lock: for checks that a function whose
+ * comment says "lock held" is called so (CB_CHECK). */
+static inline bool cb_spin_held(cb_spinlock *l)
+{
+    return atomic_load_explicit(&l->held, memory_order_relaxed);
+}
+
 static inline void cb_spin_unlock(cb_spinlock *l)
 {
-    CB_CHECK(atomic_load_explicit(&l->held, memory_order_relaxed));
+    CB_CHECK(cb_spin_held(l));
     atomic_store_explicit(&l->held, false, memory_order_release);
 }
 

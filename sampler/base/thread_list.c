@@ -44,7 +44,7 @@ void cb_thread_list_join(cb_thread_list *l, cb_thread_node *n)
 
 void cb_thread_list_fold_locked(cb_thread_list *l, cb_thread_node *n)
 {
-    CB_CHECK(cb_thread_life(n) == 0);
+    CB_CHECK(cb_thread_life(n) == 0 && cb_spin_held(&l->lock));
     l->fold(n);
     cb_thread_node_unlink(&l->head, n);
     n->state |= CB_THREAD_FOLDED;

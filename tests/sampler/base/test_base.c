@@ -111,7 +111,7 @@ static void test_unbalanced_brackets_and_locks_fail_their_checks(void **state)
     child_outcome o = run_in_child(own_end_without_begin);
     assert_child_aborted_with(&o, "base/own.h:");
     o = run_in_child(unlock_of_a_free_lock);
-    assert_child_aborted_with(&o, "atomic_load_explicit(&l->held");
+    assert_child_aborted_with(&o, "cb_spin_held(l)");
     o = run_in_child(defer_leave_without_enter);
     assert_child_aborted_with(&o, "cb_defer_depth > 0");
 }
