@@ -37,6 +37,12 @@
 #   TREE_WORK [85000]             leaves of the tree workload (~1.5 s)
 #   SPIN_WORK [450000000]         iterations of the spin loop (~1.3 s)
 #   KICK [12000]                  iterations between self-sent signals
+#   BEFORE [unset]                another build folder (another commit, the
+#                                 same CMake options): its cpu_overhead_cbench
+#                                 runs too, at 1 kHz in part 1 and with
+#                                 self-sent signals in part 2, interleaved
+#                                 with the rest; a last table sets the two
+#                                 builds side by side
 # A full run takes about 4-5 minutes on 2 cores.
 set -euo pipefail
 
@@ -59,6 +65,10 @@ if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
 fi
 make -C "$BUILD_DIR" cpu_overhead_none cpu_overhead_cbench cpu_overhead_gperf \
     >>"$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
+if [ -n "${BEFORE:-}" ]; then
+    make -C "$BEFORE" cpu_overhead_cbench >>"$OUT/build.log" 2>&1 ||
+        { tail -20 "$OUT/build.log"; exit 1; }
+fi
 command -v go >/dev/null || { echo "go (for go tool pprof) is needed" >&2; exit 1; }
 : >"$RAW.runs"
 
@@ -77,11 +87,13 @@ config() { # label -> "binary|environment|arguments"
     cb1000)    echo "cbench||-w tree -n $TREE_WORK -r 1000" ;;
     cbfp100)   echo "cbench|CBENCH_UNWIND=fp|-w tree -n $TREE_WORK -r 100" ;;
     cbfp1000)  echo "cbench|CBENCH_UNWIND=fp|-w tree -n $TREE_WORK -r 1000" ;;
+    cbwas1000) echo "before||-w tree -n $TREE_WORK -r 1000" ;;
     gp100)     echo "gperf||-w tree -n $TREE_WORK -r 100" ;;
     gp1000)    echo "gperf||-w tree -n $TREE_WORK -r 1000" ;;
     nosig-*)   echo "none||$spin" ;;
     knull-*)   echo "none||$kick" ;;
     kcb-*)     echo "cbench||$kick" ;;
+    kcbwas-*)  echo "before||$kick" ;;
     kcbfp-*)   echo "cbench|CBENCH_UNWIND=fp|$kick" ;;
     kgp-*)     echo "gperf||$kick" ;;
     kgpfp-*)   echo "gperf|TCMALLOC_STACKTRACE_METHOD=generic_fp|$kick" ;;
@@ -99,6 +111,7 @@ describe() { # label -> human-readable configuration
     base|nosig) echo "no profiler" ;;
     knull)      echo "no profiler, do-nothing handler" ;;
     cboff)      echo "cbench linked, not started" ;;
+    *cbwas*)    echo "cbench before (BEFORE), libunwind (default)" ;;
     gpoff)      echo "gperftools linked, not started" ;;
     *cbfp*)     echo "cbench, CBENCH_UNWIND=fp" ;;
     *cb*)       echo "cbench, libunwind (default)" ;;
@@ -125,7 +138,9 @@ run() { # label round
     bin=${spec%%|*}; spec=${spec#*|}; env=${spec%%|*}; args=${spec#*|}
     prof=$OUT/$label.$round.prof
     # shellcheck disable=SC2086  # env and args are word lists on purpose
-    line=$(env $env "$BIN/cpu_overhead_$bin" $args -o "$prof" 2>>"$OUT/stderr.log") || {
+    local exe="$BIN/cpu_overhead_$bin"
+    [[ $bin == before ]] && exe="$BEFORE/bench/cpu_overhead_cbench"
+    line=$(env $env "$exe" $args -o "$prof" 2>>"$OUT/stderr.log") || {
         echo "run $label failed, see $OUT/stderr.log" >&2; exit 1; }
     echo "label=$label round=$round $line prof=$prof" >>"$RAW.runs"
 }
@@ -268,6 +283,32 @@ tick_table() {
     done
 }
 
+# With BEFORE: the same measures for both builds, and this build's minus
+# the other's, round by round.
+against_before() {
+    local f cost
+    echo "| measure | this build | BEFORE | this build minus BEFORE, per round (min..max) |"
+    echo "|---|---:|---:|---:|"
+    cost='(x[r,"work_cpu_ns"] / b[r,"work_cpu_ns"] - 1) * 100'
+    echo "| tree workload at 1 kHz, CPU vs base (%) |" \
+         "$(fmt "$(paired cb1000 base "$cost" | median)" 2) |" \
+         "$(fmt "$(paired cbwas1000 base "$cost" | median)" 2) |" \
+         "$(fmt "$(paired cb1000 cbwas1000 "$cost" | median)" 2) % of the other's CPU |"
+    for f in 8 32; do
+        cost='(x[r,"work_cpu_ns"] - b[r,"work_cpu_ns"]) / x[r,"signals"]'
+        local mm
+        mm=$(paired kcb-$f kcbwas-$f '(x[r,"work_cpu_ns"] - b[r,"work_cpu_ns"]) / x[r,"signals"]' | minmax)
+        echo "| ns per sample, $f frames |" \
+             "$(fmt "$(paired kcb-$f nosig-$f "$cost" | median)" 0) |" \
+             "$(fmt "$(paired kcbwas-$f nosig-$f "$cost" | median)" 0) |" \
+             "$(fmt "$(paired kcb-$f kcbwas-$f "$cost" | median)" 0) ($(fmt "${mm% *}" 0)..$(fmt "${mm#* }" 0)) |"
+        echo "| time in the handler, $f frames (ns, median) |" \
+             "$(fmt "$(values kcb-$f handler_med_ns | median)" 0) |" \
+             "$(fmt "$(values kcbwas-$f handler_med_ns | median)" 0) |" \
+             "$(fmt "$(paired kcb-$f kcbwas-$f 'x[r,"handler_med_ns"] - b[r,"handler_med_ns"]' | median)" 0) |"
+    done
+}
+
 checks() {
     # Same work in every run of a workload, and self-sent signals really
     # counted as samples by each profiler (cbench only accepts a SIGPROF
@@ -288,12 +329,15 @@ checks() {
 start=$(date +%s)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "part 1: overhead, $REPS rounds" >&2
-rounds "$REPS" base cboff cb100 cb1000 cbfp100 cbfp1000 gpoff gp100 gp1000
+part1=(base cboff cb100 cb1000 cbfp100 cbfp1000 gpoff gp100 gp1000)
+[ -n "${BEFORE:-}" ] && part1+=(cbwas1000)
+rounds "$REPS" "${part1[@]}"
 echo >&2
 for f in 8 32; do
     echo "parts 2 and 3: $f frames, $DEPTH_REPS rounds" >&2
-    rounds "$DEPTH_REPS" nosig-$f knull-$f kcb-$f kcbfp-$f kgp-$f kgpfp-$f \
-        tcb-$f tcbfp-$f tgp-$f tgpfp-$f
+    part2=(nosig-$f knull-$f kcb-$f kcbfp-$f kgp-$f kgpfp-$f tcb-$f tcbfp-$f tgp-$f tgpfp-$f)
+    [ -n "${BEFORE:-}" ] && part2+=(kcbwas-$f)
+    rounds "$DEPTH_REPS" "${part2[@]}"
     echo >&2
 done
 analyze
@@ -322,6 +366,12 @@ echo
 echo "## 3. Cost of one sample, the profilers' own timers at 250 Hz (median of $DEPTH_REPS rounds)"
 echo
 tick_table
+if [ -n "${BEFORE:-}" ]; then
+    echo
+    echo "## This build against BEFORE ($BEFORE, built from $(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$BEFORE/CMakeCache.txt"))"
+    echo
+    against_before
+fi
 echo
 checks
 echo "raw results: $RAW" >&2

@@ -42,7 +42,14 @@
 #   SLOW_PAIRS [200000]           pairs per thread, cb1 and heaptrack
 #   GPERF_PAIRS [20000]           pairs per thread, gperf
 #   WINDOW [64]                   live blocks per thread in the window shape
-# A full run takes about 1.5-2 minutes on 2 cores.
+#   BEFORE [unset]                another build folder (another commit, the
+#                                 same CMake options): its heap_overhead_cbench
+#                                 runs too, as was0, was512k and was1,
+#                                 interleaved with the rest, and a last table
+#                                 gives this build's added time minus that
+#                                 one's, round by round
+# A full run takes about 1.5-2 minutes on 2 cores (a third more with
+# BEFORE).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,10 +71,15 @@ if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
 fi
 make -C "$BUILD_DIR" heap_overhead_plain heap_overhead_cbench heap_overhead_tcmalloc \
     >>"$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
+if [ -n "${BEFORE:-}" ]; then
+    make -C "$BEFORE" heap_overhead_cbench >>"$OUT/build.log" 2>&1 ||
+        { tail -20 "$OUT/build.log"; exit 1; }
+fi
 command -v heaptrack >/dev/null || { echo "heaptrack is needed (Debian: heaptrack)" >&2; exit 1; }
 : >"$RAW"
 
 CONFIGS=(glibc cb0 cb512k cb1 heaptrack tcmalloc gperf)
+[ -n "${BEFORE:-}" ] && CONFIGS+=(was0 was512k was1)
 SHAPES=(p1 p2 w1 w2)
 
 # --- configurations -------------------------------------------------------
@@ -85,6 +97,9 @@ describe() {
     cb0)       echo "cbench, counters only (rate 0)" ;;
     cb512k)    echo "cbench, sampled at 512 KiB" ;;
     cb1)       echo "cbench, rate 1 (every allocation)" ;;
+    was0)      echo "cbench before (BEFORE), counters only" ;;
+    was512k)   echo "cbench before (BEFORE), sampled at 512 KiB" ;;
+    was1)      echo "cbench before (BEFORE), rate 1" ;;
     heaptrack) echo "heaptrack (glibc)" ;;
     tcmalloc)  echo "tcmalloc, no profiler" ;;
     gperf)     echo "gperftools heap profiler (tcmalloc)" ;;
@@ -103,7 +118,7 @@ baseline() { [[ $1 == gperf ]] && echo tcmalloc || echo glibc; }
 expected_allocator() {
     case $1 in
     glibc) echo glibc ;;
-    cb*) echo cbench ;;
+    cb*|was*) echo cbench ;;
     heaptrack) echo glibc+heaptrack ;;
     tcmalloc) echo tcmalloc ;;
     gperf) echo tcmalloc+heapprofile ;;
@@ -114,7 +129,7 @@ run() { # label round
     local label=$1 round=$2 config=${1%-*} shape=${1#*-} args n line prof
     args=$(shape_args "$shape")
     n=$PAIRS
-    case $config in cb1|heaptrack) n=$SLOW_PAIRS ;; gperf) n=$GPERF_PAIRS ;; esac
+    case $config in cb1|was1|heaptrack) n=$SLOW_PAIRS ;; gperf) n=$GPERF_PAIRS ;; esac
     prof=$OUT/profiles/$label.$round
     local cmd=("$BIN/heap_overhead_plain")
     local env=()
@@ -122,6 +137,9 @@ run() { # label round
     cb0)       cmd=("$BIN/heap_overhead_cbench"); env=(CBENCH_MEMPROFILERATE=0) ;;
     cb512k)    cmd=("$BIN/heap_overhead_cbench"); env=(CBENCH_MEMPROFILERATE=524288) ;;
     cb1)       cmd=("$BIN/heap_overhead_cbench"); env=(CBENCH_MEMPROFILERATE=1) ;;
+    was0)      cmd=("$BEFORE/bench/heap_overhead_cbench"); env=(CBENCH_MEMPROFILERATE=0) ;;
+    was512k)   cmd=("$BEFORE/bench/heap_overhead_cbench"); env=(CBENCH_MEMPROFILERATE=524288) ;;
+    was1)      cmd=("$BEFORE/bench/heap_overhead_cbench"); env=(CBENCH_MEMPROFILERATE=1) ;;
     heaptrack) cmd=(heaptrack -o "$prof" "$BIN/heap_overhead_plain") ;;
     tcmalloc)  cmd=("$BIN/heap_overhead_tcmalloc") ;;
     gperf)     cmd=("$BIN/heap_overhead_tcmalloc")
@@ -204,6 +222,21 @@ table() { # shape
 
 verdict() { awk -v ok="$1" 'BEGIN { print (ok + 0 ? "**met**" : "**missed**") }'; }
 
+# With BEFORE: this build's pair minus the other build's, in the same
+# round, by the wall clock and by CPU time.
+against_before() {
+    local s c
+    echo "| shape | setting | this build minus BEFORE, ns/pair (min..max) | CPU ns/pair |"
+    echo "|---|---|---:|---:|"
+    for s in "${SHAPES[@]}"; do
+        for c in 0 512k 1; do
+            echo "| $(describe_shape "$s") | $(describe "cb$c" | sed 's/^cbench, //') |" \
+                 "$(spread "cb$c-$s" "was$c-$s" 'x[r,"ns_per_pair"] - b[r,"ns_per_pair"]' 2) |" \
+                 "$(fmt "$(paired "cb$c-$s" "was$c-$s" "$ADDED_CPU" | median)" 2) |"
+        done
+    done
+}
+
 # The three targets per shape, judged on the wall clock; the same figure
 # from CPU time follows in brackets (it leaves out time spent waiting for
 # a core, and heaptrack's interpreter, which runs in a process of its own).
@@ -285,6 +318,12 @@ echo
 echo "## Targets (added time per pair by the wall clock, medians of the paired rounds; CPU time in brackets)"
 echo
 targets
+if [ -n "${BEFORE:-}" ]; then
+    echo
+    echo "## This build against BEFORE ($BEFORE, built from $(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$BEFORE/CMakeCache.txt"))"
+    echo
+    against_before
+fi
 echo
 checks
 echo "raw results: $RAW" >&2

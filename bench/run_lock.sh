@@ -11,6 +11,9 @@
 #   BUILD_DIR [/tmp/build-bench]  CMake build folder, configured if needed
 #   OUT       [mktemp -d]         raw results (results.txt) and build log
 #   REPS      [5]                 rounds
+#   BEFORE    [unset]             another build folder (another commit, the
+#                                 same CMake options): its lock_bench_cbench
+#                                 runs too, off and on, in the same rounds
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,12 +29,25 @@ if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
 fi
 make -C "$BUILD_DIR" lock_bench_glibc lock_bench_cbench >>"$OUT/build.log" 2>&1 ||
     { tail -20 "$OUT/build.log"; exit 1; }
+CONFIGS=(glibc cbench-off cbench-on)
+if [ -n "${BEFORE:-}" ]; then
+    make -C "$BEFORE" lock_bench_cbench >>"$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
+    CONFIGS+=(before-off before-on)
+fi
 
 : >"$RAW"
+run() { # configuration
+    case $1 in
+    glibc) "$BIN/lock_bench_glibc" ;;
+    cbench-*) "$BIN/lock_bench_cbench" "${1#*-}" ;;
+    before-*) "$BEFORE/bench/lock_bench_cbench" "${1#*-}" ;;
+    esac | sed "s/^/$1 /" >>"$RAW"
+}
+
 for ((r = 0; r < REPS; r++)); do
-    "$BIN/lock_bench_glibc" | sed 's/^/glibc /' >>"$RAW"
-    "$BIN/lock_bench_cbench" off | sed 's/^/cbench-off /' >>"$RAW"
-    "$BIN/lock_bench_cbench" on | sed 's/^/cbench-on /' >>"$RAW"
+    for c in "${CONFIGS[@]}"; do
+        run "$c"
+    done
 done
 
 median() { # config measure
@@ -41,7 +57,7 @@ median() { # config measure
 
 echo "| configuration | uncontended pair, one thread (ns) | uncontended pair, threaded process (ns) | contended, 2 threads (M pairs/s) |"
 echo "|---|---|---|---|"
-for c in glibc cbench-off cbench-on; do
+for c in "${CONFIGS[@]}"; do
     echo "| $c | $(median $c uncontended_ns_per_pair) | $(median $c uncontended_threaded_ns_per_pair) | $(median $c contended_mpairs_per_s) |"
 done
 echo

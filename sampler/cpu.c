@@ -18,19 +18,25 @@
  * the other source, from another library, or left pending by a previous
  * profile is never counted. It then unwinds the interrupted stack
  * (unwind.c) and adds it to the lock-free sample table (stacktab.c): no
- * allocation, no lock, errno preserved.
+ * allocation, no lock, errno preserved. A thread inside deferring code
+ * (base/defer.h: it holds one of cbench's deferring spinlocks) is not
+ * unwound there: the handler notes the sample in the thread's TLS, and
+ * the deferral's flush, which this file registers, unwinds and records
+ * it when the thread leaves that code.
  *
  * Stopping disarms every timer, waits until no handler is still running,
  * then builds and writes the profile in user context. The handler stays
  * installed for the life of the process and ignores signals while no
  * profile runs, so a late SIGPROF never kills the process.
  *
- * Threads' timers are kept in a small registry under a spinlock, touched
- * only in user context (start, stop, thread start and exit). After fork
- * the child holds no profile: its registry is reset and the table copy
- * unmapped, so the parent's profile is written once, by the parent.
+ * Threads' timers are kept in a small registry under a plain spinlock
+ * (base/spinlock.h), touched only in user context (start, stop, thread
+ * start and exit). After fork the child holds no profile: its registry
+ * is reset and the table copy unmapped, so the parent's profile is
+ * written once, by the parent.
  */
 #include "cpu.h"
+#include "interpose/thread_events.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -47,13 +53,15 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "base/defer.h"
+#include "base/error.h"
+#include "base/own.h"
+#include "base/spinlock.h"
 #include "cbench/profile.h"
-#include "error.h"
-#include "interpose/heap.h"
+#include "interpose/threads.h"
 #include "labels.h"
 #include "profile/profile.h"
 #include "stack/stacktab.h"
-#include "interpose/threads.h"
 #include "stack/unwind.h"
 
 enum {
@@ -74,11 +82,11 @@ typedef struct thread_timer {
 } thread_timer;
 
 static struct {
-    atomic_flag lock; /* guards the fields below it */
+    cb_spinlock lock; /* guards the fields below it */
     thread_timer timers[MAX_TIMERS];
     int ntimers;
     int dropped; /* threads not profiled for lack of a registry slot */
-} registry = {.lock = ATOMIC_FLAG_INIT};
+} registry = {.lock = CB_SPINLOCK_INIT};
 
 /* Read by the handler. */
 static _Atomic int active;     /* samples are accepted */
@@ -88,7 +96,7 @@ static _Atomic int use_itimer;
 static cb_stacktab table;
 
 /* Owned by start/stop, serialized by `session`. */
-static atomic_flag session = ATOMIC_FLAG_INIT;
+static cb_spinlock session = CB_SPINLOCK_INIT;
 static int running;
 static int rate_hz = DEFAULT_HZ;
 static int64_t period_ns;
@@ -100,16 +108,12 @@ static bool force_itimer;
 static bool sees_new_threads; /* the pthread_create trampoline is in effect */
 static size_t table_entries = TABLE_ENTRIES, table_arena = ARENA_WORDS;
 
-static void lock(atomic_flag *f)
-{
-    while (atomic_flag_test_and_set_explicit(f, memory_order_acquire))
-        sched_yield();
-}
-
-static void unlock(atomic_flag *f)
-{
-    atomic_flag_clear_explicit(f, memory_order_release);
-}
+/* A sample noted while the thread was in deferring code: the first
+ * noted PC, the weights added up, the label set and the profile then. */
+static __thread uint64_t deferred_weight __attribute__((tls_model("initial-exec")));
+static __thread uint64_t deferred_pc __attribute__((tls_model("initial-exec")));
+static __thread uintptr_t deferred_labels __attribute__((tls_model("initial-exec")));
+static __thread int deferred_generation __attribute__((tls_model("initial-exec")));
 
 static pid_t gettid_raw(void)
 {
@@ -137,6 +141,18 @@ static uint64_t sample_weight(const siginfo_t *si)
     return 1;
 }
 
+/* The handler's part of a deferred sample. Async-signal-safe. */
+static void note_deferred(void *uc, uint64_t weight, uintptr_t labels)
+{
+    if (!deferred_weight) {
+        deferred_pc = (uint64_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+        deferred_labels = labels;
+        deferred_generation = atomic_load_explicit(&generation, memory_order_relaxed);
+    }
+    deferred_weight += weight;
+    cb_defer_pending = 1;
+}
+
 /* The SIGPROF handler: async-signal-safe (see the top of this file). */
 static void on_sigprof(int sig, siginfo_t *si, void *uc)
 {
@@ -147,10 +163,8 @@ static void on_sigprof(int sig, siginfo_t *si, void *uc)
         uintptr_t labels = (uintptr_t)cb_labels_current();
         if (cb_defer_depth) {
             /* The thread may hold a lock the loader's holder wants: the
-             * unwinding waits until it leaves that code (unwind.h). */
-            ucontext_t *ctx = uc;
-            cb_defer_note((uint64_t)ctx->uc_mcontext.gregs[REG_RIP], sample_weight(si), labels,
-                          atomic_load_explicit(&generation, memory_order_relaxed));
+             * unwinding waits until it leaves that code (base/defer.h). */
+            note_deferred(uc, sample_weight(si), labels);
         } else {
             uint64_t pcs[CB_MAX_STACK];
             int n = cb_unwind_signal(uc, pcs, CB_MAX_STACK);
@@ -161,12 +175,22 @@ static void on_sigprof(int sig, siginfo_t *si, void *uc)
     errno = saved_errno;
 }
 
-void cb_cpu_record(const uint64_t *pcs, int depth, uint64_t weight, uintptr_t labels, int gen)
+/* The deferral's flush (base/defer.h), in user context once the thread
+ * left the deferring code: the noted PC, then the stack from `caller`
+ * on, recorded if the profile that took the sample still runs. */
+static void flush_deferred(uintptr_t caller)
 {
+    uint64_t weight = deferred_weight;
+    deferred_weight = 0;
+    if (!weight)
+        return;
+    uint64_t pcs[CB_MAX_STACK];
+    pcs[0] = deferred_pc;
+    int depth = 1 + (caller ? cb_unwind_from(caller, pcs + 1, CB_MAX_STACK - 1) : 0);
     atomic_fetch_add_explicit(&inflight, 1, memory_order_acquire);
     if (atomic_load_explicit(&active, memory_order_acquire) &&
-        gen == atomic_load_explicit(&generation, memory_order_relaxed))
-        cb_stacktab_add(&table, pcs, depth, labels, weight);
+        deferred_generation == atomic_load_explicit(&generation, memory_order_relaxed))
+        cb_stacktab_add(&table, pcs, depth, deferred_labels, weight);
     atomic_fetch_sub_explicit(&inflight, 1, memory_order_release);
 }
 
@@ -222,11 +246,11 @@ static int arm_thread(pid_t tid)
 
 static void disarm_all(void)
 {
-    lock(&registry.lock);
+    cb_spin_lock(&registry.lock);
     for (int i = 0; i < registry.ntimers; i++)
         timer_delete(registry.timers[i].timer);
     registry.ntimers = 0;
-    unlock(&registry.lock);
+    cb_spin_unlock(&registry.lock);
 }
 
 /* Arms a timer on every thread of the process. A thread that exits while
@@ -238,7 +262,7 @@ static int arm_all_threads(void)
         return -1;
     int rc = 0;
     struct dirent *e;
-    lock(&registry.lock);
+    cb_spin_lock(&registry.lock);
     while ((e = readdir(d))) {
         pid_t tid = (pid_t)atoi(e->d_name);
         if (tid > 0 && arm_thread(tid) != 0 && errno != EINVAL && errno != ESRCH) {
@@ -246,7 +270,7 @@ static int arm_all_threads(void)
             break;
         }
     }
-    unlock(&registry.lock);
+    cb_spin_unlock(&registry.lock);
     closedir(d);
     return rc;
 }
@@ -256,17 +280,17 @@ void cb_cpu_thread_start(void)
     cb_unwind_thread_init();
     if (!atomic_load(&active) || atomic_load(&use_itimer))
         return;
-    lock(&registry.lock);
+    cb_spin_lock(&registry.lock);
     /* Re-check under the lock: stop clears `active` before disarming. */
     if (atomic_load(&active))
         arm_thread(gettid_raw());
-    unlock(&registry.lock);
+    cb_spin_unlock(&registry.lock);
 }
 
 void cb_cpu_thread_exit(void)
 {
     pid_t tid = gettid_raw();
-    lock(&registry.lock);
+    cb_spin_lock(&registry.lock);
     for (int i = 0; i < registry.ntimers; i++) {
         if (registry.timers[i].tid == tid) {
             timer_delete(registry.timers[i].timer);
@@ -274,12 +298,12 @@ void cb_cpu_thread_exit(void)
             break;
         }
     }
-    unlock(&registry.lock);
+    cb_spin_unlock(&registry.lock);
 }
 
 static void after_fork_in_child(void)
 {
-    atomic_flag_clear(&registry.lock);
+    cb_spin_reset(&registry.lock);
     registry.ntimers = 0; /* timers are not inherited across fork */
     atomic_store(&active, 0);
     atomic_store(&inflight, 0);
@@ -291,7 +315,7 @@ static void after_fork_in_child(void)
     free(out_file.path);
     memset(&out_file, 0, sizeof out_file);
     to_file = false;
-    atomic_flag_clear(&session);
+    cb_spin_reset(&session);
 }
 
 static int install_handler(void)
@@ -302,6 +326,7 @@ static int install_handler(void)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_sigprof;
+    cb_defer_set_flush(flush_deferred);
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGPROF, &sa, NULL) != 0)
@@ -316,9 +341,9 @@ static int start_timers(void)
 {
     atomic_store(&use_itimer, force_itimer);
     if (!force_itimer) {
-        lock(&registry.lock);
+        cb_spin_lock(&registry.lock);
         int self = arm_thread(gettid_raw());
-        unlock(&registry.lock);
+        cb_spin_unlock(&registry.lock);
         if (self == 0)
             return arm_all_threads();
         /* No per-thread CPU timers here: fall back to the process itimer. */
@@ -351,18 +376,18 @@ static void abandon_output(void)
 
 static int start(FILE *out, const char *path)
 {
-    lock(&session);
+    cb_spin_lock(&session);
     if (running) {
-        unlock(&session);
+        cb_spin_unlock(&session);
         return cb_error(EBUSY, "a CPU profile is already running");
     }
     if (cb_stacktab_prepare(&table, table_entries, table_arena) != 0) {
-        unlock(&session);
+        cb_spin_unlock(&session);
         return cb_error(errno, "cannot map the CPU sample table: %s", strerror(errno));
     }
     if (path && cb_atomic_open(&out_file, path) != 0) {
         int err = errno;
-        unlock(&session);
+        cb_spin_unlock(&session);
         errno = err;
         return -1;
     }
@@ -371,7 +396,7 @@ static int start(FILE *out, const char *path)
     if (install_handler() != 0) {
         int err = errno;
         abandon_output();
-        unlock(&session);
+        cb_spin_unlock(&session);
         return cb_error(err, "cannot install the SIGPROF handler: %s", strerror(err));
     }
     period_ns = 1000000000 / rate_hz;
@@ -386,23 +411,21 @@ static int start(FILE *out, const char *path)
         atomic_store(&active, 0);
         stop_timers();
         abandon_output();
-        unlock(&session);
+        cb_spin_unlock(&session);
         return cb_error(err, "cannot arm the CPU profiling timers: %s", strerror(err));
     }
     running = 1;
-    unlock(&session);
+    cb_spin_unlock(&session);
     return 0;
 }
 
 /* The public entry points run start and stop as cbench's own work: what
  * they allocate (the file, /proc reads, libdw, zlib) is not counted. */
-static int start_internal(FILE *out, const char *path)
+static int start_own(FILE *out, const char *path)
 {
-    cb_heap_internal_begin();
+    cb_own_begin();
     int rc = start(out, path);
-    int err = errno;
-    cb_heap_internal_end();
-    errno = err;
+    cb_own_end();
     return rc;
 }
 
@@ -410,14 +433,14 @@ int cbench_start_cpu_profile(FILE *out)
 {
     if (!out)
         return cb_error(EINVAL, "cbench_start_cpu_profile: the output stream is NULL");
-    return start_internal(out, NULL);
+    return start_own(out, NULL);
 }
 
 int cbench_start_cpu_profile_path(const char *path)
 {
     if (!path || !*path)
         return cb_error(EINVAL, "cbench_start_cpu_profile_path: the path is empty");
-    return start_internal(NULL, path);
+    return start_own(NULL, path);
 }
 
 static int64_t ns_since(const struct timespec *t)
@@ -467,10 +490,10 @@ static cb_profile *build_profile(int64_t duration)
                                   "comes first); threads created after the profile started "
                                   "were not sampled") != 0)
         goto fail;
-    lock(&registry.lock);
+    cb_spin_lock(&registry.lock);
     int dropped = registry.dropped;
     registry.dropped = 0;
-    unlock(&registry.lock);
+    cb_spin_unlock(&registry.lock);
     if (dropped) {
         char note[160];
         snprintf(note, sizeof note, "cbench: %d threads were not sampled (more than %d threads)",
@@ -494,19 +517,17 @@ static int stop(void);
 
 int cbench_stop_cpu_profile(void)
 {
-    cb_heap_internal_begin();
+    cb_own_begin();
     int rc = stop();
-    int err = errno;
-    cb_heap_internal_end();
-    errno = err;
+    cb_own_end();
     return rc;
 }
 
 static int stop(void)
 {
-    lock(&session);
+    cb_spin_lock(&session);
     if (!running) {
-        unlock(&session);
+        cb_spin_unlock(&session);
         return cb_error(EINVAL, "no CPU profile is running");
     }
     atomic_store(&active, 0);
@@ -523,7 +544,7 @@ static int stop(void)
     out_stream = NULL;
     cb_profile_free(p);
     running = 0; /* the table stays mapped for the next profile */
-    unlock(&session);
+    cb_spin_unlock(&session);
     errno = err;
     return rc;
 }

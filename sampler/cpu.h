@@ -1,22 +1,13 @@
 /*
- * The CPU profiler's hooks for thread start and exit (see threads.c), and
- * its test-only switches. The model is described at the top of cpu.c.
+ * The CPU profiler's test-only switches. The model is described at the
+ * top of cpu.c; its thread start and exit hooks are the thread
+ * interposer's events (interpose/thread_events.h).
  */
 #ifndef CB_CPU_H
 #define CB_CPU_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
-
-/* Called on a new thread before its start routine, and as it exits. */
-void cb_cpu_thread_start(void);
-void cb_cpu_thread_exit(void);
-
-/* Records a sample whose stack is already known (a deferred sample, see
- * unwind.h), if the profile that took it is still running. */
-void cb_cpu_record(const uint64_t *pcs, int depth, uint64_t weight, uintptr_t labels,
-                   int generation);
 
 /* Tests: force the setitimer(ITIMER_PROF) fallback at the next start. */
 void cb_cpu_force_itimer(bool on);

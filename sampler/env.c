@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "base/own.h"
 #include "cbench/profile.h"
-#include "interpose/heap.h"
 #include "profile/profile.h"
 
 static pid_t owner;
@@ -37,9 +37,9 @@ static void at_exit(void)
         return;
     if (cpu_running && cbench_stop_cpu_profile() != 0)
         fprintf(stderr, "cbench: CPU profile: %s\n", cbench_last_error());
-    cb_heap_internal_begin();
+    cb_own_begin();
     int rc = heap_path ? cb_write_file_atomic(heap_path, emit_heap, NULL) : 0;
-    cb_heap_internal_end();
+    cb_own_end();
     if (rc != 0)
         fprintf(stderr, "cbench: heap profile: %s\n", cbench_last_error());
 }

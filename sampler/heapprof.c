@@ -7,24 +7,28 @@
  * that every byte has the same chance of being sampled whatever the
  * allocation pattern. Rate 1 samples every allocation; rate 0 none.
  *
- * A sampled allocation's stack is taken by stackwalk.c (rules cached by
- * return address, repeated stacks memoized per thread) and cut to start
- * at the allocator's caller, so the allocator never shows (as Go hides
- * runtime.mallocgc). Stacks are aggregated into records; a sampled
- * block carries its record and window in a tag in front of its header
- * (heap.c), so its free needs no table of live blocks, and costs the
- * blocks that are not sampled nothing: their headers are not flagged.
+ * The allocator (heap.c) tells this file of a sampled allocation, of its
+ * free and of a thread's exit through its events (interpose/heap_events.h),
+ * and asks it for the distance to a thread's next sample. A sampled
+ * allocation's stack is taken by stackwalk.c (rules cached by return
+ * address, repeated stacks memoized per thread) and cut to start at the
+ * allocator's caller, so the allocator never shows (as Go hides
+ * runtime.mallocgc). Stacks are aggregated into records by stack
+ * (records.h); a sampled block carries its record and window in a tag in
+ * front of its header (heap.c), so its free needs no table of live
+ * blocks, and costs the blocks that are not sampled nothing: their
+ * headers are not flagged.
  *
  * Counts (allocated and freed objects and bytes, as counted, unscaled)
  * are kept per thread and per record, stored by the owning thread only,
  * with no lock and no atomic read-modify-write; a thread also remembers
- * the records of its recent stacks. The one spinlock guards the records,
- * the list of threads and the counts of threads that have ended; it is
- * taken for a stack a thread has not sampled recently, at a thread's
- * first sample and its end, and when a profile is written (which sums
- * the threads' counts), never in a signal handler. Memory comes from
- * malloc with cbench's own allocations flagged, so it is neither counted
- * nor sampled.
+ * the records of its recent stacks. The records' lock (a deferring
+ * spinlock) also guards the list of threads, the counts of threads that
+ * have ended and the window's bases; it is taken for a stack a thread has
+ * not sampled recently, at a thread's first sample and its end, and when
+ * a profile is written (which sums the threads' counts), never in a
+ * signal handler. Memory comes from malloc as cbench's own work
+ * (base/own.h), so it is neither counted nor sampled.
  *
  * A window (cb_heapprof_window_begin) is the span of one test. Each
  * record keeps the sums when the window began, and frees of blocks
@@ -38,23 +42,25 @@
  * applied to the allocated and the in-use counts separately.
  */
 #include "heapprof.h"
+#include "interpose/heap_events.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "base/error.h"
+#include "base/own.h"
+#include "base/thread_list.h"
 #include "cbench/profile.h"
-#include "error.h"
 #include "interpose/heap.h"
-#include "profile/hmap.h"
 #include "profile/profile.h"
+#include "profiles.h"
+#include "records.h"
 #include "stack/stackwalk.h"
 #include "stack/unwind.h"
 
@@ -74,13 +80,11 @@ typedef struct tcounts {
     _Atomic uint64_t free_cur_objects, free_cur_bytes;
 } tcounts;
 
-/* A stack's record. Never freed nor moved once made; `exited` (counts
- * of threads that have ended, and of frees made after) and `base` (the
- * sums when the window began) are guarded by the lock. */
+/* A stack's record (records.h: never freed nor moved once made);
+ * `exited` (counts of threads that have ended, and of frees made after)
+ * and `base` (the sums when the window began) are guarded by the lock. */
 typedef struct record {
-    uint64_t hash;
-    int depth;
-    uint64_t pcs[CB_MAX_STACK];
+    cb_stack_record stack;
     tcounts exited;
     counts base; /* free_objects, free_bytes: of free_cur */
 } record;
@@ -105,8 +109,8 @@ enum { STACK_CACHE = 256 };
  * stacks by hash, so that a repeated stack finds its record without the
  * lock. */
 typedef struct tprof {
+    cb_thread_node node; /* in s.threads, under the records' lock */
     _Atomic(ttable *) table;
-    struct tprof *next, *prev;
     struct {
         uint64_t hash;
         record *rec;
@@ -115,13 +119,10 @@ typedef struct tprof {
 } tprof;
 
 static struct {
-    atomic_flag lock; /* records, the thread list, exited counts, bases */
-    cb_hmap by_stack; /* stack bytes -> 1 + record index */
-    record **records;
-    size_t nrecords, caprecords;
-    tprof *threads;
+    cb_records records; /* its lock: the thread list, exited counts, bases */
+    cb_thread_node *threads;
     _Atomic uint32_t window;
-} s = {.lock = ATOMIC_FLAG_INIT};
+} s = {.records = CB_RECORDS_INIT(record)};
 
 /* A thread's state: NULL before its first sample, ENDED once folded at
  * its end (what it frees later goes to the records' exited counts). */
@@ -130,12 +131,23 @@ static __thread tprof *me __attribute__((tls_model("initial-exec")));
 
 static void lock(void)
 {
-    cb_defer_lock(&s.lock);
+    cb_records_lock(&s.records);
 }
 
 static void unlock(void)
 {
-    cb_defer_unlock(&s.lock, (uintptr_t)__builtin_return_address(0));
+    cb_records_unlock(&s.records);
+}
+
+/* Record `i`; the lock is held. */
+static record *rec_at(size_t i)
+{
+    return cb_records_at(&s.records, i);
+}
+
+static tprof *tprof_of(cb_thread_node *n)
+{
+    return CB_THREAD_NODE_OWNER(n, tprof, node);
 }
 
 long cbench_set_mem_profile_rate(long bytes)
@@ -173,61 +185,20 @@ static uint64_t load(const _Atomic uint64_t *x)
 
 /* ---- records ------------------------------------------------------------ */
 
-static uint64_t stack_hash(const uint64_t *pcs, int depth)
-{
-    uint64_t h = 0x84222325cbf29ce4ULL ^ (uint64_t)depth;
-    for (int i = 0; i < depth; i++)
-        h = (h ^ pcs[i]) * 0x100000001b3ULL;
-    return h ^ (h >> 29);
-}
-
-/* The record of a stack, made if new; the lock is held. -1 when memory
- * runs out. */
-static long find_record_locked(const uint64_t *pcs, int depth, uint64_t hash)
-{
-    bool inserted;
-    uint64_t *slot = cb_hmap_put(&s.by_stack, pcs, (size_t)depth * sizeof *pcs, &inserted, NULL);
-    if (!slot)
-        return -1;
-    if (!inserted)
-        return (long)*slot - 1;
-    if (s.nrecords == s.caprecords) {
-        size_t cap = s.caprecords ? s.caprecords * 2 : 256;
-        record **r = malloc(cap * sizeof *r);
-        if (!r)
-            return -1;
-        if (s.nrecords)
-            memcpy(r, s.records, s.nrecords * sizeof *r);
-        free(s.records);
-        s.records = r;
-        s.caprecords = cap;
-    }
-    record *r = calloc(1, sizeof *r);
-    if (!r)
-        return -1;
-    r->hash = hash;
-    r->depth = depth;
-    memcpy(r->pcs, pcs, (size_t)depth * sizeof *pcs);
-    s.records[s.nrecords] = r;
-    *slot = ++s.nrecords;
-    return (long)s.nrecords - 1;
-}
-
 /* The stack's record through the thread's cache; the lock only for a
  * stack the cache does not hold. */
 static long find_record(tprof *t, const uint64_t *pcs, int depth)
 {
-    uint64_t hash = stack_hash(pcs, depth);
+    uint64_t hash = cb_records_hash(pcs, depth);
     size_t i = hash & (STACK_CACHE - 1);
     record *r = t->cache[i].rec;
-    if (r && t->cache[i].hash == hash && r->depth == depth &&
-        memcmp(r->pcs, pcs, (size_t)depth * sizeof *pcs) == 0)
+    if (r && t->cache[i].hash == hash && cb_records_holds(&r->stack, pcs, depth, hash))
         return t->cache[i].index;
     lock();
-    long rec = find_record_locked(pcs, depth, hash);
+    long rec = cb_records_find_locked(&s.records, pcs, depth);
     if (rec >= 0) {
         t->cache[i].hash = hash;
-        t->cache[i].rec = s.records[rec];
+        t->cache[i].rec = rec_at((size_t)rec);
         t->cache[i].index = (uint32_t)rec;
     }
     unlock();
@@ -314,10 +285,7 @@ static tprof *thread_prof(void)
     }
     atomic_store_explicit(&t->table, tab, memory_order_relaxed);
     lock();
-    t->next = s.threads;
-    if (s.threads)
-        s.threads->prev = t;
-    s.threads = t;
+    cb_thread_node_link(&s.threads, &t->node);
     unlock();
     return me = t;
 }
@@ -348,14 +316,9 @@ static void fold_locked(tprof *t)
     for (uint32_t i = 0; i < tab->cap; i++) {
         uint32_t rec1 = atomic_load_explicit(&tab->slot[i].rec1, memory_order_relaxed);
         if (rec1)
-            fold_counts(&s.records[rec1 - 1]->exited, &tab->slot[i].c);
+            fold_counts(&rec_at(rec1 - 1)->exited, &tab->slot[i].c);
     }
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        s.threads = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
+    cb_thread_node_unlink(&s.threads, &t->node);
 }
 
 static void free_thread(tprof *t)
@@ -373,12 +336,12 @@ void cb_heapprof_thread_exit(void)
         return;
     tprof *t = me;
     me = ENDED;
-    cb_heap_internal_begin();
+    cb_own_begin();
     lock();
     fold_locked(t);
     unlock();
     free_thread(t);
-    cb_heap_internal_end();
+    cb_own_end();
 }
 
 /* ---- sampling ------------------------------------------------------------- */
@@ -402,7 +365,7 @@ static long caller_record(tprof *t, uintptr_t caller)
     return rec;
 }
 
-int cb_heapprof_record_alloc(uint64_t size, uintptr_t caller, cb_heapprof_tag *tag)
+int cb_heapprof_record_alloc(uint64_t size, uintptr_t caller, cb_heap_tag *tag)
 {
     tprof *t = thread_prof();
     if (!t)
@@ -420,10 +383,10 @@ int cb_heapprof_record_alloc(uint64_t size, uintptr_t caller, cb_heapprof_tag *t
 
 /* A free on a thread that has ended, or out of memory: into the record's
  * exited counts, under the lock. */
-static void record_free_locked(const cb_heapprof_tag *tag, uint64_t size, bool current)
+static void record_free_locked(const cb_heap_tag *tag, uint64_t size, bool current)
 {
     lock();
-    tcounts *c = &s.records[tag->record]->exited;
+    tcounts *c = &rec_at(tag->record)->exited;
     atomic_fetch_add(&c->free_objects, 1);
     atomic_fetch_add(&c->free_bytes, size);
     if (current) {
@@ -433,7 +396,7 @@ static void record_free_locked(const cb_heapprof_tag *tag, uint64_t size, bool c
     unlock();
 }
 
-void cb_heapprof_record_free(const cb_heapprof_tag *tag, uint64_t size)
+void cb_heapprof_record_free(const cb_heap_tag *tag, uint64_t size)
 {
     bool current = tag->window == atomic_load_explicit(&s.window, memory_order_relaxed);
     tprof *t = thread_prof();
@@ -455,23 +418,24 @@ void cb_heapprof_record_free(const cb_heapprof_tag *tag, uint64_t size)
  * allocations, and the frees of those. The lock is held. */
 static counts *sum_locked(bool window)
 {
-    counts *sum = calloc(s.nrecords ? s.nrecords : 1, sizeof *sum);
+    size_t n = cb_records_count(&s.records);
+    counts *sum = calloc(n ? n : 1, sizeof *sum);
     if (!sum)
         return NULL;
-    for (size_t i = 0; i < s.nrecords; i++)
-        add_counts(&sum[i], &s.records[i]->exited, window);
-    for (tprof *t = s.threads; t; t = t->next) {
-        const ttable *tab = atomic_load_explicit(&t->table, memory_order_acquire);
+    for (size_t i = 0; i < n; i++)
+        add_counts(&sum[i], &rec_at(i)->exited, window);
+    for (cb_thread_node *node = s.threads; node; node = node->next) {
+        const ttable *tab = atomic_load_explicit(&tprof_of(node)->table, memory_order_acquire);
         for (uint32_t i = 0; i < tab->cap; i++) {
             uint32_t rec1 = atomic_load_explicit(&tab->slot[i].rec1, memory_order_acquire);
-            if (rec1 && rec1 <= s.nrecords)
+            if (rec1 && rec1 <= n)
                 add_counts(&sum[rec1 - 1], &tab->slot[i].c, window);
         }
     }
     if (!window)
         return sum;
-    for (size_t i = 0; i < s.nrecords; i++) {
-        const counts *b = &s.records[i]->base;
+    for (size_t i = 0; i < n; i++) {
+        const counts *b = &rec_at(i)->base;
         sum[i].alloc_objects -= b->alloc_objects, sum[i].alloc_bytes -= b->alloc_bytes;
         sum[i].free_objects -= b->free_objects, sum[i].free_bytes -= b->free_bytes;
     }
@@ -480,18 +444,18 @@ static counts *sum_locked(bool window)
 
 void cb_heapprof_window_begin(void)
 {
-    cb_heap_internal_begin();
+    cb_own_begin();
     lock();
     counts *sum = sum_locked(true);
-    for (size_t i = 0; sum && i < s.nrecords; i++) {
-        counts *b = &s.records[i]->base;
+    for (size_t i = 0; sum && i < cb_records_count(&s.records); i++) {
+        counts *b = &rec_at(i)->base;
         b->alloc_objects += sum[i].alloc_objects, b->alloc_bytes += sum[i].alloc_bytes;
         b->free_objects += sum[i].free_objects, b->free_bytes += sum[i].free_bytes;
     }
     free(sum);
     atomic_fetch_add(&s.window, 1);
     unlock();
-    cb_heap_internal_end();
+    cb_own_end();
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -536,8 +500,8 @@ static cb_profile *build(bool allocs, bool window, bool scaled, long r)
     lock();
     counts *sum = sum_locked(window);
     int rc = sum ? 0 : -1;
-    for (size_t i = 0; i < s.nrecords && rc == 0; i++) {
-        const record *rec = s.records[i];
+    for (size_t i = 0; i < cb_records_count(&s.records) && rc == 0; i++) {
+        const record *rec = rec_at(i);
         const counts *c = &sum[i];
         if (window && c->alloc_objects == 0)
             continue; /* nothing from this stack in the window */
@@ -551,7 +515,7 @@ static cb_profile *build(bool allocs, bool window, bool scaled, long r)
             v[0] = (int64_t)c->alloc_objects, v[1] = (int64_t)c->alloc_bytes;
             v[2] = (int64_t)in_objects, v[3] = (int64_t)in_bytes;
         }
-        rc = cb_profile_add(p, rec->pcs, rec->depth, v, NULL, 0);
+        rc = cb_profile_add(p, rec->stack.pcs, rec->stack.depth, v, NULL, 0);
     }
     free(sum);
     unlock();
@@ -562,24 +526,10 @@ static cb_profile *build(bool allocs, bool window, bool scaled, long r)
     return p;
 }
 
-/* The text form ends with the process's mappings, in the legacy format's
- * MAPPED_LIBRARIES section, so that pprof can map and symbolize the
- * addresses of a text profile too. */
-static void write_mappings(FILE *out)
-{
-    FILE *maps = fopen("/proc/self/maps", "r");
-    if (!maps)
-        return;
-    fputs("\nMAPPED_LIBRARIES:\n", out);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, maps)) > 0)
-        fwrite(buf, 1, n, out);
-    fclose(maps);
-}
-
 /* The memstats section of the text form, as Go ends its heap profile
- * with runtime.MemStats. */
+ * with runtime.MemStats, then the process's mappings, in the legacy
+ * format's MAPPED_LIBRARIES section, so that pprof can map and symbolize
+ * the addresses of a text profile too. */
 static int write_memstats(FILE *out)
 {
     cbench_memstats ms;
@@ -591,81 +541,45 @@ static int write_memstats(FILE *out)
             "\n# MemProfileRate = %ld\n",
             ms.mallocs, ms.frees, ms.total_alloc, ms.alloc, ms.heap_objects, ms.peak_alloc,
             ms.sys, ms.max_rss, atomic_load(&rate));
-    write_mappings(out);
-    if (fflush(out) != 0 || ferror(out)) {
-        int err = errno ? errno : EIO;
-        return cb_error(err, "writing the heap profile: %s", strerror(err));
-    }
-    return 0;
+    return cb_profile_write_maps(out, "\nMAPPED_LIBRARIES:\n");
 }
 
-static int write_heap(bool allocs, bool window, FILE *out, int debug)
+/* Profile 0 is "heap", 1 "allocs"; the text form is not scaled. */
+static cb_profile *build_named(int which, bool window, int debug)
 {
-    if (debug < 0 || debug > 1)
-        return cb_error(EINVAL, "debug level %d is not supported for heap profiles", debug);
-    long r = atomic_load(&rate);
-    cb_profile *p = build(allocs, window, debug == 0, r);
-    if (!p)
-        return cb_error(ENOMEM, "out of memory building the heap profile");
-    int rc = cb_profile_write(p, out, debug);
-    cb_profile_free(p);
-    if (rc == 0 && debug == 1)
-        rc = write_memstats(out);
-    return rc;
+    return build(which == 1, window, debug == 0, atomic_load(&rate));
 }
 
-/* "heap" or "allocs" (cbench_write_profile has checked the name). */
-static int write_named(const char *name, bool window, FILE *out, int debug)
-{
-    bool allocs = strcmp(name, "allocs") == 0;
-    cb_heap_internal_begin();
-    int rc = write_heap(allocs, window, out, debug);
-    int err = errno;
-    cb_heap_internal_end();
-    errno = err;
-    return rc;
-}
+static const cb_profile_pair pair = {{"heap", "allocs"}, build_named, write_memstats};
 
 int cb_heapprof_write(const char *name, FILE *out, int debug)
 {
-    return write_named(name, false, out, debug);
+    return cb_profiles_write_pair(&pair, name, false, out, debug);
 }
 
 int cb_heapprof_write_window(const char *name, FILE *out, int debug)
 {
-    if (!name || !out || (strcmp(name, "heap") != 0 && strcmp(name, "allocs") != 0))
-        return cb_error(EINVAL, "cb_heapprof_write_window: bad arguments");
-    return write_named(name, true, out, debug);
+    return cb_profiles_write_pair(&pair, name, true, out, debug);
 }
 
-/* A fork while another thread holds the lock must not leave it held. */
-static void before_fork(void)
+/* After fork only the forking thread goes on: the others' counts are
+ * folded (their tables were copied with the rest of the heap) and their
+ * state freed. Runs in the child with the lock held. */
+static void in_child(void *unused)
 {
-    lock();
-}
-
-static void after_fork_parent(void)
-{
-    unlock();
-}
-
-/* Only the forking thread goes on: the others' counts are folded (their
- * tables were copied with the rest of the heap) and their state freed. */
-static void after_fork_child(void)
-{
-    cb_heap_internal_begin();
-    for (tprof *t = s.threads, *next; t; t = next) {
-        next = t->next;
-        if (t != me) {
-            fold_locked(t);
-            free_thread(t);
+    (void)unused;
+    cb_own_begin();
+    for (cb_thread_node *n = s.threads, *next; n; n = next) {
+        next = n->next;
+        if (tprof_of(n) != me) {
+            fold_locked(tprof_of(n));
+            free_thread(tprof_of(n));
         }
     }
-    unlock();
-    cb_heap_internal_end();
+    cb_own_end();
 }
 
-__attribute__((constructor)) static void install_fork_handlers(void)
+__attribute__((constructor)) static void guard_fork(void)
 {
-    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+    cb_records_guard_fork(&s.records, in_child, NULL);
 }

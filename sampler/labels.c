@@ -1,25 +1,28 @@
+/*
+ * Profiler labels (model in labels.h): interning pushed sets, and the
+ * current set of each thread.
+ */
 #include "labels.h"
 
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/own.h"
+#include "base/spinlock.h"
 #include "cbench/profile.h"
-#include "interpose/heap.h"
 
 static __thread const cb_labelset *current __attribute__((tls_model("initial-exec")));
 static __thread int unrecorded_pushes;
 
 /* Interned nodes, newest first. Pushes are rare next to samples, so a
- * spinlock (not a pthread mutex, which the lock profiler interposes) and a
- * list walk are enough. */
+ * plain spinlock (base/spinlock.h) and a list walk are enough. */
 typedef struct node {
     cb_labelset set;
     struct node *next;
 } node;
 
 static node *interned;
-static atomic_flag lock = ATOMIC_FLAG_INIT;
+static cb_spinlock lock = CB_SPINLOCK_INIT;
 
 const cb_labelset *cb_labels_current(void)
 {
@@ -28,8 +31,7 @@ const cb_labelset *cb_labels_current(void)
 
 static const cb_labelset *intern(const cb_labelset *parent, const char *key, const char *value)
 {
-    while (atomic_flag_test_and_set_explicit(&lock, memory_order_acquire))
-        ;
+    cb_spin_lock(&lock);
     node *n;
     for (n = interned; n; n = n->next)
         if (n->set.parent == parent && strcmp(n->set.key, key) == 0 &&
@@ -50,7 +52,7 @@ static const cb_labelset *intern(const cb_labelset *parent, const char *key, con
             interned = n;
         }
     }
-    atomic_flag_clear_explicit(&lock, memory_order_release);
+    cb_spin_unlock(&lock);
     return n ? &n->set : NULL;
 }
 
@@ -58,9 +60,9 @@ void cbench_label_push(const char *key, const char *value)
 {
     if (!key || !value)
         return;
-    cb_heap_internal_begin();
+    cb_own_begin();
     const cb_labelset *set = intern(current, key, value);
-    cb_heap_internal_end();
+    cb_own_end();
     /* Out of memory: keep the outer labels, and count the push so that its
      * pop does not pop an outer label. */
     if (set)

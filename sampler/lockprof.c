@@ -20,29 +20,31 @@
  * recorded (a thread a previous test left running is charged to the
  * current one).
  *
- * Records are aggregated by stack (from the public pthread function on,
- * as Go shows sync.(*Mutex).Unlock as the leaf) behind one spinlock, taken
- * deferred (unwind.h) because lock.c may call in here from a thread the
- * dynamic loader's lock holder waits for. The caller has marked the
- * thread as inside cbench, so locks taken below (libunwind's) are not
- * profiled, and its allocations as cbench's own.
+ * lock.c tells this file of these events through its events
+ * (interpose/lock_events.h). Each profile's events are aggregated into
+ * records by stack (records.h; the stack from the public pthread function
+ * on, as Go shows sync.(*Mutex).Unlock as the leaf), whose deferring lock
+ * also guards the profile's window flag: lock.c may call in here from a
+ * thread the dynamic loader's lock holder waits for. The caller runs this
+ * as cbench's own work, so locks taken below (libunwind's) are not
+ * profiled, and allocations are cbench's.
  */
 #include "lockprof.h"
+#include "interpose/lock_events.h"
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
+#include "base/own.h"
 #include "cbench/profile.h"
-#include "error.h"
-#include "interpose/heap.h"
-#include "profile/hmap.h"
 #include "profile/profile.h"
+#include "profiles.h"
+#include "records.h"
 #include "stack/unwind.h"
 
 #define RELAXED memory_order_relaxed
@@ -56,35 +58,25 @@ typedef struct counts {
 } counts;
 
 typedef struct record {
+    cb_stack_record stack;
     counts all;
     counts window; /* since the current window began */
-    int depth;
-    uint64_t pcs[CB_MAX_STACK];
 } record;
 
+/* One profile's records; their lock also guards window_open. */
 typedef struct table {
-    cb_hmap by_stack; /* stack bytes -> 1 + record index */
-    record **records;
-    size_t n, cap;
+    cb_records records;
+    bool window_open; /* events count for the window too */
 } table;
 
 static struct {
-    atomic_flag lock;
     table mutex, block;
-    bool window_open; /* events count for the window too */
-} s = {.lock = ATOMIC_FLAG_INIT};
+} s = {
+    .mutex = {.records = CB_RECORDS_INIT(record)},
+    .block = {.records = CB_RECORDS_INIT(record)},
+};
 
 static __thread uint64_t rng __attribute__((tls_model("initial-exec")));
-
-static void lock(void)
-{
-    cb_defer_lock(&s.lock);
-}
-
-static void unlock(void)
-{
-    cb_defer_unlock(&s.lock, (uintptr_t)__builtin_return_address(0));
-}
 
 int cbench_set_mutex_profile_fraction(int n)
 {
@@ -116,32 +108,6 @@ static uint64_t next_random(void)
     return x;
 }
 
-static long find_record(table *t, const uint64_t *pcs, int depth)
-{
-    bool inserted;
-    uint64_t *slot = cb_hmap_put(&t->by_stack, pcs, (size_t)depth * sizeof *pcs, &inserted, NULL);
-    if (!slot)
-        return -1;
-    if (!inserted)
-        return (long)*slot - 1;
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        record **r = realloc(t->records, cap * sizeof *r);
-        if (!r)
-            return -1;
-        t->records = r;
-        t->cap = cap;
-    }
-    record *r = calloc(1, sizeof *r);
-    if (!r)
-        return -1;
-    r->depth = depth;
-    memcpy(r->pcs, pcs, (size_t)depth * sizeof *pcs);
-    t->records[t->n] = r;
-    *slot = ++t->n;
-    return (long)t->n - 1;
-}
-
 static void add(table *t, uintptr_t marker, double count, int64_t delay)
 {
     uint64_t pcs[CB_MAX_STACK];
@@ -150,15 +116,15 @@ static void add(table *t, uintptr_t marker, double count, int64_t delay)
         pcs[0] = marker; /* the trace missed it: keep the function at least */
         depth = 1;
     }
-    lock();
-    long i = find_record(t, pcs, depth);
+    cb_records_lock(&t->records);
+    long i = cb_records_find_locked(&t->records, pcs, depth);
     if (i >= 0) {
-        record *r = t->records[i];
+        record *r = cb_records_at(&t->records, (size_t)i);
         r->all.count += count, r->all.delay += delay;
-        if (s.window_open)
+        if (t->window_open)
             r->window.count += count, r->window.delay += delay;
     }
-    unlock();
+    cb_records_unlock(&t->records);
 }
 
 void cb_lockprof_mutex_event(int64_t delay, uintptr_t marker)
@@ -182,22 +148,28 @@ void cb_lockprof_block_event(int64_t delay, uintptr_t marker)
         add(&s.block, marker, 1, delay);
 }
 
+/* Opens (empty, counting) or closes each profile's window. */
+static void set_window(bool open)
+{
+    table *tables[] = {&s.mutex, &s.block};
+    for (int k = 0; k < 2; k++) {
+        cb_records *recs = &tables[k]->records;
+        cb_records_lock(recs);
+        for (size_t i = 0; open && i < cb_records_count(recs); i++)
+            ((record *)cb_records_at(recs, i))->window = (counts){0};
+        tables[k]->window_open = open;
+        cb_records_unlock(recs);
+    }
+}
+
 void cb_lockprof_window_begin(void)
 {
-    lock();
-    table *tables[] = {&s.mutex, &s.block};
-    for (int k = 0; k < 2; k++)
-        for (size_t i = 0; i < tables[k]->n; i++)
-            tables[k]->records[i]->window = (counts){0};
-    s.window_open = true;
-    unlock();
+    set_window(true);
 }
 
 void cb_lockprof_window_end(void)
 {
-    lock();
-    s.window_open = false;
-    unlock();
+    set_window(false);
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -217,18 +189,18 @@ static cb_profile *build(bool mutex, bool window)
     cb_profile *p = cb_profile_new(&spec);
     if (!p)
         return NULL;
-    table *t = mutex ? &s.mutex : &s.block;
+    cb_records *recs = mutex ? &s.mutex.records : &s.block.records;
     int rc = 0;
-    lock();
-    for (size_t i = 0; i < t->n && rc == 0; i++) {
-        const record *r = t->records[i];
+    cb_records_lock(recs);
+    for (size_t i = 0; i < cb_records_count(recs) && rc == 0; i++) {
+        const record *r = cb_records_at(recs, i);
         const counts *c = window ? &r->window : &r->all;
         if (window && c->count == 0 && c->delay == 0)
             continue; /* nothing from this stack in the window */
         int64_t v[2] = {(int64_t)llround(c->count), c->delay};
-        rc = cb_profile_add(p, r->pcs, r->depth, v, NULL, 0);
+        rc = cb_profile_add(p, r->stack.pcs, r->stack.depth, v, NULL, 0);
     }
-    unlock();
+    cb_records_unlock(recs);
     if (rc != 0) {
         cb_profile_free(p);
         return NULL;
@@ -236,53 +208,27 @@ static cb_profile *build(bool mutex, bool window)
     return p;
 }
 
-static int write_profile(bool mutex, bool window, FILE *out, int debug)
+/* Profile 0 is "mutex", 1 "block". */
+static cb_profile *build_named(int which, bool window, int debug)
 {
-    if (debug < 0 || debug > 1)
-        return cb_error(EINVAL, "debug level %d is not supported for %s profiles", debug,
-                        mutex ? "mutex" : "block");
-    cb_profile *p = build(mutex, window);
-    if (!p)
-        return cb_error(ENOMEM, "out of memory building the %s profile", mutex ? "mutex" : "block");
-    int rc = cb_profile_write(p, out, debug);
-    cb_profile_free(p);
-    return rc;
+    (void)debug;
+    return build(which == 0, window);
 }
 
-static int write_named(const char *name, bool window, FILE *out, int debug)
-{
-    cb_heap_internal_begin();
-    int rc = write_profile(strcmp(name, "mutex") == 0, window, out, debug);
-    int err = errno;
-    cb_heap_internal_end();
-    errno = err;
-    return rc;
-}
+static const cb_profile_pair pair = {{"mutex", "block"}, build_named, NULL};
 
 int cb_lockprof_write(const char *name, FILE *out, int debug)
 {
-    return write_named(name, false, out, debug);
+    return cb_profiles_write_pair(&pair, name, false, out, debug);
 }
 
 int cb_lockprof_write_window(const char *name, FILE *out, int debug)
 {
-    if (!name || !out || (strcmp(name, "mutex") != 0 && strcmp(name, "block") != 0))
-        return cb_error(EINVAL, "cb_lockprof_write_window: bad arguments");
-    return write_named(name, true, out, debug);
+    return cb_profiles_write_pair(&pair, name, true, out, debug);
 }
 
-/* A fork while another thread holds the lock must not leave it held. */
-static void before_fork(void)
+__attribute__((constructor)) static void guard_fork(void)
 {
-    lock();
-}
-
-static void after_fork(void)
-{
-    unlock();
-}
-
-__attribute__((constructor)) static void install_fork_handlers(void)
-{
-    pthread_atfork(before_fork, after_fork, after_fork);
+    cb_records_guard_fork(&s.mutex.records, NULL, NULL);
+    cb_records_guard_fork(&s.block.records, NULL, NULL);
 }

@@ -20,12 +20,14 @@
  * The heap profile's sampling decisions are untouched: they are made
  * against the kept threshold, exactly as without recording.
  *
- * Logs: allocations (stack, size, and when the block was freed, as a
- * position in the log), contended waits (stack, delay). A table keyed by
- * address finds the allocation a free belongs to. Stacks are interned
- * (16 frames at most). Everything sits behind one spinlock, taken
- * deferred (unwind.h) as every lock the allocator may hold, and its memory
- * is cbench's own (callers have marked the thread), so from heap_pool.c.
+ * The allocator and the lock interposer call in here through their
+ * events (interpose/heap_events.h, interpose/lock_events.h). Logs:
+ * allocations (stack, size, and when the block was freed, as a position
+ * in the log), contended waits (stack, delay). A table keyed by address
+ * finds the allocation a free belongs to. Stacks (16 frames at most) are
+ * records by stack (records.h), whose deferring lock guards everything
+ * here, as every lock the allocator may hold; the memory is cbench's own
+ * (callers run this as own work, base/own.h), so from heap_pool.c.
  * The logs are bounded; events beyond the bound are counted as lost, and
  * a message says its sites are partial. When the last scope ends, the
  * logs are emptied and their memory returned.
@@ -37,13 +39,11 @@
  */
 #include "scoperec.h"
 
-#include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "interpose/heap.h"
-#include "profile/hmap.h"
+#include "base/own.h"
+#include "records.h"
 #include "stack/stackwalk.h"
 #include "stack/unwind.h"
 
@@ -66,21 +66,13 @@ typedef struct lock_event {
     uint64_t delay;
 } lock_event;
 
-typedef struct stack {
-    int depth;
-    uint64_t pcs[CB_SCOPEREC_DEPTH];
-} stack;
-
 typedef struct live_slot {
     uintptr_t p; /* 0 empty, 1 deleted */
     uint64_t event;
 } live_slot;
 
 static struct {
-    atomic_flag lock;
-    cb_hmap by_stack; /* stack bytes -> 1 + index into stacks */
-    stack *stacks;
-    size_t nstacks, capstacks;
+    cb_records stacks; /* its lock guards everything here */
     heap_event *heap;
     size_t nheap, capheap;
     uint64_t heap_lost;
@@ -89,16 +81,16 @@ static struct {
     uint64_t lock_lost;
     live_slot *live;
     size_t livecap, livecount, liveused;
-} r = {.lock = ATOMIC_FLAG_INIT};
+} r = {.stacks = CB_RECORDS_INIT(cb_stack_record)};
 
 static void lock(void)
 {
-    cb_defer_lock(&r.lock);
+    cb_records_lock(&r.stacks);
 }
 
 static void unlock(void)
 {
-    cb_defer_unlock(&r.lock, (uintptr_t)__builtin_return_address(0));
+    cb_records_unlock(&r.stacks);
 }
 
 /* Makes room for one more element of `size` bytes in *v; false when the
@@ -123,19 +115,13 @@ static bool reserve(void **v, size_t n, size_t *cap, size_t size, size_t max)
 /* 1 + the index of the stack, 0 when out of memory. Lock held. */
 static uint32_t intern(const uint64_t *pcs, int depth)
 {
-    bool inserted;
-    uint64_t *slot = cb_hmap_put(&r.by_stack, pcs, (size_t)depth * sizeof *pcs, &inserted, NULL);
-    if (!slot)
-        return 0;
-    if (!inserted)
-        return (uint32_t)*slot;
-    if (!reserve((void **)&r.stacks, r.nstacks, &r.capstacks, sizeof *r.stacks, UINT32_MAX - 1))
-        return 0;
-    stack *s = &r.stacks[r.nstacks];
-    s->depth = depth;
-    memcpy(s->pcs, pcs, (size_t)depth * sizeof *pcs);
-    *slot = ++r.nstacks;
-    return (uint32_t)*slot;
+    long id = cb_records_find_locked(&r.stacks, pcs, depth);
+    return id < 0 || id >= UINT32_MAX - 1 ? 0 : (uint32_t)id + 1;
+}
+
+static const cb_stack_record *stack_at(size_t i)
+{
+    return cb_records_at(&r.stacks, i);
 }
 
 /* ---- the live table: open addressing on the block's address ------------ */
@@ -278,7 +264,7 @@ void cb_scoperec_stop(cb_scoperec_mark *m)
 
 void cb_scoperec_end(unsigned what)
 {
-    cb_heap_internal_begin();
+    cb_own_begin();
     lock();
     bool heap_done = (what & CB_REC_HEAP) && atomic_fetch_sub(&cb_scoperec_heap_on, 1) == 1;
     bool lock_done = (what & CB_REC_LOCK) && atomic_fetch_sub(&cb_scoperec_lock_on, 1) == 1;
@@ -293,14 +279,10 @@ void cb_scoperec_end(unsigned what)
         r.waits = NULL;
         r.nwaits = r.capwaits = r.lock_lost = 0;
     }
-    if (!atomic_load(&cb_scoperec_heap_on) && !atomic_load(&cb_scoperec_lock_on)) {
-        cb_hmap_free(&r.by_stack);
-        free(r.stacks);
-        r.stacks = NULL;
-        r.nstacks = r.capstacks = 0;
-    }
+    if (!atomic_load(&cb_scoperec_heap_on) && !atomic_load(&cb_scoperec_lock_on))
+        cb_records_clear_locked(&r.stacks);
     unlock();
-    cb_heap_internal_end();
+    cb_own_end();
 }
 
 /* ---- queries -------------------------------------------------------------- */
@@ -376,9 +358,9 @@ static int pick(agg *a, size_t n, cb_rank rank, cb_site *out, int max)
                 best = i;
         if (best == n)
             break;
-        out[k] = (cb_site){.count = a[best].count, .value = a[best].value,
-                           .depth = r.stacks[best].depth};
-        memcpy(out[k].pcs, r.stacks[best].pcs, (size_t)out[k].depth * sizeof out[k].pcs[0]);
+        const cb_stack_record *st = stack_at(best);
+        out[k] = (cb_site){.count = a[best].count, .value = a[best].value, .depth = st->depth};
+        memcpy(out[k].pcs, st->pcs, (size_t)out[k].depth * sizeof out[k].pcs[0]);
         a[best] = (agg){0};
     }
     return k;
@@ -388,9 +370,10 @@ int cb_scoperec_top(const cb_scoperec_mark *m, cb_rank rank, cb_site *out, int m
                     cb_rec_totals *t)
 {
     *t = (cb_rec_totals){0};
-    cb_heap_internal_begin();
+    cb_own_begin();
     lock();
-    agg *a = calloc(r.nstacks ? r.nstacks : 1, sizeof *a);
+    size_t nstacks = cb_records_count(&r.stacks);
+    agg *a = calloc(nstacks ? nstacks : 1, sizeof *a);
     int k = 0;
     if (a) {
         if (rank == CB_RANK_DELAY || rank == CB_RANK_WAITS) {
@@ -406,28 +389,17 @@ int cb_scoperec_top(const cb_scoperec_mark *m, cb_rank rank, cb_site *out, int m
             t->events = end - start;
             t->lost = m->heap_lost;
         }
-        for (size_t i = 0; i < r.nstacks; i++)
+        for (size_t i = 0; i < nstacks; i++)
             t->nsites += a[i].count != 0;
-        k = pick(a, r.nstacks, rank, out, max);
+        k = pick(a, nstacks, rank, out, max);
         free(a);
     }
     unlock();
-    cb_heap_internal_end();
+    cb_own_end();
     return k;
 }
 
-/* A fork while another thread holds the lock must not leave it held. */
-static void before_fork(void)
+__attribute__((constructor)) static void guard_fork(void)
 {
-    lock();
-}
-
-static void after_fork(void)
-{
-    unlock();
-}
-
-__attribute__((constructor)) static void install_fork_handlers(void)
-{
-    pthread_atfork(before_fork, after_fork, after_fork);
+    cb_records_guard_fork(&r.stacks, NULL, NULL);
 }

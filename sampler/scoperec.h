@@ -1,32 +1,22 @@
 /*
  * The assertion recorder: every allocation and every contended lock
  * acquisition, with its stack, while an assertion scope asks for them.
- * The model is at the top of scoperec.c; heap.c and lock.c call in here
- * from their slow paths only, and only while recording is on.
+ * The model is at the top of scoperec.c. heap.c and lock.c call in here
+ * from their slow paths only, and only while recording is on: those calls,
+ * and the counts of scopes recording (cb_scoperec_heap_on,
+ * cb_scoperec_lock_on) that they read, are the interposers' events,
+ * declared with the interposers.
  */
 #ifndef CB_SCOPEREC_H
 #define CB_SCOPEREC_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "interpose/heap_events.h"
+#include "interpose/lock_events.h"
+
 enum { CB_REC_HEAP = 1, CB_REC_LOCK = 2 };
-
-/* How many scopes want allocations / lock waits recorded. Read by the
- * allocator's and the lock's slow paths to decide whether to record. */
-extern _Atomic int cb_scoperec_heap_on;
-extern _Atomic int cb_scoperec_lock_on;
-
-static inline bool cb_scoperec_heap_wanted(void)
-{
-    return atomic_load(&cb_scoperec_heap_on) != 0;
-}
-
-static inline bool cb_scoperec_lock_wanted(void)
-{
-    return atomic_load_explicit(&cb_scoperec_lock_on, memory_order_relaxed) != 0;
-}
 
 /* Where a scope's events start in the logs. */
 typedef struct cb_scoperec_mark {
@@ -48,18 +38,6 @@ void cb_scoperec_stop(cb_scoperec_mark *m);
 /* The scope no longer needs `what`; when no scope does, the logs are
  * emptied and their memory given back. Call after the last query. */
 void cb_scoperec_end(unsigned what);
-
-/* Allocator hooks, called with the thread's allocations marked as
- * cbench's own: a new block (true when it was recorded: the caller flags
- * its header so that its free comes here), and the release of a
- * recorded block. Deferred spinlock inside (unwind.h). */
-bool cb_scoperec_alloc(void *p, uint64_t size, uintptr_t caller);
-void cb_scoperec_free(void *p);
-
-/* A contended acquisition that waited `delay` ns; `marker` is the return
- * address into the public lock function (lock.c): the recorded stack
- * starts at its caller. Called inside lock.c's slow path. */
-void cb_scoperec_wait(int64_t delay, uintptr_t marker);
 
 /* ---- queries, at a scope's end ------------------------------------------- */
 

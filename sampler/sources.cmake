@@ -1,6 +1,17 @@
 # The sampler's sources, layer by layer (docs/ARCHITECTURE.md). Listed by
 # hand, not globbed, so that a file's layer is a decision made here.
 
+# The ground floor, which every layer above uses and which uses nothing
+# of theirs: the spinlock and the deferral of CPU samples, cbench's own
+# work, per-thread counter lists, invariant checks, the error message.
+set(CBENCH_BASE_SOURCES
+  sampler/base/check.c
+  sampler/base/defer.c
+  sampler/base/error.c
+  sampler/base/own.c
+  sampler/base/spinlock.c
+  sampler/base/thread_list.c)
+
 # Stack capture: signal-context and user-context walkers, call-frame
 # rules, the table of sampled stacks.
 set(CBENCH_STACK_SOURCES
@@ -18,15 +29,16 @@ set(CBENCH_INTERPOSE_SOURCES
   sampler/interpose/lock.c
   sampler/interpose/threads.c)
 
-# Producers: the profiles, built from the events and stacks above.
+# Producers: the profiles, built from the events and stacks above, with
+# the records by stack they share.
 set(CBENCH_PRODUCER_SOURCES
   sampler/cpu.c
   sampler/env.c
-  sampler/error.c
   sampler/heapprof.c
   sampler/labels.c
   sampler/lockprof.c
   sampler/profiles.c
+  sampler/records.c
   sampler/scoperec.c
   sampler/threadprof.c)
 
@@ -44,5 +56,5 @@ set(CBENCH_PROFILE_SOURCES
   sampler/profile/symcache.c
   sampler/profile/text.c)
 
-set(CBENCH_SAMPLER_SOURCES ${CBENCH_STACK_SOURCES} ${CBENCH_INTERPOSE_SOURCES}
-    ${CBENCH_PRODUCER_SOURCES} ${CBENCH_PROFILE_SOURCES})
+set(CBENCH_SAMPLER_SOURCES ${CBENCH_BASE_SOURCES} ${CBENCH_STACK_SOURCES}
+    ${CBENCH_INTERPOSE_SOURCES} ${CBENCH_PRODUCER_SOURCES} ${CBENCH_PROFILE_SOURCES})

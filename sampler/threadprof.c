@@ -14,19 +14,26 @@
  * exits meanwhile is left out. A signal that arrives after the collection
  * closed finds nothing to do.
  *
- * A thread interrupted inside code that defers samples (unwind.h: it may
- * hold a lock the loader's holder wants) answers with its interrupted PC
- * alone rather than unwind there.
+ * A thread interrupted inside code that defers samples (base/defer.h: it
+ * may hold a lock the loader's holder wants) answers with its interrupted
+ * PC alone rather than unwind there.
  *
  * Names: the registry's (threads.c, from pthread_setname_np), else the
  * kernel's (/proc/self/task/TID/comm). Each sample carries the labels
  * "thread" (the name) and "tid".
  *
- * threadcreate: pthread_create's interposer interns its caller's stack
- * here and counts the threads created from it. The table sits behind a
- * spinlock taken only in user context.
+ * threadcreate: pthread_create's interposer (threads.c) tells this file
+ * that a thread is about to be created (interpose/thread_events.h); the
+ * creating stack is taken here and kept as a record by stack (records.h),
+ * whose lock also guards the counts of threads created from it. It is
+ * taken only in user context.
+ *
+ * One threads profile is collected at a time: the writer holds a plain
+ * spinlock (base/spinlock.h) for the whole collection, so that its own
+ * CPU samples meanwhile are taken where they land.
  */
 #include "threadprof.h"
+#include "interpose/thread_events.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -42,12 +49,14 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "interpose/heap.h"
-#include "profile/fulltext.h"
-#include "profile/hmap.h"
-#include "profile/profile.h"
+#include "base/defer.h"
+#include "base/error.h"
+#include "base/own.h"
+#include "base/spinlock.h"
 #include "interpose/threads.h"
+#include "profile/fulltext.h"
+#include "profile/profile.h"
+#include "records.h"
 #include "stack/unwind.h"
 
 enum { DEFAULT_TIMEOUT_MS = 100 };
@@ -55,114 +64,74 @@ enum { DEFAULT_TIMEOUT_MS = 100 };
 /* ---- threadcreate --------------------------------------------------------- */
 
 typedef struct create_record {
+    cb_stack_record stack;
     uint64_t count;
-    int depth;
-    uint64_t pcs[CB_MAX_STACK];
 } create_record;
 
-static struct {
-    atomic_flag lock;
-    cb_hmap by_stack; /* stack bytes -> 1 + record index */
-    create_record **recs;
-    size_t n, cap;
-} creates = {.lock = ATOMIC_FLAG_INIT};
+static cb_records creates = CB_RECORDS_INIT(create_record);
 
-/* Deferred (unwind.h), as every lock pthread_create may hold. */
-static void lock_creates(void)
+uint32_t cb_threadprof_note_create(uintptr_t leaf, uintptr_t caller)
 {
-    cb_defer_lock(&creates.lock);
-}
-
-static void unlock_creates(void)
-{
-    cb_defer_unlock(&creates.lock, (uintptr_t)__builtin_return_address(0));
-}
-
-/* Lock held. */
-static uint32_t intern_create(const uint64_t *pcs, int depth)
-{
-    bool inserted;
-    uint64_t *slot =
-        cb_hmap_put(&creates.by_stack, pcs, (size_t)depth * sizeof *pcs, &inserted, NULL);
-    if (!slot)
-        return 0;
-    if (!inserted)
-        return (uint32_t)*slot;
-    if (creates.n == creates.cap) {
-        size_t cap = creates.cap ? creates.cap * 2 : 64;
-        create_record **r = realloc(creates.recs, cap * sizeof *r);
-        if (!r)
-            return 0;
-        creates.recs = r, creates.cap = cap;
-    }
-    create_record *r = calloc(1, sizeof *r);
-    if (!r)
-        return 0;
-    r->depth = depth;
-    memcpy(r->pcs, pcs, (size_t)depth * sizeof *pcs);
-    creates.recs[creates.n] = r;
-    *slot = ++creates.n;
-    return (uint32_t)creates.n;
-}
-
-uint32_t cb_threadprof_note_create(const uint64_t *pcs, int depth)
-{
-    if (depth > CB_MAX_STACK)
-        depth = CB_MAX_STACK;
-    cb_heap_internal_begin();
-    lock_creates();
-    uint32_t id = intern_create(pcs, depth);
-    unlock_creates();
-    cb_heap_internal_end();
-    return id;
+    uint64_t pcs[CB_MAX_STACK];
+    pcs[0] = leaf;
+    int n = cb_unwind_from(caller, pcs + 1, CB_MAX_STACK - 1);
+    if (n == 0)
+        pcs[1] = caller, n = 1; /* the trace missed it: the caller at least */
+    cb_own_begin();
+    cb_records_lock(&creates);
+    long id = cb_records_find_locked(&creates, pcs, n + 1);
+    cb_records_unlock(&creates);
+    cb_own_end();
+    return id < 0 ? 0 : (uint32_t)id + 1;
 }
 
 void cb_threadprof_count_create(uint32_t id)
 {
     if (!id)
         return;
-    lock_creates();
-    creates.recs[id - 1]->count++;
-    unlock_creates();
+    cb_records_lock(&creates);
+    ((create_record *)cb_records_at(&creates, id - 1))->count++;
+    cb_records_unlock(&creates);
 }
 
 int cb_threadprof_create_stack(uint32_t id, uint64_t *pcs, int max)
 {
     int n = 0;
-    lock_creates();
-    if (id && id <= creates.n) {
-        const create_record *r = creates.recs[id - 1];
+    cb_records_lock(&creates);
+    if (id && id <= cb_records_count(&creates)) {
+        const cb_stack_record *r = cb_records_at(&creates, id - 1);
         n = r->depth < max ? r->depth : max;
         memcpy(pcs, r->pcs, (size_t)n * sizeof *pcs);
     }
-    unlock_creates();
+    cb_records_unlock(&creates);
     return n;
 }
 
+static const cb_profile_spec threadcreate_spec = {
+    .name = "threadcreate",
+    .ntypes = 1,
+    .types = {{"threadcreate", "count"}},
+    .period_type = {"threadcreate", "count"},
+    .period = 1,
+    .default_type = -1,
+    .leaf_is_pc = false,
+    .text = CB_TEXT_COUNT,
+};
+
 static cb_profile *build_threadcreate(void)
 {
-    static const cb_profile_spec spec = {
-        .name = "threadcreate",
-        .ntypes = 1,
-        .types = {{"threadcreate", "count"}},
-        .period_type = {"threadcreate", "count"},
-        .period = 1,
-        .default_type = -1,
-        .leaf_is_pc = false,
-        .text = CB_TEXT_COUNT,
-    };
-    cb_profile *p = cb_profile_new(&spec);
+    cb_profile *p = cb_profile_new(&threadcreate_spec);
     if (!p)
         return NULL;
-    lock_creates();
+    cb_records_lock(&creates);
     int rc = 0;
-    for (size_t i = 0; i < creates.n && rc == 0; i++) {
-        const create_record *r = creates.recs[i];
+    for (size_t i = 0; i < cb_records_count(&creates) && rc == 0; i++) {
+        const create_record *r = cb_records_at(&creates, i);
         int64_t v = (int64_t)r->count;
         if (v)
-            rc = cb_profile_add(p, r->pcs, r->depth, &v, NULL, 0);
+            rc = cb_profile_add(p, r->stack.pcs, r->stack.depth, &v, NULL, 0);
     }
-    unlock_creates();
+    cb_records_unlock(&creates);
     if (rc == 0 && !cb_threads_interposed())
         rc = cb_profile_add_comment(p, "cbench: another pthread_create comes first (a "
                                        "sanitizer, a preload); only the creations it forwards "
@@ -185,23 +154,15 @@ int cb_threadprof_print_create_stack(uint32_t id, FILE *out)
     int n = cb_threadprof_create_stack(id, pcs, CB_MAX_STACK);
     if (n < 2)
         return cb_error(ENOENT, "no creation stack %u", (unsigned)id);
-    cb_heap_internal_begin();
-    static const cb_profile_spec spec = {
-        .name = "threadcreate",
-        .ntypes = 1,
-        .types = {{"threadcreate", "count"}},
-        .period_type = {"threadcreate", "count"},
-        .period = 1,
-        .default_type = -1,
-    };
+    cb_own_begin();
     int64_t one = 1;
-    cb_profile *p = cb_profile_new(&spec);
+    cb_profile *p = cb_profile_new(&threadcreate_spec);
     int rc = p && cb_profile_add(p, pcs + 1, n - 1, &one, NULL, 0) == 0
                  ? cb_profile_write_each(p, out, no_head, NULL)
                  : -1;
     int err = errno;
     cb_profile_free(p);
-    cb_heap_internal_end();
+    cb_own_end();
     errno = err;
     return rc;
 }
@@ -225,7 +186,7 @@ static _Atomic size_t nreqs;
 static _Atomic int collecting;
 static _Atomic int inflight;
 
-static atomic_flag writer = ATOMIC_FLAG_INIT; /* one collection at a time */
+static cb_spinlock writer = CB_SPINLOCK_INIT; /* one collection at a time */
 static _Atomic int timeout_ms = DEFAULT_TIMEOUT_MS;
 
 void cb_threadprof_set_timeout_ms(int ms)
@@ -527,26 +488,6 @@ static int write_threads(FILE *out, int debug, uintptr_t caller)
     return rc;
 }
 
-/* After the debug=1 form, the process's mappings in the legacy format's
- * memory-map section, so that pprof can symbolize the text form too. */
-static int write_mappings(FILE *out)
-{
-    FILE *maps = fopen("/proc/self/maps", "r");
-    if (!maps)
-        return 0;
-    fputs("\n--- Memory map: ---\n", out);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, maps)) > 0)
-        fwrite(buf, 1, n, out);
-    fclose(maps);
-    if (fflush(out) != 0 || ferror(out)) {
-        int err = errno ? errno : EIO;
-        return cb_error(err, "writing the mappings of a text profile: %s", strerror(err));
-    }
-    return 0;
-}
-
 static int write_named(const char *name, FILE *out, int debug, uintptr_t caller)
 {
     if (debug < 0 || debug > 2)
@@ -562,7 +503,8 @@ static int write_named(const char *name, FILE *out, int debug, uintptr_t caller)
         rc = cb_profile_write(p, out, debug);
         cb_profile_free(p);
     }
-    return rc == 0 && debug == 1 ? write_mappings(out) : rc;
+    /* The legacy format's memory-map section ends the debug=1 form. */
+    return rc == 0 && debug == 1 ? cb_profile_write_maps(out, "\n--- Memory map: ---\n") : rc;
 }
 
 /* Not inlined: its return address marks where the writer's own stack
@@ -570,40 +512,28 @@ static int write_named(const char *name, FILE *out, int debug, uintptr_t caller)
 __attribute__((noinline)) int cb_threadprof_write(const char *name, FILE *out, int debug)
 {
     uintptr_t caller = (uintptr_t)__builtin_return_address(0);
-    cb_heap_internal_begin();
-    while (atomic_flag_test_and_set_explicit(&writer, memory_order_acquire))
-        sched_yield();
+    cb_own_begin();
+    cb_spin_lock(&writer);
     int rc = write_named(name, out, debug, caller);
-    int err = errno;
-    atomic_flag_clear_explicit(&writer, memory_order_release);
-    cb_heap_internal_end();
-    errno = err;
+    cb_spin_unlock(&writer);
+    cb_own_end();
     return rc;
 }
 
 /* A fork while another thread writes a profile or creates a thread: the
- * child has one thread and must not inherit the locks held. */
-static void before_fork(void)
+ * child has one thread, no collection, and must not inherit the locks
+ * held. Runs in the child with the creation stacks' lock held. */
+static void in_child(void *unused)
 {
-    lock_creates();
-}
-
-static void after_fork_parent(void)
-{
-    unlock_creates();
-}
-
-static void after_fork_child(void)
-{
+    (void)unused;
     atomic_store(&collecting, 0);
     atomic_store(&inflight, 0);
     atomic_store(&nreqs, 0);
     atomic_store(&reqs, NULL);
-    atomic_flag_clear(&writer);
-    unlock_creates();
+    cb_spin_reset(&writer);
 }
 
-__attribute__((constructor)) static void install_fork_handlers(void)
+__attribute__((constructor)) static void guard_fork(void)
 {
-    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+    cb_records_guard_fork(&creates, in_child, NULL);
 }

@@ -13,14 +13,10 @@
  * docs/THREAD_PROFILING.md. */
 #define CB_THREADS_SIGNAL (SIGRTMIN + 7)
 
-/* Interns a creation stack (leaf first, return addresses) and returns its
- * id (1-based), 0 when out of memory. User context (pthread_create). */
-uint32_t cb_threadprof_note_create(const uint64_t *pcs, int depth);
-
-/* Counts one thread created from stack `id` (0 is ignored). */
-void cb_threadprof_count_create(uint32_t id);
-
-/* Copies creation stack `id` into pcs (at most max); returns its depth,
+/* Creation stacks are noted as pthread_create's interposer creates
+ * threads (interpose/thread_events.h), under ids from 1.
+ *
+ * Copies creation stack `id` into pcs (at most max); returns its depth,
  * 0 when unknown. */
 int cb_threadprof_create_stack(uint32_t id, uint64_t *pcs, int max);
 

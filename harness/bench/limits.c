@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "bench/state.h"
-#include "error.h"
+#include "base/error.h"
 
 static bool same_unit(const char *a, const char *b)
 {

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "profile/profile.h"
 
 int cb_results_write_buf(const cb_buf *b, const char *path, const char *what)

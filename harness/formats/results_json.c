@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "error.h"
+#include "base/error.h"
 
 #define RESULTS_JSON_VERSION 1
 

@@ -25,14 +25,12 @@
  * taken back.
  *
  * Counters are per thread, in initial-exec TLS, and the fast path is
- * plain loads and stores: no atomic read-modify-write, no lock. They are
- * declared atomic only so that a reader on another thread may load them
- * (relaxed); only the owning thread stores. A thread registers itself in
- * a list at its first allocation; cbench_read_memstats sums the list and
- * the totals of threads that have exited, whose counters are folded in
- * when they exit. An update that comes after a thread was folded (a
- * destructor freeing memory late in thread exit) goes to the process
- * totals with atomics.
+ * plain loads and stores: no atomic read-modify-write, no lock. A thread
+ * joins the list of per-thread counters (base/thread_list.h) at its first
+ * allocation; cbench_read_memstats sums the list and the totals of
+ * threads that have exited, whose counters are folded in when they exit.
+ * An update that comes after a thread was folded (a destructor freeing
+ * memory late in thread exit) goes to the process totals with atomics.
  *
  * Peak live bytes: each thread also keeps the highest value of its own
  * live bytes since the peak was last reset (an epoch number says when).
@@ -41,7 +39,10 @@
  * thread's peak to INT64_MIN, so that the fast path has one comparison
  * (live > peak) to make and the thread's next allocation takes notice.
  *
- * While an assertion scope records (scoperec.c), a thread's next
+ * The samplers hear of allocations through the events of heap_events.h,
+ * on slow paths only: a sampled block (the heap profiler records its
+ * stack and fills its tag), its free, a thread's first allocation and its
+ * exit. While an assertion scope records (scoperec.c), a thread's next
  * allocation notices the peak epoch it moved, and from then on every
  * allocation of that thread takes the sampling slow path, where it is
  * recorded with its stack and flagged so that its free is seen too. The
@@ -49,22 +50,29 @@
  * profile samples exactly what it would have. No test is added to the
  * fast paths: a recorded block's tag is not the plain tag.
  *
- * Allocations cbench makes for itself (between cb_heap_internal_begin and
- * end) come from a pool of their own (heap_pool.c), so that the program's
- * heap is laid out as it would be without cbench; they carry a flag in
- * their header and are counted neither when made nor when freed.
+ * Allocations cbench makes for itself (its own work, base/own.h) come
+ * from a pool of their own (heap_pool.c), so that the program's heap is
+ * laid out as it would be without cbench; they carry a flag in their
+ * header and are counted neither when made nor when freed. The slow paths
+ * run as own work, so that what the events allocate is cbench's.
+ *
+ * Invariants (checked with CB_CHECK in test builds): a header with the
+ * magic carries only the flags below; a pool block is cbench's own and at the
+ * start of its memory; a sampled block has its tag's room in front of its
+ * header; the thread's life state is one of the list's three.
  */
 #include "interpose/heap.h"
+#include "interpose/heap_events.h"
 #include "interpose/heap_pool.h"
-#include "heapprof.h"
-#include "scoperec.h"
-#include "stack/unwind.h"
+
+#include "base/check.h"
+#include "base/own.h"
+#include "base/thread_list.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -105,12 +113,14 @@ typedef struct header {
 
 _Static_assert(sizeof(header) == 16, "the header keeps malloc's 16-byte alignment");
 
-/* F_POOL: the block is cbench's own, from heap_pool.c, not glibc's.
- * F_RECORDED: an assertion scope's recorder has it (scoperec.h). */
+/* F_OWN: cbench's own block (base/own.h), never counted. F_SAMPLED: the
+ * heap profiler's tag is in front of the header. F_POOL: the block is
+ * from heap_pool.c, not glibc's (always own). F_RECORDED: an assertion
+ * scope's recorder has it (scoperec.c). */
 enum {
     HDR = sizeof(header),
     MAGIC = 0xcb5e,
-    F_INTERNAL = 1,
+    F_OWN = 1,
     F_SAMPLED = 2,
     F_POOL = 4,
     F_RECORDED = 8
@@ -137,48 +147,55 @@ typedef struct counters {
     _Atomic uint32_t epoch;
 } counters;
 
-/* `busy` is zero when an allocation takes the fast path: the thread is
- * registered, not folded, and not inside cbench's own work. Its low bits
- * count nested cb_heap_internal_begin calls; NEW and FOLDED say where the
- * thread is in its life. One comparison covers all three. */
-enum { INTERNAL_MASK = 0xffff, NEW = 1 << 16, FOLDED = 1 << 17 };
-
-/* Everything the fast path touches is in this one initial-exec TLS block,
- * so it costs one TLS address computation. */
+/* Everything the fast path touches is in the first 64 bytes of this one
+ * initial-exec TLS block, aligned to a cache line: one TLS address
+ * computation, one line. node.state is zero when an allocation takes the
+ * fast path: its life bits say the thread is listed (registered, not
+ * folded), and its low bits, where base/own.h mirrors the depth of
+ * cbench's own work, that the thread is not inside it. One comparison
+ * covers all three. */
 typedef struct thread_heap {
     counters c;
-    uint64_t sample_at; /* the next allocation taking c.bytes past this is sampled */
-    uint32_t busy;
+    uint64_t sample_at;  /* the next allocation taking c.bytes past this is sampled */
+    cb_thread_node node; /* node.state first: the fast path's word */
     uint64_t rng;
-    struct thread_heap *next, *prev;
     /* While the thread records for assertion scopes, sample_at is 0 (every
      * allocation is sampled) and the profile's threshold waits here. */
     bool recording;
     uint64_t profile_at;
 } thread_heap;
 
-static __thread thread_heap self IE = {.busy = NEW};
+_Static_assert(offsetof(thread_heap, node.state) + sizeof(uint32_t) <= 64,
+               "what the fast path reads is in one cache line");
+
+static __thread thread_heap self IE __attribute__((aligned(64))) = {.node = CB_THREAD_NODE_INIT};
+
+static void fold(cb_thread_node *n);
+static void at_exit(cb_thread_node *n);
 
 static struct {
-    atomic_flag lock; /* guards the list */
-    thread_heap *threads;
+    cb_thread_list list;
     /* Exited threads, and updates made after a thread was folded. */
     _Atomic uint64_t mallocs, frees, bytes, freed;
     _Atomic int64_t peak;   /* a recorded process peak */
     _Atomic uint32_t epoch; /* bumped when the peak is reset */
-} g = {.lock = ATOMIC_FLAG_INIT};
-
-static pthread_key_t exit_key;
-static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+} g = {.list = CB_THREAD_LIST_INIT(fold, at_exit)};
 
 static void lock(void)
 {
-    cb_defer_lock(&g.lock);
+    cb_thread_list_lock(&g.list);
 }
 
 static void unlock(void)
 {
-    cb_defer_unlock(&g.lock, (uintptr_t)__builtin_return_address(0));
+    cb_thread_list_unlock(&g.list);
+}
+
+/* Whether this thread's counters are its own to update: listed, neither
+ * new nor folded. */
+static inline __attribute__((always_inline)) bool listed(void)
+{
+    return cb_thread_life(&self.node) == 0;
 }
 
 /* Owner-only updates: a plain load and store, not a locked instruction. */
@@ -187,46 +204,27 @@ static inline __attribute__((always_inline)) void bump(_Atomic uint64_t *x, uint
     atomic_store_explicit(x, atomic_load_explicit(x, RELAXED) + n, RELAXED);
 }
 
-void cb_heap_internal_begin(void)
+/* The list's exit key (base/thread_list.h) folds the counters of threads
+ * that cbench's trampoline did not start. */
+static void at_exit(cb_thread_node *n)
 {
-    self.busy++;
-}
-
-void cb_heap_internal_end(void)
-{
-    self.busy--;
-}
-
-static void on_thread_key_exit(void *unused)
-{
-    (void)unused;
+    (void)n; /* the exiting thread's: self */
     cb_heap_thread_exit();
 }
 
-static void create_exit_key(void)
-{
-    pthread_key_create(&exit_key, on_thread_key_exit);
-}
-
-/* First allocation on this thread: join the list. The key's destructor
- * folds the counters of threads that cbench's trampoline did not start.
- * What the calls below allocate is cbench's own. */
+/* First allocation on this thread: join the list, and have the depth of
+ * cbench's own work mirrored in the fast path's word. What the calls
+ * below allocate is cbench's own. */
 static void register_thread(void)
 {
-    self.busy = (self.busy & ~(uint32_t)NEW) + 1;
+    CB_CHECK(cb_thread_life(&self.node) == CB_THREAD_NEW);
+    cb_own_begin();
     atomic_store_explicit(&self.c.peak, INT64_MIN, RELAXED); /* to note_peak */
     self.rng = (uint64_t)(uintptr_t)&self * 0x9e3779b97f4a7c15ULL;
     self.sample_at = (uint64_t)cb_heapprof_next_distance(&self.rng);
-    pthread_once(&exit_key_once, create_exit_key);
-    pthread_setspecific(exit_key, &self);
-    lock();
-    self.prev = NULL;
-    self.next = g.threads;
-    if (g.threads)
-        g.threads->prev = &self;
-    g.threads = &self;
-    unlock();
-    self.busy--;
+    cb_thread_list_join(&g.list, &self.node);
+    cb_own_mirror_to(&self.node.state);
+    cb_own_end();
 }
 
 /* A new high of live bytes, or the first allocation since the peak was
@@ -273,6 +271,8 @@ static inline __attribute__((always_inline)) bool add_alloc(uint64_t n)
     return bytes > self.sample_at;
 }
 
+/* The countdown to the next sample starts from the bytes counted so far;
+ * while the thread records, it is the profile's threshold, kept aside. */
 void cb_heap_reset_sampling(void)
 {
     uint64_t at = atomic_load_explicit(&self.c.bytes, RELAXED) +
@@ -293,10 +293,11 @@ static inline __attribute__((always_inline)) void add_free(uint64_t n)
  * were folded (late in its exit: the process totals take it). */
 static __attribute__((noinline)) bool count_alloc_life(uint64_t n)
 {
-    if (self.busy & NEW) {
+    if (cb_thread_life(&self.node) == CB_THREAD_NEW) {
         register_thread();
         return add_alloc(n);
     }
+    CB_CHECK(cb_thread_life(&self.node) == CB_THREAD_FOLDED);
     atomic_fetch_add(&g.mallocs, 1);
     atomic_fetch_add(&g.bytes, n);
     return false; /* the thread is exiting: no more samples */
@@ -306,18 +307,19 @@ static __attribute__((noinline)) bool count_alloc_life(uint64_t n)
  * of a counted block stays counted); true when it is to be sampled. */
 static inline __attribute__((always_inline)) bool count_alloc(uint64_t n)
 {
-    if (__builtin_expect(!(self.busy & (NEW | FOLDED)), 1))
+    if (__builtin_expect(listed(), 1))
         return add_alloc(n);
     return count_alloc_life(n);
 }
 
 static __attribute__((noinline)) void count_free_slow(uint64_t n)
 {
-    if (self.busy & NEW) { /* a thread may free before it allocates */
+    if (cb_thread_life(&self.node) == CB_THREAD_NEW) { /* a thread may free before it allocates */
         register_thread();
         add_free(n);
         return;
     }
+    CB_CHECK(cb_thread_life(&self.node) == CB_THREAD_FOLDED);
     atomic_fetch_add(&g.frees, 1);
     atomic_fetch_add(&g.freed, n);
 }
@@ -326,7 +328,7 @@ static __attribute__((noinline)) void count_free_slow(uint64_t n)
  * this thread does not matter here, the block's flags do. */
 static inline __attribute__((always_inline)) void count_free(uint64_t n)
 {
-    if (__builtin_expect(!(self.busy & (NEW | FOLDED)), 1))
+    if (__builtin_expect(listed(), 1))
         add_free(n);
     else
         count_free_slow(n);
@@ -341,7 +343,7 @@ static inline __attribute__((always_inline)) void count_free(uint64_t n)
 /* Takes back the counting of an allocation glibc then refused. */
 static __attribute__((noinline)) void uncount_alloc(uint64_t n)
 {
-    if (!(self.busy & (NEW | FOLDED))) {
+    if (listed()) {
         bump(&self.c.bytes, -n);
         bump(&self.c.mallocs, (uint64_t)-1);
         return;
@@ -357,6 +359,12 @@ static bool would_sample(uint64_t n)
 }
 
 #define CALLER ((uintptr_t)__builtin_return_address(0))
+
+/* malloc and free start on a cache line: where the linker happened to put
+ * them moved a malloc/free pair by 0.3 to 0.4 ns between builds of the
+ * same code (measured), so their cost no longer depends on what else
+ * the library holds. */
+#define HOT __attribute__((aligned(64)))
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
@@ -376,47 +384,48 @@ static bool record(header *h, uint64_t n, uintptr_t caller)
 }
 
 /* A sampled block's tag: the 16 bytes in front of its header. */
-static cb_heapprof_tag *sample_tag(header *h)
+static cb_heap_tag *sample_tag(header *h)
 {
-    return (cb_heapprof_tag *)h - 1;
+    CB_CHECK(tag_offset(h->tag) >= HDR);
+    return (cb_heap_tag *)h - 1;
 }
 
 /* The slow path of a sampled allocation: its stack and its record. */
 static __attribute__((noinline)) void sample(header *h, uint64_t n, uintptr_t caller)
 {
-    self.busy++;
+    cb_own_begin();
     /* A block made before the decision (the recorder began at this very
      * allocation) has no room for the tag: the next allocation, which
      * will have it, is sampled instead. */
     if ((!self.recording || record(h, n, caller)) && tag_offset(h->tag) >= HDR) {
         if (cb_heapprof_record_alloc(n, caller, sample_tag(h)) == 0)
             h->tag |= (uint64_t)F_SAMPLED << 32;
-        uint64_t at = atomic_load_explicit(&self.c.bytes, RELAXED) +
-                      (uint64_t)cb_heapprof_next_distance(&self.rng);
-        if (self.recording)
-            self.profile_at = at;
-        else
-            self.sample_at = at;
+        cb_heap_reset_sampling();
     }
-    self.busy--;
+    cb_own_end();
 }
 
 /* A sampled or recorded block at p is freed (or moved by realloc). */
-static void unsample(void *p, const cb_heapprof_tag *tag, uint64_t n, unsigned flags)
+static void unsample(void *p, const cb_heap_tag *tag, uint64_t n, unsigned flags)
 {
-    self.busy++;
+    cb_own_begin();
     if (flags & F_SAMPLED)
         cb_heapprof_record_free(tag, n);
     if (flags & F_RECORDED)
         cb_scoperec_free(p);
-    self.busy--;
+    cb_own_end();
 }
 
 /* The header of a block, or NULL for a block glibc made by itself. */
 static header *our_header(void *p)
 {
     header *h = (header *)p - 1;
-    return h->tag >> 48 == MAGIC ? h : NULL;
+    if (h->tag >> 48 != MAGIC)
+        return NULL;
+    CB_CHECK((tag_flags(h->tag) & ~(unsigned)(F_OWN | F_SAMPLED | F_POOL | F_RECORDED)) == 0);
+    CB_CHECK(!(tag_flags(h->tag) & F_POOL) ||
+             (tag_offset(h->tag) == 0 && (tag_flags(h->tag) & F_OWN)));
+    return h;
 }
 
 /* cbench's own allocation: from the pool, so that the program's heap is
@@ -431,7 +440,7 @@ static void *alloc_own(size_t n)
     if (!h)
         return NULL;
     h->size = n;
-    h->tag = TAG(0, F_INTERNAL | F_POOL);
+    h->tag = TAG(0, F_OWN | F_POOL);
     return h + 1;
 }
 
@@ -461,18 +470,18 @@ static void *alloc_counted(enum glibc_fn fn, size_t align, size_t n, uintptr_t c
         errno = ENOMEM;
         return NULL;
     }
-    bool internal = self.busy & INTERNAL_MASK;
-    bool sampled = !internal && count_alloc(n);
+    bool own = cb_own_now();
+    bool sampled = !own && count_alloc(n);
     size_t offset = align > HDR ? room : sampled ? HDR : 0;
     char *real = glibc_alloc(fn, align, n + HDR + offset);
     if (!real) {
-        if (!internal)
+        if (!own)
             uncount_alloc(n);
         return NULL;
     }
     header *h = (header *)(real + offset);
     h->size = n;
-    h->tag = TAG(offset, internal ? F_INTERNAL : 0);
+    h->tag = TAG(offset, own ? F_OWN : 0);
     if (sampled)
         sample(h, n, caller);
     return h + 1;
@@ -480,10 +489,10 @@ static void *alloc_counted(enum glibc_fn fn, size_t align, size_t n, uintptr_t c
 
 static void *alloc_any(size_t n, uintptr_t caller)
 {
-    return self.busy & INTERNAL_MASK ? alloc_own(n) : alloc_counted(G_MALLOC, 0, n, caller);
+    return cb_own_now() ? alloc_own(n) : alloc_counted(G_MALLOC, 0, n, caller);
 }
 
-/* The entry points are not deferred (unwind.h): a CPU sample landing
+/* The entry points are not deferred (base/defer.h): a CPU sample landing
  * inside glibc's allocator, which holds an arena lock there, is unwound on
  * the spot. That is safe because nothing the handler waits for (only
  * libunwind's own mutex) is held by a thread that waits for anything:
@@ -519,9 +528,9 @@ static __attribute__((noinline)) void *malloc_refused(size_t n)
 /* The common case spelled out: the program's allocation on a registered
  * thread, counted first, so that glibc's call is the last thing but the
  * header's two stores. Anything else is a tail call. */
-API void *malloc(size_t n)
+API HOT void *malloc(size_t n)
 {
-    if (__builtin_expect(self.busy != 0 || n > SIZE_MAX - 2 * HDR, 0))
+    if (__builtin_expect(self.node.state != 0 || n > SIZE_MAX - 2 * HDR, 0))
         return malloc_slow(n, CALLER);
     if (__builtin_expect(add_alloc(n), 0))
         return malloc_sampled(n, CALLER);
@@ -534,7 +543,7 @@ API void *malloc(size_t n)
 }
 
 /* Anything but a plain counted block on a registered thread: a sampled,
- * internal or aligned block, a block glibc made by itself, or a thread
+ * own or aligned block, a block glibc made by itself, or a thread
  * that is new or exiting. */
 static __attribute__((noinline)) void release_slow(void *p)
 {
@@ -550,7 +559,7 @@ static __attribute__((noinline)) void release_slow(void *p)
     }
     if (flags & (F_SAMPLED | F_RECORDED))
         unsample(p, sample_tag(h), h->size, flags);
-    if (!(flags & F_INTERNAL))
+    if (!(flags & F_OWN))
         count_free(h->size);
     __libc_free((char *)h - tag_offset(h->tag));
 }
@@ -558,7 +567,7 @@ static __attribute__((noinline)) void release_slow(void *p)
 static ALWAYS_INLINE void release(void *p)
 {
     header *h = (header *)p - 1;
-    if (__builtin_expect(h->tag == PLAIN_TAG && !(self.busy & (NEW | FOLDED)), 1)) {
+    if (__builtin_expect(h->tag == PLAIN_TAG && listed(), 1)) {
         add_free(h->size);
         __libc_free(h);
         return;
@@ -566,7 +575,7 @@ static ALWAYS_INLINE void release(void *p)
     release_slow(p);
 }
 
-API void free(void *p)
+API HOT void free(void *p)
 {
     if (p)
         release(p);
@@ -579,7 +588,7 @@ API void *calloc(size_t n, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (!(self.busy & INTERNAL_MASK))
+    if (!cb_own_now())
         return alloc_counted(G_CALLOC, 0, total, CALLER);
     void *p = alloc_own(total);
     if (p)
@@ -631,10 +640,10 @@ static void *realloc_at(void *p, size_t n, uintptr_t caller)
         errno = ENOMEM;
         return NULL;
     }
-    bool counted = !(flags & F_INTERNAL);
+    bool counted = !(flags & F_OWN);
     size_t noffset = counted && would_sample(n) ? HDR : offset;
     uint64_t old = h->size;
-    cb_heapprof_tag tag = flags & F_SAMPLED ? *sample_tag(h) : (cb_heapprof_tag){0};
+    cb_heap_tag tag = flags & F_SAMPLED ? *sample_tag(h) : (cb_heap_tag){0};
     char *real = __libc_realloc((char *)h - offset, n + HDR + noffset);
     if (!real)
         return NULL; /* the old block is as it was */
@@ -645,7 +654,7 @@ static void *realloc_at(void *p, size_t n, uintptr_t caller)
         unsample(p, &tag, old, flags);
     header *nh = (header *)(real + noffset);
     nh->size = n;
-    nh->tag = TAG(noffset, flags & F_INTERNAL);
+    nh->tag = TAG(noffset, flags & F_OWN);
     if (counted) {
         count_free(old);
         if (__builtin_expect(count_alloc(n), 0))
@@ -788,7 +797,8 @@ static void sum_locked(cbench_memstats *ms)
     uint64_t frees = atomic_load(&g.frees), mallocs = atomic_load(&g.mallocs);
     uint64_t freed = atomic_load(&g.freed), bytes = atomic_load(&g.bytes);
     int64_t live = (int64_t)(bytes - freed), peak = live;
-    for (const thread_heap *t = g.threads; t; t = t->next) {
+    for (const cb_thread_node *n = g.list.head; n; n = n->next) {
+        const thread_heap *t = CB_THREAD_NODE_OWNER(n, thread_heap, node);
         frees += atomic_load_explicit(&t->c.frees, RELAXED);
         mallocs += atomic_load_explicit(&t->c.mallocs, RELAXED);
         int64_t l = thread_live(t);
@@ -822,12 +832,12 @@ API void cbench_read_memstats(cbench_memstats *ms)
 {
     if (!ms)
         return;
-    self.busy++;
+    cb_own_begin();
     lock();
     sum_locked(ms);
     unlock();
     read_system(ms);
-    self.busy--;
+    cb_own_end();
 }
 
 /* Moves the epoch, and sends each thread's next allocation to
@@ -836,8 +846,9 @@ static void new_epoch_locked(void)
 {
     atomic_fetch_add(&g.epoch, 1);
     atomic_thread_fence(memory_order_seq_cst);
-    for (thread_heap *t = g.threads; t; t = t->next)
-        atomic_store_explicit(&t->c.peak, INT64_MIN, RELAXED);
+    for (cb_thread_node *n = g.list.head; n; n = n->next)
+        atomic_store_explicit(&CB_THREAD_NODE_OWNER(n, thread_heap, node)->c.peak, INT64_MIN,
+                              RELAXED);
 }
 
 /* Starts the peak afresh from `live`; the list lock is held. */
@@ -856,31 +867,25 @@ API void cbench_reset_peak_alloc(void)
     unlock();
 }
 
-static void fold_locked(thread_heap *t)
+/* A thread's counters go to the totals (the list's fold, lock held). */
+static void fold(cb_thread_node *n)
 {
+    const thread_heap *t = CB_THREAD_NODE_OWNER(n, thread_heap, node);
     atomic_fetch_add(&g.mallocs, atomic_load_explicit(&t->c.mallocs, RELAXED));
     atomic_fetch_add(&g.frees, atomic_load_explicit(&t->c.frees, RELAXED));
     atomic_fetch_add(&g.bytes, atomic_load_explicit(&t->c.bytes, RELAXED));
     atomic_fetch_add(&g.freed, atomic_load_explicit(&t->c.freed, RELAXED));
-    if (t->prev)
-        t->prev->next = t->next;
-    else
-        g.threads = t->next;
-    if (t->next)
-        t->next->prev = t->prev;
-    t->next = t->prev = NULL;
-    t->busy |= FOLDED;
 }
 
 void cb_heap_thread_exit(void)
 {
     cb_heapprof_thread_exit();
-    if (self.busy & (NEW | FOLDED))
+    if (!listed())
         return;
     cbench_memstats ms;
     lock();
     sum_locked(&ms); /* records the peak this thread took part in */
-    fold_locked(&self);
+    cb_thread_list_fold_locked(&g.list, &self.node);
     unlock();
 }
 
@@ -911,29 +916,9 @@ void cb_heap_scope_end(cb_heap_scope *s, cb_heap_delta *d)
     d->peak_growth = end.peak_alloc > s->start.alloc ? end.peak_alloc - s->start.alloc : 0;
 }
 
-/* After fork only the forking thread exists; the others' counters are
- * folded so that their TLS, which the child may reuse, is not read. */
-static void before_fork(void)
+/* After fork only the forking thread exists; the list folds the others'
+ * counters so that their TLS, which the child may reuse, is not read. */
+__attribute__((constructor)) static void guard_fork(void)
 {
-    lock();
-}
-
-static void after_fork_parent(void)
-{
-    unlock();
-}
-
-static void after_fork_child(void)
-{
-    for (thread_heap *t = g.threads, *next; t; t = next) {
-        next = t->next;
-        if (t != &self)
-            fold_locked(t);
-    }
-    unlock();
-}
-
-__attribute__((constructor)) static void install_fork_handlers(void)
-{
-    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+    cb_thread_list_guard_fork(&g.list);
 }

@@ -7,16 +7,29 @@
 
 #include <stdint.h>
 
+#include "base/own.h"
 #include "cbench/profile.h"
 
-/* Allocations this thread makes between begin and end are cbench's own:
- * not counted (and, later, not sampled). Nests. Async-signal-safe. */
-void cb_heap_internal_begin(void);
-void cb_heap_internal_end(void);
+/* cbench's own work (base/own.h) under the name harness/ and assertions/
+ * know it by: what the thread allocates meanwhile is cbench's, neither
+ * counted nor sampled. */
+static inline void cb_heap_internal_begin(void)
+{
+    cb_own_begin();
+}
+
+static inline void cb_heap_internal_end(void)
+{
+    cb_own_end();
+}
 
 /* Folds the exiting thread's counters into the process totals (threads.c
- * calls it; a pthread key destructor does for threads it did not start). */
+ * calls it; the list's exit key does for threads it did not start). */
 void cb_heap_thread_exit(void);
+
+/* Starts this thread's countdown to its next sample afresh (the heap
+ * profiler calls it after a rate change). */
+void cb_heap_reset_sampling(void);
 
 /* Exact deltas over a region of code, process-wide. Scopes nest: an inner
  * scope's peak still counts for the outer one. Entering or leaving reads

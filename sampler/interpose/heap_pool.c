@@ -15,20 +15,21 @@
  * small sizes is reused but not returned to the system. Larger blocks
  * are mappings of their own, unmapped when freed.
  *
- * One spinlock guards the lists. It is taken only inside heap.c's
- * allocator calls, never in a signal handler (a CPU sample unwound while a
- * thread holds it waits for nothing that thread holds). fork takes it before, and
- * releases it after, so that the child finds the lists whole and the lock
- * free.
+ * One plain spinlock (base/spinlock.h) guards the lists. It is taken only
+ * inside heap.c's allocator calls, never in a signal handler (a CPU sample
+ * unwound while a thread holds it waits for nothing that thread holds).
+ * Other locks are held while it is taken (cbench's own allocations under
+ * the samplers' locks), never the reverse: it is guarded across fork
+ * first, so that fork takes it last and releases it first, and the
+ * child's handlers, which free memory, find it free and the lists whole.
  */
 #include "interpose/heap_pool.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/mman.h>
+
+#include "base/spinlock.h"
 
 enum {
     MIN_SHIFT = 5,  /* 32 B */
@@ -43,20 +44,19 @@ typedef struct free_block {
 } free_block;
 
 static struct {
-    atomic_flag lock;
+    cb_spinlock lock;
     free_block *free[SIZES];
     char *next, *end; /* the unused part of the newest chunk */
-} pool = {.lock = ATOMIC_FLAG_INIT};
+} pool = {.lock = CB_SPINLOCK_INIT};
 
 static void lock(void)
 {
-    while (atomic_flag_test_and_set_explicit(&pool.lock, memory_order_acquire))
-        sched_yield();
+    cb_spin_lock(&pool.lock);
 }
 
 static void unlock(void)
 {
-    atomic_flag_clear_explicit(&pool.lock, memory_order_release);
+    cb_spin_unlock(&pool.lock);
 }
 
 static void *map(size_t n)
@@ -131,11 +131,11 @@ size_t cb_heap_pool_capacity(size_t n)
     return n > (1u << MAX_SHIFT) ? mapped_size(n) : (size_t)1 << (size_class(n) + MIN_SHIFT);
 }
 
-/* Registered before cbench's other fork handlers (a constructor of higher
- * priority), so that the lock is taken after theirs before fork, and
- * released first in the child, where their handlers free memory (cpu.c
- * closes the parent's profile file). */
-__attribute__((constructor(101))) static void install_fork_handlers(void)
+/* Guarded before cbench's other locks (a constructor of higher
+ * priority), so that fork takes it after theirs, and releases it first in
+ * the child, where their handlers free memory (heapprof.c frees the other
+ * threads' state, cpu.c closes the parent's profile file). */
+__attribute__((constructor(101))) static void guard_fork(void)
 {
-    pthread_atfork(lock, unlock, unlock);
+    cb_spin_guard_fork(&pool.lock, 1, 0, NULL, NULL);
 }

@@ -8,8 +8,9 @@
 #include <stddef.h>
 
 /* A block of at least n bytes, 32-byte aligned; NULL with errno ENOMEM
- * when the system has no memory. Called by heap.c inside its deferred
- * allocator calls only (unwind.h): it takes a lock. */
+ * when the system has no memory. Called by heap.c only, for cbench's own
+ * allocations (base/own.h): it takes a spinlock, so never in a signal
+ * handler. */
 void *cb_heap_pool_alloc(size_t n);
 
 /* Gives back a block; n is what it was allocated with. */

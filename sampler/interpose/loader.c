@@ -27,15 +27,17 @@
  * the loader, in the handler or in user context (test_loader checks the
  * lookup against the real function for every kind of object).
  *
- * Other callers get the real function, with cb_loader_inside raised while
- * it runs: a thread interrupted there holds the list lock, and the
- * handler walks frame pointers for it instead (unwind.c).
+ * Other callers get the real function, with cb_unwind_in_loader (the
+ * stack layer's flag, unwind.h) raised while it runs: a thread
+ * interrupted there holds the list lock, and the handler walks frame
+ * pointers for it instead.
  *
  * The real function is found with dlsym(RTLD_NEXT) in a constructor, or at
  * the first call if one comes earlier (always in user context: profiling
  * starts after constructors have run).
  */
 #include "interpose/loader.h"
+#include "stack/unwind.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -48,8 +50,6 @@
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
-
-__thread int cb_loader_inside __attribute__((tls_model("initial-exec")));
 
 typedef int (*visit_fn)(struct dl_phdr_info *, size_t, void *);
 typedef int (*iterate_fn)(visit_fn, void *);
@@ -141,8 +141,8 @@ NO_ASAN __attribute__((visibility("default"))) int dl_iterate_phdr(visit_fn visi
     iterate_fn real = resolve();
     if (real == NULL)
         return 0; /* nothing to iterate with: no object was visited */
-    cb_loader_inside++;
+    cb_unwind_in_loader++;
     int rc = real(visit, data);
-    cb_loader_inside--;
+    cb_unwind_in_loader--;
     return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * dl_iterate_phdr for libunwind without the loader's lock, and which
- * threads are inside the real one. The model is at the top of loader.c.
+ * threads are inside the real one (unwind.h's cb_unwind_in_loader). The
+ * model is at the top of loader.c.
  */
 #ifndef CB_LOADER_H
 #define CB_LOADER_H
@@ -8,10 +9,6 @@
 #include <link.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-/* Non-zero while this thread runs dl_iterate_phdr (and its callback).
- * Read by the SIGPROF handler. */
-extern __thread int cb_loader_inside __attribute__((tls_model("initial-exec")));
 
 /*
  * Shows `visit` the one object holding `addr`, as dl_iterate_phdr would,

@@ -32,30 +32,31 @@
  * unlock's stack; their effective starts then move to now, so the next
  * unlock is charged only with what follows. A waiter leaving after it
  * acquired removes its effective start: its own start or the last reset,
- * whichever is later. The table is striped (a spinlock per stripe, taken
- * deferred: see unwind.h) with a few entries per stripe; a wait that
+ * whichever is later. The table is striped (a deferring spinlock per
+ * stripe, base/spinlock.h) with a few entries per stripe; a wait that
  * finds no room is counted in `unregistered` and not charged.
  *
  * The exact counters are per thread, touched only on contended paths,
  * with plain loads and stores: a shared counter would bounce between the
- * cores of the contending threads on every contention. A thread joins a
- * list at its first count; its counts go to process totals when it exits
- * (a pthread key's destructor); reading sums the list and the totals.
+ * cores of the contending threads on every contention. They are a list
+ * of per-thread counters (base/thread_list.h): a thread joins at its
+ * first count, its counts go to the totals when it exits, reading sums
+ * the list and the totals.
  *
- * While an assertion scope records lock waits (scoperec.h), each
- * contention is also handed to its recorder with its stack, on the
- * contended path only.
+ * The profiles and the assertion recorder hear of contentions, waits and
+ * charged unlocks through the events of lock_events.h, on the contended
+ * paths only.
  *
- * Recursion: the slow paths mark the thread as inside cbench; profiling
- * code that takes pthread locks (libunwind does) then goes straight to
- * glibc. Allocations there are cbench's own.
+ * Recursion: the slow paths run as cbench's own work (base/own.h);
+ * profiling code that takes pthread locks (libunwind does) then goes
+ * straight to glibc, and what it allocates is cbench's.
  */
 #include "interpose/lock.h"
+#include "interpose/lock_events.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -63,10 +64,10 @@
 #include <sys/single_threaded.h>
 #include <time.h>
 
-#include "interpose/heap.h"
-#include "lockprof.h"
-#include "scoperec.h"
-#include "stack/unwind.h"
+#include "base/check.h"
+#include "base/own.h"
+#include "base/spinlock.h"
+#include "base/thread_list.h"
 
 #define API __attribute__((visibility("default")))
 /* What only the interposers use (see CB_NO_LOCK_INTERPOSE below). */
@@ -82,6 +83,11 @@
 /* Keeps the call before it from becoming a tail call, so that the slow
  * path's return address lies in the public function. */
 #define NO_TAIL_CALL() __asm__ volatile("" ::: "memory")
+/* The uncontended paths start on a cache line: where the linker happened
+ * to put pthread_mutex_lock and unlock moved an uncontended pair by 1.8 ns
+ * between two builds of the same code (measured), as heap.c found for
+ * malloc and free. */
+#define HOT __attribute__((aligned(64)))
 
 /* glibc's own entry points, by their exported (compatibility) aliases,
  * called through their GOT entries rather than PLT stubs (as heap.c calls
@@ -115,127 +121,47 @@ static struct {
     _Atomic(int (*)(pthread_t, void **)) join;
 } real INTERPOSER_ONLY;
 
-__thread int cb_lock_inside IE;
-
 /* ---- exact counters, per thread ---------------------------------------- */
 
 enum { C_CONTENTIONS, C_DELAY, C_BLOCKS, C_BLOCK_NS, C_CHARGED, C_CHARGED_NS, C_UNREGISTERED, NC };
-enum { UNREGISTERED, ACTIVE, FOLDED };
 
-/* Only the owner stores (a load and a store, no locked instruction);
- * atomic so that a reader on another thread may load. */
+/* Only the owner stores (a load and a store, no locked instruction). */
 typedef struct thread_counts {
     _Atomic uint64_t v[NC];
-    int state;
-    struct thread_counts *next, *prev;
+    cb_thread_node node;
 } thread_counts;
 
-static __thread thread_counts mine IE;
+static __thread thread_counts mine IE = {.node = CB_THREAD_NODE_INIT};
+
+static void fold(cb_thread_node *n);
 
 static struct {
-    atomic_flag lock; /* guards the list */
-    thread_counts *threads;
+    cb_thread_list list;
     _Atomic uint64_t v[NC]; /* threads that exited, and counts after that */
-} totals = {.lock = ATOMIC_FLAG_INIT};
+} totals = {.list = CB_THREAD_LIST_INIT(fold, NULL)};
 
-static pthread_key_t exit_key;
-static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
-
-static void totals_lock(void)
+/* A thread's counts go to the totals (the list's fold, lock held): at its
+ * exit, and in a fork's child for every other thread. */
+static void fold(cb_thread_node *n)
 {
-    cb_defer_lock(&totals.lock);
-}
-
-static void totals_unlock(void)
-{
-    cb_defer_unlock(&totals.lock, (uintptr_t)__builtin_return_address(0));
-}
-
-/* The exiting thread's counts go to the totals. */
-static void fold(void *unused)
-{
-    (void)unused;
-    totals_lock();
-    if (mine.prev)
-        mine.prev->next = mine.next;
-    else
-        totals.threads = mine.next;
-    if (mine.next)
-        mine.next->prev = mine.prev;
+    const thread_counts *t = CB_THREAD_NODE_OWNER(n, thread_counts, node);
     for (int i = 0; i < NC; i++)
-        atomic_fetch_add_explicit(&totals.v[i], atomic_load_explicit(&mine.v[i], RELAXED), RELAXED);
-    mine.state = FOLDED;
-    totals_unlock();
+        atomic_fetch_add_explicit(&totals.v[i], atomic_load_explicit(&t->v[i], RELAXED), RELAXED);
 }
 
-static void create_exit_key(void)
+__attribute__((constructor)) static void guard_totals_fork(void)
 {
-    pthread_key_create(&exit_key, fold);
-}
-
-static void register_thread(void)
-{
-    mine.state = ACTIVE;
-    cb_heap_internal_begin();
-    pthread_once(&exit_key_once, create_exit_key);
-    pthread_setspecific(exit_key, &mine);
-    cb_heap_internal_end();
-    totals_lock();
-    mine.prev = NULL;
-    mine.next = totals.threads;
-    if (totals.threads)
-        totals.threads->prev = &mine;
-    totals.threads = &mine;
-    totals_unlock();
-}
-
-/*
- * fork(): the child has one thread, but the list still links the other
- * threads' counters, whose TLS glibc reclaims in the child (it may unmap
- * or reuse it). Their counts so far are folded into the totals while the
- * memory is still there (child handlers run before anything can reuse
- * it), and the list keeps the forking thread alone.
- */
-static void totals_before_fork(void)
-{
-    totals_lock();
-}
-
-static void totals_after_fork_parent(void)
-{
-    totals_unlock();
-}
-
-static void totals_after_fork_child(void)
-{
-    for (thread_counts *t = totals.threads; t; t = t->next) {
-        if (t == &mine)
-            continue;
-        for (int i = 0; i < NC; i++)
-            atomic_fetch_add_explicit(&totals.v[i], atomic_load_explicit(&t->v[i], RELAXED),
-                                      RELAXED);
-    }
-    totals.threads = NULL;
-    if (mine.state == ACTIVE) {
-        mine.prev = mine.next = NULL;
-        totals.threads = &mine;
-    }
-    totals_unlock();
-}
-
-__attribute__((constructor)) static void install_totals_fork_handlers(void)
-{
-    pthread_atfork(totals_before_fork, totals_after_fork_parent, totals_after_fork_child);
+    cb_thread_list_guard_fork(&totals.list);
 }
 
 INTERPOSER_ONLY static void count(int i, uint64_t n)
 {
-    if (__builtin_expect(mine.state != ACTIVE, 0)) {
-        if (mine.state == FOLDED) {
+    if (__builtin_expect(cb_thread_life(&mine.node) != 0, 0)) {
+        if (cb_thread_life(&mine.node) == CB_THREAD_FOLDED) {
             atomic_fetch_add_explicit(&totals.v[i], n, RELAXED);
             return;
         }
-        register_thread();
+        cb_thread_list_join(&totals.list, &mine.node);
     }
     atomic_store_explicit(&mine.v[i], atomic_load_explicit(&mine.v[i], RELAXED) + n, RELAXED);
 }
@@ -262,7 +188,7 @@ typedef struct entry {
 } entry;
 
 static struct stripe {
-    atomic_flag busy;
+    cb_spinlock busy;
     entry e[WAYS];
 } table[STRIPES];
 
@@ -276,13 +202,13 @@ static int64_t now(void)
 static struct stripe *stripe_lock(uintptr_t lock)
 {
     struct stripe *s = &table[(lock * 0x9e3779b97f4a7c15ULL) >> 56];
-    cb_defer_lock(&s->busy);
+    cb_spin_lock_deferring(&s->busy);
     return s;
 }
 
 static void stripe_unlock(struct stripe *s, uintptr_t caller)
 {
-    cb_defer_unlock(&s->busy, caller);
+    cb_spin_unlock_deferring(&s->busy, caller);
 }
 
 static entry *find(struct stripe *s, uintptr_t lock, bool create)
@@ -333,48 +259,34 @@ static void deregister(const wait *w, uintptr_t caller)
     entry *e = find(s, w->lock, false);
     if (e) {
         e->sum -= w->start > e->reset ? w->start : e->reset;
+        CB_CHECK(e->n > 0);
         if (--e->n == 0)
             e->lock = 0;
     }
     stripe_unlock(s, caller);
-    atomic_fetch_sub_explicit(&waiting, 1, RELAXED);
+    long before = atomic_fetch_sub_explicit(&waiting, 1, RELAXED);
+    CB_CHECK(before > 0);
+    (void)before;
 }
 
 /*
  * fork(): a stripe another thread holds at that moment would stay held in
- * the child forever, so the forking thread takes them all first (stripes
- * are never held two at a time, nor while taking another lock, so this
- * cannot deadlock). The child's other threads are gone, and with them
- * every registered waiter: its table starts empty.
+ * the child forever, so all of them are guarded (stripes are never held
+ * two at a time, nor while taking another lock, so taking them all cannot
+ * deadlock). The child's other threads are gone, and with them every
+ * registered waiter: its table starts empty. Runs with the stripes held.
  */
-static void stripes_before_fork(void)
+static void stripes_in_child(void *unused)
 {
-    cb_defer_enter();
+    (void)unused;
     for (int i = 0; i < STRIPES; i++)
-        while (atomic_flag_test_and_set_explicit(&table[i].busy, memory_order_acquire))
-            sched_yield();
-}
-
-static void stripes_after_fork_parent(void)
-{
-    for (int i = 0; i < STRIPES; i++)
-        atomic_flag_clear_explicit(&table[i].busy, memory_order_release);
-    cb_defer_leave(0);
-}
-
-static void stripes_after_fork_child(void)
-{
-    for (int i = 0; i < STRIPES; i++) {
         memset(table[i].e, 0, sizeof table[i].e);
-        atomic_flag_clear_explicit(&table[i].busy, memory_order_release);
-    }
     atomic_store_explicit(&waiting, 0, RELAXED);
-    cb_defer_leave(0);
 }
 
-__attribute__((constructor)) static void install_stripe_fork_handlers(void)
+__attribute__((constructor)) static void guard_stripes_fork(void)
 {
-    pthread_atfork(stripes_before_fork, stripes_after_fork_parent, stripes_after_fork_child);
+    cb_spin_guard_fork(&table[0].busy, STRIPES, sizeof table[0], stripes_in_child, NULL);
 }
 
 /* The wait is over. `acquired`: a lock was taken (a contention); `waited`:
@@ -403,9 +315,9 @@ static void wait_end(const wait *w, bool acquired, bool waited, uintptr_t marker
 static NOINLINE void charge(const void *lock)
 {
     uintptr_t marker = MARKER;
-    if (cb_lock_inside)
+    if (cb_own_now())
         return;
-    cb_lock_inside++;
+    cb_own_begin();
     struct stripe *s = stripe_lock((uintptr_t)lock);
     entry *e = find(s, (uintptr_t)lock, false);
     int64_t delay = 0;
@@ -419,11 +331,9 @@ static NOINLINE void charge(const void *lock)
     if (delay > 0) {
         count(C_CHARGED, 1);
         count(C_CHARGED_NS, (uint64_t)delay);
-        cb_heap_internal_begin();
         cb_lockprof_mutex_event(delay, marker);
-        cb_heap_internal_end();
     }
-    cb_lock_inside--;
+    cb_own_end();
 }
 
 /* A macro, not an inline function: the call's return address must
@@ -437,23 +347,21 @@ static NOINLINE void charge(const void *lock)
 /* Brackets the accounting of a slow path. */
 static void enter(void)
 {
-    cb_lock_inside++;
-    cb_heap_internal_begin();
+    cb_own_begin();
 }
 
 static void leave(void)
 {
-    cb_heap_internal_end();
-    cb_lock_inside--;
+    cb_own_end();
 }
 
 /* ---- finding the functions without an alias ----------------------------- */
 
 static void *lookup(const char *name)
 {
-    cb_heap_internal_begin();
+    cb_own_begin();
     void *f = dlsym(RTLD_NEXT, name);
-    cb_heap_internal_end();
+    cb_own_end();
     return f;
 }
 
@@ -487,7 +395,7 @@ static NOINLINE int mutex_wait(pthread_mutex_t *m, const struct timespec *abstim
     int (*timed)(pthread_mutex_t *, const struct timespec *) = NULL;
     if (abstime && !(timed = RESOLVE(mutex_timedlock, "pthread_mutex_timedlock")))
         return ENOSYS;
-    if (cb_lock_inside)
+    if (cb_own_now())
         return abstime ? timed(m, abstime) : real_pthread_mutex_lock(m);
     enter();
     wait w;
@@ -507,7 +415,7 @@ static inline bool cannot_wait(const pthread_mutex_t *m)
     return __libc_single_threaded && !(m->__data.__kind & 128 /* PTHREAD_MUTEX_PSHARED_BIT */);
 }
 
-API int pthread_mutex_lock(pthread_mutex_t *m)
+API HOT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     if (cannot_wait(m))
         return real_pthread_mutex_lock(m);
@@ -529,7 +437,7 @@ API int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *absti
     return rc;
 }
 
-API int pthread_mutex_unlock(pthread_mutex_t *m)
+API HOT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     MAYBE_CHARGE(m);
     return real_pthread_mutex_unlock(m);
@@ -551,7 +459,7 @@ static NOINLINE int rwlock_wait(pthread_rwlock_t *l, int mode, const struct time
     }
     int (*untimed)(pthread_rwlock_t *) =
         mode == READ ? real_pthread_rwlock_rdlock : real_pthread_rwlock_wrlock;
-    if (cb_lock_inside)
+    if (cb_own_now())
         return abstime ? timed(l, abstime) : untimed(l);
     enter();
     wait w;
@@ -562,7 +470,7 @@ static NOINLINE int rwlock_wait(pthread_rwlock_t *l, int mode, const struct time
     return rc;
 }
 
-API int pthread_rwlock_rdlock(pthread_rwlock_t *l)
+API HOT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
     int rc = real_pthread_rwlock_tryrdlock(l);
     if (__builtin_expect(rc != EBUSY, 1))
@@ -572,7 +480,7 @@ API int pthread_rwlock_rdlock(pthread_rwlock_t *l)
     return rc;
 }
 
-API int pthread_rwlock_wrlock(pthread_rwlock_t *l)
+API HOT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
     int rc = real_pthread_rwlock_trywrlock(l);
     if (__builtin_expect(rc != EBUSY, 1))
@@ -602,7 +510,7 @@ API int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *a
     return rc;
 }
 
-API int pthread_rwlock_unlock(pthread_rwlock_t *l)
+API HOT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
     MAYBE_CHARGE(l);
     return real_pthread_rwlock_unlock(l);
@@ -621,7 +529,7 @@ static NOINLINE int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, const struc
     if (abstime ? !(timed = RESOLVE(cond_timedwait, "pthread_cond_timedwait"))
                 : !(untimed = RESOLVE(cond_wait, "pthread_cond_wait")))
         return ENOSYS;
-    if (cb_lock_inside)
+    if (cb_own_now())
         return abstime ? timed(c, m, abstime) : untimed(c, m);
     wait w;
     wait_begin(&w, c, false, marker);
@@ -659,7 +567,7 @@ static NOINLINE int sem_block(sem_t *sem, const struct timespec *abstime)
         errno = ENOSYS;
         return -1;
     }
-    if (cb_lock_inside)
+    if (cb_own_now())
         return abstime ? timed(sem, abstime) : untimed(sem);
     wait w;
     wait_begin(&w, sem, false, marker);
@@ -702,7 +610,7 @@ static NOINLINE int join_wait(pthread_t t, void **ret)
     int (*join)(pthread_t, void **) = RESOLVE(join, "pthread_join");
     if (!join)
         return ENOSYS;
-    if (cb_lock_inside)
+    if (cb_own_now())
         return join(t, ret);
     wait w;
     wait_begin(&w, NULL, false, marker);
@@ -730,13 +638,14 @@ API int pthread_join(pthread_t t, void **ret)
 void cb_lock_read(cb_lock_counts *c)
 {
     uint64_t v[NC];
-    totals_lock();
+    cb_thread_list_lock(&totals.list);
     for (int i = 0; i < NC; i++)
         v[i] = atomic_load_explicit(&totals.v[i], RELAXED);
-    for (const thread_counts *t = totals.threads; t; t = t->next)
+    for (const cb_thread_node *n = totals.list.head; n; n = n->next)
         for (int i = 0; i < NC; i++)
-            v[i] += atomic_load_explicit(&t->v[i], RELAXED);
-    totals_unlock();
+            v[i] +=
+                atomic_load_explicit(&CB_THREAD_NODE_OWNER(n, thread_counts, node)->v[i], RELAXED);
+    cb_thread_list_unlock(&totals.list);
     *c = (cb_lock_counts){
         .contentions = v[C_CONTENTIONS],
         .delay_ns = v[C_DELAY],

@@ -1,29 +1,16 @@
 /*
  * Lock interposition and exact contention counters. The model is at the
  * top of lock.c.
+ *
+ * Locks taken as cbench's own work (base/own.h: libunwind's, taken in a
+ * signal handler or while a lock event's stack is recorded) go straight
+ * to glibc, neither timed nor profiled, so that recording a lock event
+ * cannot wait for itself.
  */
 #ifndef CB_LOCK_H
 #define CB_LOCK_H
 
 #include <stdint.h>
-
-/*
- * Locks taken while this is non-zero are cbench's own (libunwind's, taken
- * in a signal handler or while a lock event's stack is recorded): they go
- * straight to glibc, neither timed nor profiled, so that recording a lock
- * event cannot wait for itself. Async-signal-safe; nests.
- */
-extern __thread int cb_lock_inside __attribute__((tls_model("initial-exec")));
-
-static inline __attribute__((always_inline)) void cb_lock_internal_begin(void)
-{
-    cb_lock_inside++;
-}
-
-static inline __attribute__((always_inline)) void cb_lock_internal_end(void)
-{
-    cb_lock_inside--;
-}
 
 /* Process-wide totals, exact, always on (updated on contended paths only). */
 typedef struct cb_lock_counts {

@@ -16,24 +16,25 @@
  *
  * pthread_setname_np is interposed to keep names in the registry; the
  * threads profile also reads /proc for threads named another way.
+ *
+ * The samplers hear of a thread's start, exit and creation through the
+ * events of interpose/thread_events.h, called outside the registry's lock.
  */
 #include "interpose/threads.h"
-#include "profile/profile.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "cpu.h"
+#include "base/own.h"
+#include "base/spinlock.h"
 #include "interpose/heap.h"
-#include "threadprof.h"
-#include "stack/unwind.h"
+#include "interpose/thread_events.h"
 
 typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 typedef void (*exit_fn)(void *);
@@ -55,24 +56,24 @@ typedef struct entry {
 } entry;
 
 static struct {
-    atomic_flag lock;
+    cb_spinlock lock;
     entry *v;
     size_t n, cap;
-} reg = {.lock = ATOMIC_FLAG_INIT};
+} reg = {.lock = CB_SPINLOCK_INIT};
 
 static _Atomic uint64_t next_serial; /* never reused, so never lowered */
 static _Atomic uint64_t started;     /* successful pthread_create calls */
 
-/* Deferred (unwind.h): the holder may be sampled while a thread in dlopen
- * (running constructors that start threads) waits for this lock. */
+/* Deferring (base/spinlock.h): the holder may be sampled while a thread
+ * in dlopen (running constructors that start threads) waits for it. */
 static void lock(void)
 {
-    cb_defer_lock(&reg.lock);
+    cb_spin_lock_deferring(&reg.lock);
 }
 
 static void unlock(void)
 {
-    cb_defer_unlock(&reg.lock, (uintptr_t)__builtin_return_address(0));
+    cb_spin_unlock_deferring(&reg.lock, (uintptr_t)__builtin_return_address(0));
 }
 
 static void *next_symbol(const char *name, void *_Atomic *cache)
@@ -103,7 +104,7 @@ static entry *find_serial(uint64_t serial)
 static bool add_entry(uint64_t serial, uint32_t stack)
 {
     bool ok = true;
-    cb_heap_internal_begin();
+    cb_own_begin();
     lock();
     if (reg.n == reg.cap) {
         size_t cap = reg.cap ? reg.cap * 2 : 64;
@@ -116,7 +117,7 @@ static bool add_entry(uint64_t serial, uint32_t stack)
     if (ok)
         reg.v[reg.n++] = (entry){.serial = serial, .stack = stack};
     unlock();
-    cb_heap_internal_end();
+    cb_own_end();
     return ok;
 }
 
@@ -158,10 +159,10 @@ CB_HIDDEN static void *trampoline(void *p)
     start_args a = *(start_args *)p;
     /* The samplers' per-thread set-up allocates (pthread_getattr_np,
      * libunwind's cache): cbench's own, not the program's. */
-    cb_heap_internal_begin();
+    cb_own_begin();
     free(p);
     cb_cpu_thread_start();
-    cb_heap_internal_end();
+    cb_own_end();
     my_serial = a.serial;
     set_self(a.serial, pthread_self(), (pid_t)syscall(SYS_gettid));
     void *ret;
@@ -182,16 +183,12 @@ bool cb_threads_interposed(void)
     return dlsym(RTLD_DEFAULT, "pthread_create") == (void *)cb_pthread_create;
 }
 
-/* The creating stack, pthread_create as its leaf as the program called
- * it (the address is given as a return address, one past the entry). */
+/* The creating stack's id: pthread_create as its leaf, as the program
+ * called it (given as a return address, one past the entry; ours, not
+ * the GOT's). */
 static uint32_t creation_stack(uintptr_t caller)
 {
-    uint64_t pcs[CB_MAX_STACK];
-    pcs[0] = (uint64_t)(uintptr_t)cb_pthread_create + 1; /* ours, not the GOT's */
-    int n = cb_unwind_from(caller, pcs + 1, CB_MAX_STACK - 1);
-    if (n == 0)
-        pcs[1] = caller, n = 1; /* the trace missed it: the caller at least */
-    return cb_threadprof_note_create(pcs, n + 1);
+    return cb_threadprof_note_create((uintptr_t)cb_pthread_create + 1, caller);
 }
 
 __attribute__((visibility("default"))) int
@@ -200,9 +197,9 @@ pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *
     create_fn create = real_create();
     if (!create)
         return EAGAIN;
-    cb_heap_internal_begin();
+    cb_own_begin();
     start_args *a = malloc(sizeof *a);
-    cb_heap_internal_end();
+    cb_own_end();
     if (!a)
         return create(thread, attr, fn, arg); /* unprofiled rather than failed */
     uint32_t stack = creation_stack((uintptr_t)__builtin_return_address(0));
@@ -213,9 +210,9 @@ pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *
     if (rc != 0) {
         if (registered)
             remove_entry(serial);
-        cb_heap_internal_begin();
+        cb_own_begin();
         free(a);
-        cb_heap_internal_end();
+        cb_own_end();
         return rc;
     }
     atomic_fetch_add(&started, 1);
@@ -332,28 +329,19 @@ size_t cb_threads_scope_leaks(const cb_threads_scope *s, const cb_threads_delta 
     return n;
 }
 
-/* After fork only the forking thread exists. */
-static void before_fork(void)
+/* After fork only the forking thread exists; runs in the child with the
+ * lock held. */
+static void in_child(void *unused)
 {
-    lock();
-}
-
-static void after_fork_parent(void)
-{
-    unlock();
-}
-
-static void after_fork_child(void)
-{
+    (void)unused;
     size_t kept = 0;
     for (size_t i = 0; i < reg.n; i++)
         if (reg.v[i].serial == my_serial && my_serial)
             reg.v[kept++] = reg.v[i];
     reg.n = kept;
-    unlock();
 }
 
-__attribute__((constructor)) static void install_fork_handlers(void)
+__attribute__((constructor)) static void guard_fork(void)
 {
-    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+    cb_spin_guard_fork(&reg.lock, 1, 0, in_child, NULL);
 }

@@ -10,7 +10,7 @@
  *
  * The registry knows the threads started through the interposer: their
  * kernel thread id, name, and the stack that created them (an id into the
- * threadcreate profile, threadprof.h). Threads the program started before
+ * threadcreate profile, thread_events.h). Threads the program started before
  * libcbench was loaded, or with raw clone, are not in it. It sits behind
  * a spinlock taken in user context only, never by a signal handler.
  */
@@ -50,7 +50,7 @@ typedef struct cb_threads_scope {
 typedef struct cb_threads_delta {
     uint64_t started;
     uint64_t alive;
-    /* The creation stack (threadprof.h) of the earliest-started thread
+    /* The creation stack (thread_events.h) of the earliest-started thread
      * still alive, 0 when none or unknown. */
     uint32_t leaked_stack;
     uint64_t last; /* serial number of the last thread the scope started */

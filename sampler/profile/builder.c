@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "base/error.h"
 
 cb_profile *cb_profile_new(const cb_profile_spec *spec)
 {
@@ -116,7 +116,7 @@ static int add(cb_profile *p, const uint64_t *pcs, int depth, int synthetic,
 }
 
 /* The linker's bounds of the CB_HIDDEN section in this object (weak: no
- * hidden function, no section). */
+ * hidden function, no section); the names follow CB_HIDDEN_SECTION. */
 extern const char __start_cb_hidden_text[] __attribute__((weak, visibility("hidden")));
 extern const char __stop_cb_hidden_text[] __attribute__((weak, visibility("hidden")));
 

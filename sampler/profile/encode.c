@@ -10,7 +10,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "profile.pb-c.h"
 
 typedef Perftools__Profiles__Profile Profile;

@@ -9,7 +9,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "model.h"
 
 static void print_frames(const cb_resolved *r, const uint64_t *locs, int n, FILE *out)

@@ -4,8 +4,14 @@
  * stacks to sample slots.
  *
  * Open addressing with linear probing; keys are copied into an arena owned
- * by the map, so callers may pass temporaries. Uses malloc: for profile
- * writing only, never for signal handlers or interposers.
+ * by the map, so callers may pass temporaries.
+ *
+ * It allocates with malloc and takes no lock, so never in a signal
+ * handler. The interposers' slow paths do reach it, through the tables of
+ * records by stack (records.c) that the producers keep: there the thread
+ * is doing cbench's own work (base/own.h), so the map's memory comes from
+ * cbench's pool, is not counted, and allocating cannot re-enter the
+ * interposer's slow path. Besides that, profile writing and the harness.
  */
 #ifndef CB_PROFILE_HMAP_H
 #define CB_PROFILE_HMAP_H

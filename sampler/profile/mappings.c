@@ -27,8 +27,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "stack/unwind.h"
+#include "base/defer.h"
+#include "base/error.h"
 
 void cb_mappings_free(cb_mapping *m, size_t n)
 {
@@ -212,7 +212,7 @@ int cb_mappings_read(cb_mapping **out, size_t *n)
     }
 
     struct cb_ids ids = {m, len};
-    /* Deferred (unwind.h): dl_iterate_phdr holds the loader's lock, which
+    /* Deferred (base/defer.h): dl_iterate_phdr holds the loader's lock, which
      * libunwind, in the CPU profiler's handler, would wait for while it
      * holds its own mutex that another thread's handler may be waiting for. */
     cb_defer_enter();

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "cbench/profile.h"
-#include "error.h"
+#include "base/error.h"
 
 int cb_atomic_open(cb_atomic_file *a, const char *path)
 {

@@ -63,17 +63,10 @@ typedef struct cb_profile cb_profile;
 /* NULL when out of memory (cbench_last_error() set). */
 cb_profile *cb_profile_new(const cb_profile_spec *spec);
 
-/*
- * cbench's own code that can sit inside a program's stack (the thread
- * start trampoline, between glibc's start_thread and the thread's
- * function) is put in one section, and its frames are left out of every
- * profile, as Go leaves out its runtime's. Mark such a function CB_HIDDEN.
- */
-#define CB_HIDDEN __attribute__((section("cb_hidden_text"), noinline))
-
 /* Adds `values` (spec->ntypes of them) to the sample with this stack and
  * these labels. pcs[0] is the leaf. A stack of depth 0 is allowed. Frames
- * in CB_HIDDEN functions are dropped. */
+ * in CB_HIDDEN functions (cbench's own code inside the program's stacks,
+ * base/own.h) are dropped. */
 int cb_profile_add(cb_profile *p, const uint64_t *pcs, int depth, const int64_t *values,
                    const cb_label *labels, int nlabels);
 
@@ -90,6 +83,12 @@ int cb_profile_add_comment(cb_profile *p, const char *comment);
 int cb_profile_write(cb_profile *p, FILE *out, int debug);
 
 void cb_profile_free(cb_profile *p);
+
+/* Ends a text form (debug=1) with the process's mappings, as Go's legacy
+ * formats do, so that pprof can symbolize it: `heading`, then
+ * /proc/self/maps as it is (nothing when it cannot be read). 0, or -1
+ * with errno and message set when the stream failed. */
+int cb_profile_write_maps(FILE *out, const char *heading);
 
 /* A file written under a temporary name and renamed when complete. */
 typedef struct cb_atomic_file {

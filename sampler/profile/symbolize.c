@@ -35,7 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "profile/plt.h"
 
 /* One address range of a CU, for modules without .debug_aranges. */

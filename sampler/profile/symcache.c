@@ -1,11 +1,10 @@
 #include "symcache.h"
 
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/spinlock.h"
 #include "hmap.h"
 
 enum { MAX_LINES = 64 };
@@ -16,7 +15,9 @@ typedef struct answer {
     cb_line *lines;
 } answer;
 
-static atomic_flag lock = ATOMIC_FLAG_INIT;
+/* Plain (spinlock.h): held while a profile is symbolized, whose time the
+ * CPU profile shows where it is spent. */
+static cb_spinlock lock = CB_SPINLOCK_INIT;
 static cb_symbolizer *sym;
 static cb_mapping *maps; /* what sym was made for */
 static size_t nmaps;
@@ -71,8 +72,7 @@ static cb_mapping *copy_mappings(const cb_mapping *m, size_t n)
 
 void cb_symcache_acquire(const cb_mapping *m, size_t n)
 {
-    while (atomic_flag_test_and_set_explicit(&lock, memory_order_acquire))
-        sched_yield();
+    cb_spin_lock(&lock);
     if (sym && same_mappings(m, n))
         return;
     forget();
@@ -139,5 +139,5 @@ int cb_symcache_lookup(uint64_t addr, cb_line *lines, int max, unsigned *flags)
 
 void cb_symcache_release(void)
 {
-    atomic_flag_clear_explicit(&lock, memory_order_release);
+    cb_spin_unlock(&lock);
 }

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "base/error.h"
 
 /* Records are printed largest first by the value Go sorts on: the first
  * one, or in-use bytes for heap profiles. */
@@ -121,6 +121,24 @@ int cb_encode_text(const cb_profile *p, const cb_resolved *r, FILE *out)
     if (ferror(out)) {
         int err = errno ? errno : EIO;
         return cb_error(err, "writing the %s profile: %s", p->spec.name, strerror(err));
+    }
+    return 0;
+}
+
+int cb_profile_write_maps(FILE *out, const char *heading)
+{
+    FILE *maps = fopen("/proc/self/maps", "r");
+    if (!maps)
+        return 0;
+    fputs(heading, out);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, maps)) > 0)
+        fwrite(buf, 1, n, out);
+    fclose(maps);
+    if (fflush(out) != 0 || ferror(out)) {
+        int err = errno ? errno : EIO;
+        return cb_error(err, "writing the mappings of a text profile: %s", strerror(err));
     }
     return 0;
 }

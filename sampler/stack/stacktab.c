@@ -1,5 +1,7 @@
 #include "stack/stacktab.h"
 
+#include "base/check.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -85,11 +87,13 @@ static void fill(cb_stacktab *t, cb_stack_entry *e, uint64_t h, const uint64_t *
 void cb_stacktab_add(cb_stacktab *t, const uint64_t *pcs, int depth, uintptr_t labels,
                      uint64_t weight)
 {
+    CB_CHECK(depth >= 0 && t->nentries && !(t->nentries & (t->nentries - 1)));
     uint64_t h = hash_stack(pcs, depth, labels);
     size_t mask = t->nentries - 1;
     for (int i = 0; i < MAX_PROBES; i++) {
         cb_stack_entry *e = &t->entries[(h + (uint64_t)i) & mask];
         uint32_t st = atomic_load_explicit(&e->state, memory_order_acquire);
+        CB_CHECK(st <= 3); /* empty, being written, ready, abandoned */
         if (st == 0) {
             uint32_t expect = 0;
             if (atomic_compare_exchange_strong_explicit(&e->state, &expect, 1,

@@ -4,8 +4,8 @@
  */
 #include "stack/stackwalk.h"
 
+#include "base/own.h"
 #include "stack/cfi.h"
-#include "interpose/heap.h"
 #include "stack/unwind.h"
 
 #include <dlfcn.h>
@@ -228,9 +228,9 @@ static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
 
 static void release(memo *m)
 {
-    cb_heap_internal_begin();
+    cb_own_begin();
     free(m);
-    cb_heap_internal_end();
+    cb_own_end();
 }
 
 /* The key's destructor, on the exiting thread itself. */
@@ -250,9 +250,9 @@ static memo *get_memo(void)
     if (thread_memo)
         return thread_memo == ENDED ? NULL : thread_memo;
     pthread_once(&memo_once, memo_key_create);
-    cb_heap_internal_begin();
+    cb_own_begin();
     memo *m = calloc(1, sizeof *m);
-    cb_heap_internal_end();
+    cb_own_end();
     if (m && pthread_setspecific(memo_key, m) != 0) {
         release(m);
         m = NULL;

@@ -1,8 +1,10 @@
+/*
+ * Stack capture from a signal context, and of the calling thread's own
+ * stack with libunwind (model in unwind.h).
+ */
 #include "stack/unwind.h"
 
-#include "cpu.h"
-#include "interpose/loader.h"
-#include "interpose/lock.h"
+#include "base/own.h"
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -42,11 +44,7 @@ static _Atomic int nloader_code;
 static _Atomic int forced_mode = -1; /* set by cb_unwind_set_mode */
 static _Atomic int active_mode;      /* fixed by cb_unwind_prepare */
 
-__thread int cb_defer_depth __attribute__((tls_model("initial-exec")));
-__thread uint64_t cb_deferred_weight __attribute__((tls_model("initial-exec")));
-static __thread uint64_t deferred_pc __attribute__((tls_model("initial-exec")));
-static __thread uintptr_t deferred_labels __attribute__((tls_model("initial-exec")));
-static __thread int deferred_generation __attribute__((tls_model("initial-exec")));
+__thread int cb_unwind_in_loader __attribute__((tls_model("initial-exec")));
 
 static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t stack_hi __attribute__((tls_model("initial-exec")));
@@ -189,9 +187,9 @@ void cb_unwind_thread_init(void)
     /* Warms libunwind's per-thread trace cache here, in user context, so
      * the handler does not create it on this thread. */
     void *warm[4];
-    cb_lock_internal_begin();
+    cb_own_begin();
     unw_backtrace(warm, 4);
-    cb_lock_internal_end();
+    cb_own_end();
     find_stack_bounds();
 }
 
@@ -301,10 +299,10 @@ int cb_unwind_from(uintptr_t marker, uint64_t *pcs, int max)
     void *buf[CB_MAX_STACK + HANDLER_FRAMES];
     if (max > CB_MAX_STACK)
         max = CB_MAX_STACK;
-    /* libunwind's own pthread locks are not the program's (lock.h). */
-    cb_lock_internal_begin();
+    /* libunwind's own pthread locks are not the program's (base/own.h). */
+    cb_own_begin();
     int n = unw_backtrace(buf, max + HANDLER_FRAMES);
-    cb_lock_internal_end();
+    cb_own_end();
     for (int i = 0; i < n && i < HANDLER_FRAMES; i++) {
         if ((uintptr_t)buf[i] != marker)
             continue;
@@ -335,9 +333,9 @@ static int step_libunwind_unmarked(ucontext_t *uc, uint64_t *pcs, int max)
 
 static int step_libunwind(ucontext_t *uc, uint64_t *pcs, int max)
 {
-    cb_lock_internal_begin();
+    cb_own_begin();
     int n = step_libunwind_unmarked(uc, pcs, max);
-    cb_lock_internal_end();
+    cb_own_end();
     return n;
 }
 
@@ -373,7 +371,6 @@ static int in_libunwind(uintptr_t pc)
     return libunwind_code.lo <= pc && pc < libunwind_code.hi;
 }
 
-
 /* Whether the interrupted thread may hold the lock that dl_iterate_phdr
  * takes: a dlopen or dlclose is changing the list of loaded objects (the
  * loader's own flag for debuggers; not raised for the whole time the lock
@@ -384,7 +381,7 @@ static int in_libunwind(uintptr_t pc)
  * three cases. So no libunwind in the handler meanwhile. */
 static int loader_busy(uintptr_t pc)
 {
-    return _r_debug.r_state != RT_CONSISTENT || cb_loader_inside ||
+    return _r_debug.r_state != RT_CONSISTENT || cb_unwind_in_loader ||
            in_ranges(loader_code, &nloader_code, pc);
 }
 
@@ -412,24 +409,4 @@ int cb_unwind_signal(void *ucontext, uint64_t *pcs, int max)
             return finish_with_libunwind(uc, pcs, n, max);
     }
     return walk_libunwind(uc, pcs, max);
-}
-
-void cb_defer_note(uint64_t pc, uint64_t weight, uintptr_t labels, int generation)
-{
-    if (!cb_deferred_weight) {
-        deferred_pc = pc;
-        deferred_labels = labels;
-        deferred_generation = generation;
-    }
-    cb_deferred_weight += weight;
-}
-
-void cb_defer_flush(uintptr_t caller)
-{
-    uint64_t weight = cb_deferred_weight;
-    cb_deferred_weight = 0; /* a signal from here on is sampled normally */
-    uint64_t pcs[CB_MAX_STACK];
-    pcs[0] = deferred_pc;
-    int depth = 1 + (caller ? cb_unwind_from(caller, pcs + 1, CB_MAX_STACK - 1) : 0);
-    cb_cpu_record(pcs, depth, weight, deferred_labels, deferred_generation);
 }

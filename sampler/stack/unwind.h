@@ -32,13 +32,16 @@
  * lock (in ld.so's code, inside dl_iterate_phdr, or while the loader
  * changes the list), and one inside a sanitizer's runtime: libunwind
  * would wait there for a mutex whose holder waits for that lock.
+ *
+ * libunwind takes pthread locks of its own: every call into it runs as
+ * cbench's own work (base/own.h), so the lock interposer passes them
+ * straight to glibc. Stack capture depends on the ground floor (base/)
+ * alone; the samplers above it call in here.
  */
 #ifndef CB_UNWIND_H
 #define CB_UNWIND_H
 
-#include <sched.h>
 #include <stdbool.h>
-#include <stdatomic.h>
 #include <stdint.h>
 
 enum { CB_MAX_STACK = 64 };
@@ -74,51 +77,11 @@ void cb_unwind_thread_init(void);
  * unknown. User context. */
 bool cb_unwind_stack_bounds(uintptr_t *lo, uintptr_t *hi);
 
-/*
- * Deferred samples. Code holding one of cbench's spinlocks runs between
- * cb_defer_enter and cb_defer_leave: a SIGPROF landing there only notes
- * its PC and weight, and the sample is unwound and recorded by
- * cb_defer_leave, from user context, once the lock is released. The stack
- * beyond the deferring code is the same then as at the signal. It was
- * needed while libunwind's lookups could wait for the loader's lock, whose
- * holder could want the interrupted thread's lock; they no longer take it
- * (loader.c), so this is a second line of defence, kept off the
- * allocator's fast path.
- */
-extern __thread int cb_defer_depth __attribute__((tls_model("initial-exec")));
-extern __thread uint64_t cb_deferred_weight __attribute__((tls_model("initial-exec")));
-
-/* The handler's part: notes the interrupted PC (the first one of the
- * deferral), the weight and the label set. Async-signal-safe. */
-void cb_defer_note(uint64_t pc, uint64_t weight, uintptr_t labels, int generation);
-
-void cb_defer_flush(uintptr_t caller);
-
-static inline __attribute__((always_inline)) void cb_defer_enter(void)
-{
-    cb_defer_depth++;
-}
-
-/* `caller`: the deferring code's caller (0 if unknown); the recorded stack
- * is the interrupted PC, then the stack from that caller on. */
-static inline __attribute__((always_inline)) void cb_defer_leave(uintptr_t caller)
-{
-    if (--cb_defer_depth == 0 && __builtin_expect(cb_deferred_weight != 0, 0))
-        cb_defer_flush(caller);
-}
-
-/* One of cbench's spinlocks, held deferred (never in a signal handler). */
-static inline void cb_defer_lock(atomic_flag *f)
-{
-    cb_defer_enter();
-    while (atomic_flag_test_and_set_explicit(f, memory_order_acquire))
-        sched_yield();
-}
-
-static inline void cb_defer_unlock(atomic_flag *f, uintptr_t caller)
-{
-    atomic_flag_clear_explicit(f, memory_order_release);
-    cb_defer_leave(caller);
-}
+/* Non-zero while this thread may hold the loader's list lock because it
+ * runs dl_iterate_phdr (and its callback): the handler then walks it with
+ * frame pointers only (see the top of this file). Raised and lowered
+ * around the real function by its interposer (loader.c); read by
+ * cb_unwind_signal. */
+extern __thread int cb_unwind_in_loader __attribute__((tls_model("initial-exec")));
 
 #endif

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cbench/profile.h"
+#include "base/own.h"
 #include "interpose/heap.h"
 
 /* The compiler must not fold a malloc/free pair away. */
@@ -292,10 +293,10 @@ static void test_cbench_own_allocations_are_not_counted(void **state)
     int started = cbench_start_cpu_profile(f);
     int stopped = cbench_stop_cpu_profile();
     cbench_label_pop();
-    cb_heap_internal_begin();
+    cb_own_begin();
     keep = malloc(1000);
     free(keep);
-    cb_heap_internal_end();
+    cb_own_end();
     cb_heap_scope_end(&s, &d);
     assert_int_equal(started, 0);
     assert_int_equal(stopped, 0);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cbench/profile.h"
+#include "base/own.h"
 #include "interpose/heap.h"
 #include "test_heap_lifetime.h"
 
@@ -206,7 +207,7 @@ static void *own_memory_worker(void *arg)
 {
     (void)arg;
     while (!atomic_load(&stop_workers)) {
-        cb_heap_internal_begin();
+        cb_own_begin();
         void *blocks[32];
         for (int i = 0; i < 32; i++)
             blocks[i] = malloc(16 + (size_t)i * 50);
@@ -214,7 +215,7 @@ static void *own_memory_worker(void *arg)
             blocks[i] = realloc(blocks[i], 2000 - (size_t)i * 50);
         for (int i = 0; i < 32; i++)
             free(blocks[i]);
-        cb_heap_internal_end();
+        cb_own_end();
     }
     return NULL;
 }
@@ -237,13 +238,13 @@ static int child_checks(void)
     cb_heap_delta d;
     cb_heap_scope_begin(&s);
     void *p = malloc(777);
-    cb_heap_internal_begin();
+    cb_own_begin();
     void *own = malloc(100000);
     void *own_small = calloc(10, 10);
     own = realloc(own, 200);
     free(own);
     free(own_small);
-    cb_heap_internal_end();
+    cb_own_end();
     free(p);
     cb_heap_scope_end(&s, &d);
     FILE *f = fopen("/dev/null", "w");

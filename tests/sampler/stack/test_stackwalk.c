@@ -27,7 +27,7 @@
 #include <string.h>
 #include <ucontext.h>
 
-#include "interpose/heap.h"
+#include "base/own.h"
 #include "stack/stackwalk.h"
 #include "stack/unwind.h"
 
@@ -273,13 +273,13 @@ static void late_destructor(void *arg)
     frames *f = arg;
     for (int i = 0; i < 100; i++) {
         fp_middle(f);
-        cb_heap_internal_begin();
+        cb_own_begin();
         void *p[8];
         for (int j = 0; j < 8; j++)
             p[j] = malloc(24 * 1024);
         for (int j = 0; j < 8; j++)
             free(p[j]);
-        cb_heap_internal_end();
+        cb_own_end();
     }
 }
 
