@@ -25,7 +25,15 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "base/fault.h"
 #include "cbench.h"
+#include "formats/benchline.h"
+#include "formats/benchtxt.h"
+#include "formats/event.h"
+#include "formats/junit.h"
+#include "formats/results.h"
+#include "formats/results_json.h"
+#include "formats/safename.h"
 #include "interpose/heap.h"
 #include "heapprof.h"
 #include "lockprof.h"
@@ -71,7 +79,7 @@ void cb_capture_configure(const cb_options *o)
     const char *bin = getenv("CBENCH_BINARY_NAME");
     if (!bin || !*bin)
         bin = program_invocation_short_name;
-    cb_safe_name(bin, cap.binary, sizeof cap.binary);
+    cb_safename_encode(bin, cap.binary, sizeof cap.binary);
     if (o->memprofile && o->memprofilerate >= 0)
         cbench_set_mem_profile_rate(o->memprofilerate);
     /* As go test: the rates apply only when their profile is asked for,
@@ -135,7 +143,7 @@ static bool name_used(const char *name)
 static void unique_folder(const char *name, char *out, size_t len)
 {
     char safe[256];
-    cb_safe_name(name, safe, sizeof safe);
+    cb_safename_encode(name, safe, sizeof safe);
     snprintf(out, len, "%s", safe);
     for (int k = 2; name_used(out); k++)
         snprintf(out, len, "%s.%d", safe, k);
@@ -331,7 +339,7 @@ static void print_bench(const cb_record *rec)
     }
     if (rec->status == CB_PASS || cb_record_has_result(rec)) {
         char line[1024];
-        cb_bench_format_line(rec, line, sizeof line);
+        cb_benchline_format(rec, line, sizeof line);
         printf("%s\n", line);
     }
     if (rec->status == CB_FAIL) {
@@ -408,9 +416,9 @@ int cb_capture_finish(void)
         fprintf(stderr, "cbench: cannot create %s: %s\n", cap.opt.outdir, strerror(errno));
         return -1;
     }
-    if (cb_results_write_json(&cap.results, outpath("results.json", path, sizeof path)) < 0 ||
-        cb_results_write_bench_txt(&cap.results, outpath("bench.txt", path, sizeof path)) < 0 ||
-        cb_results_write_junit(&cap.results, cap.opt.junit ? cap.opt.junit
+    if (cb_results_json_write(&cap.results, outpath("results.json", path, sizeof path)) < 0 ||
+        cb_benchtxt_write(&cap.results, outpath("bench.txt", path, sizeof path)) < 0 ||
+        cb_junit_write(&cap.results, cap.opt.junit ? cap.opt.junit
                                                            : outpath("junit.xml", path, sizeof path)) < 0) {
         fprintf(stderr, "cbench: writing the result files: %s\n", cbench_last_error());
         rc = -1;

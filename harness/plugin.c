@@ -171,7 +171,7 @@ static void list_tests(const struct CMUnitTest *tests, size_t n, const regex_t *
 }
 
 int cb_plugin_run_group(const char *group_name, const struct CMUnitTest *tests, size_t ntests,
-                         CMFixtureFunction group_setup, CMFixtureFunction group_teardown)
+                        CMFixtureFunction group_setup, CMFixtureFunction group_teardown)
 {
     const cb_options *o = cb_capture_options();
     regex_t re;

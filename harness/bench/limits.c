@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench/run.h"
 #include "bench/state.h"
 #include "error.h"
 
@@ -63,7 +64,7 @@ static int declare(cbench_b *b, const char *unit, double limit, bool above)
         snprintf(why, sizeof why, "more than %d limits (at %s)", CB_MAX_LIMITS, unit);
     }
     if (err) {
-        cb_bench_fail(s, "%s: %s", fn, why);
+        cb_bench_run_fail(s, "%s: %s", fn, why);
         return cb_error(err, "%s: %s", fn, why);
     }
     if (!l) {

@@ -15,7 +15,6 @@
  * them.
  */
 #include "bench/names.h"
-#include "bench/run.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -47,7 +46,7 @@ void cb_bench_names_free(cb_bench_names *n)
     cb_heap_internal_end();
 }
 
-char *cb_bench_display_name(const char *function, char *buf, size_t len)
+char *cb_bench_names_display(const char *function, char *buf, size_t len)
 {
     static const char prefix[] = "Benchmark";
     size_t plen = sizeof prefix - 1;
@@ -172,7 +171,7 @@ static size_t rewrite(const char *sub, char *out)
 
 /* Go's matcher.unique: the first use of a name keeps it; later uses (and
  * an empty sub name, even the first) get "#NN" with the count so far. */
-char *cb_bench_sub_name(cb_bench_names *names, const char *parent, const char *sub)
+char *cb_bench_names_sub(cb_bench_names *names, const char *parent, const char *sub)
 {
     size_t plen = strlen(parent), slen = strlen(sub);
     /* Room for the rewrite, and for a few "#NN" suffixes. */

@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/run.h"
+#include "bench/timer.h"
 #include "interpose/heap.h"
 
 struct cb_bench_par {
@@ -95,7 +97,7 @@ CBENCH_API void cbench_run_parallel(cbench_b *b, void (*body)(cbench_pb *pb, voi
     if (!s || !body)
         return;
     if (s->in_parallel) {
-        cb_bench_fail(s, "cbench_run_parallel called from its own body");
+        cb_bench_run_fail(s, "cbench_run_parallel called from its own body");
         return;
     }
     struct cb_bench_par par = {
@@ -108,7 +110,7 @@ CBENCH_API void cbench_run_parallel(cbench_b *b, void (*body)(cbench_pb *pb, voi
         threads = calloc((size_t)extra, sizeof *threads);
         cb_heap_internal_end();
         if (!threads) {
-            cb_bench_fail(s, "cbench_run_parallel: out of memory");
+            cb_bench_run_fail(s, "cbench_run_parallel: out of memory");
             return;
         }
     }
@@ -126,9 +128,9 @@ CBENCH_API void cbench_run_parallel(cbench_b *b, void (*body)(cbench_pb *pb, voi
     free(threads);
     cb_heap_internal_end();
     if (started < extra)
-        cb_bench_fail(s, "cbench_run_parallel: started %d of %d threads: %s", started + 1, s->procs,
-                      strerror(err));
+        cb_bench_run_fail(s, "cbench_run_parallel: started %d of %d threads: %s", started + 1,
+                          s->procs, strerror(err));
     if (atomic_load(&par.taken) <= par.n)
-        cb_bench_fail(s,
-                      "cbench_run_parallel: a body returned before cbench_pb_next returned false");
+        cb_bench_run_fail(
+            s, "cbench_run_parallel: a body returned before cbench_pb_next returned false");
 }

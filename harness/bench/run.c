@@ -24,6 +24,7 @@
 #include "bench/run.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 
 #include "bench/limits.h"
 #include "bench/state.h"
+#include "bench/timer.h"
 #include "capture.h"
 #include "interpose/heap.h"
 
@@ -176,7 +178,18 @@ static void report(struct cb_bench *s, double started)
     cb_capture_end(&rec);
 }
 
-void cb_bench_mark_parent(struct cb_bench *s)
+void cb_bench_run_fail(struct cb_bench *s, const char *fmt, ...)
+{
+    if (!s->failed) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(s->message, sizeof s->message, fmt, ap);
+        va_end(ap);
+    }
+    s->failed = true;
+}
+
+void cb_bench_run_mark_parent(struct cb_bench *s)
 {
     s->has_sub = true;
     if (s->capture_open) {
@@ -227,7 +240,7 @@ static bool run_record_at(cbench_b *b, cb_bench_ctx *ctx, const char *name,
     run_n(&s, 1);
     running = outer;
     if (s.has_sub) {
-        cb_bench_mark_parent(&s);
+        cb_bench_run_mark_parent(&s);
         if (s.failed && s.message[0])
             fprintf(stderr, "--- FAIL: %s\n    %s\n", name, s.message);
         *failed = s.failed;
@@ -262,7 +275,7 @@ static int online_cpus(void)
 bool cb_bench_run_one(cb_bench_ctx *ctx, const char *name, void (*fn)(cbench_b *))
 {
     bool partial;
-    if (!cb_matcher_match(ctx->match, name, &partial))
+    if (!cb_match_name(ctx->match, name, &partial))
         return true;
     const cb_options *o = ctx->o;
     int default_cpus[1] = {online_cpus()};
@@ -285,17 +298,17 @@ CBENCH_API bool cbench_run(cbench_b *b, const char *name, void (*fn)(cbench_b *)
     if (!s)
         return false;
     if (s->in_parallel) {
-        cb_bench_fail(s, "cbench_run called from the body of cbench_run_parallel");
+        cb_bench_run_fail(s, "cbench_run called from the body of cbench_run_parallel");
         return false;
     }
-    cb_bench_mark_parent(s);
+    cb_bench_run_mark_parent(s);
     if (!fn) {
-        cb_bench_fail(s, "cbench_run: no function for sub-benchmark \"%s\"", name ? name : "");
+        cb_bench_run_fail(s, "cbench_run: no function for sub-benchmark \"%s\"", name ? name : "");
         return false;
     }
-    char *full = cb_bench_sub_name(&s->ctx->names, s->name, name ? name : "");
+    char *full = cb_bench_names_sub(&s->ctx->names, s->name, name ? name : "");
     if (!full) {
-        cb_bench_fail(s, "cbench_run: out of memory");
+        cb_bench_run_fail(s, "cbench_run: out of memory");
         return false;
     }
     bool ok = cb_bench_run_one(s->ctx, full, fn);
@@ -315,7 +328,7 @@ int cb_bench_run_all(const struct cbench_benchmark *bm, size_t n, const cb_optio
         hooked = atexit(note_exit_in_benchmark) == 0;
     running = NULL; /* a cmocka test may have jumped out of the last run */
     cb_bench_ctx ctx = {.o = o};
-    if (!(ctx.match = cb_matcher_new(o->bench, err, sizeof err))) {
+    if (!(ctx.match = cb_match_new(o->bench, err, sizeof err))) {
         fprintf(stderr, "cbench: --bench: %s\n", err);
         return 1;
     }
@@ -333,11 +346,11 @@ int cb_bench_run_all(const struct cbench_benchmark *bm, size_t n, const cb_optio
             failed++;
             continue;
         }
-        cb_bench_display_name(bm[i].name, name, len);
+        cb_bench_names_display(bm[i].name, name, len);
         failed += !cb_bench_run_one(&ctx, name, bm[i].fn);
         free(name);
     }
     cb_bench_names_free(&ctx.names);
-    cb_matcher_free(ctx.match);
+    cb_match_free(ctx.match);
     return failed;
 }

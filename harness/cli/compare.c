@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "cbench/profile.h"
+#include "base/fault.h"
 #include "formats/results.h"
+#include "results_read.h"
 #include "stats.h"
 
 #define SIGNIFICANCE 0.05
@@ -64,7 +66,7 @@ static int add_value(cb_samples *s, const char *name, const char *unit, double v
     return 0;
 }
 
-void cb_samples_free(cb_samples *s)
+void cb_compare_free(cb_samples *s)
 {
     for (size_t i = 0; i < s->n; i++) {
         free(s->v[i].name);
@@ -126,11 +128,12 @@ int cb_compare_read_bench_txt(const char *text, cb_samples *out)
 
 /* The benchmarks of a results.json with a result line (passed, or broke
  * a limit), named as in bench.txt: the values bench.txt holds too. */
-static int read_results_json(const char *path, cb_samples *out, char *err, size_t errlen)
+static int read_results_json(const char *path, const char *text, size_t len, cb_samples *out,
+                             char *err, size_t errlen)
 {
     cb_results r;
     memset(&r, 0, sizeof r);
-    if (cb_results_read_json(&r, path) != 0) {
+    if (cb_results_read(&r, text, len, path) != 0) {
         snprintf(err, errlen, "%s", cbench_last_error());
         cb_results_free(&r);
         return -1;
@@ -154,7 +157,8 @@ static int read_results_json(const char *path, cb_samples *out, char *err, size_
     return rc;
 }
 
-static char *read_all(const char *path)
+/* The whole file, NUL-terminated, its length in *len. */
+static char *read_all(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -186,13 +190,15 @@ static char *read_all(const char *path)
         return NULL;
     }
     text[n] = '\0';
+    *len = n;
     return text;
 }
 
 int cb_compare_read(const char *path, cb_samples *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof out[0]);
-    char *text = read_all(path);
+    size_t len = 0;
+    char *text = read_all(path, &len);
     if (!text) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
@@ -201,7 +207,7 @@ int cb_compare_read(const char *path, cb_samples *out, char *err, size_t errlen)
     const char *p = text + strspn(text, " \t\r\n");
     int rc;
     if (*p == '{') {
-        rc = read_results_json(path, out, err, errlen);
+        rc = read_results_json(path, text, len, out, err, errlen);
     } else {
         rc = cb_compare_read_bench_txt(text, out);
         if (rc != 0)
@@ -209,7 +215,7 @@ int cb_compare_read(const char *path, cb_samples *out, char *err, size_t errlen)
     }
     free(text);
     if (rc != 0) {
-        cb_samples_free(out);
+        cb_compare_free(out);
         return -1;
     }
     if (out->n == 0) {
@@ -387,11 +393,11 @@ int cb_compare_main(int argc, char **argv)
     }
     if (cb_compare_read(argv[1], &new_, err, sizeof err) != 0) {
         fprintf(stderr, "cbench compare: %s\n", err);
-        cb_samples_free(&old);
+        cb_compare_free(&old);
         return 2;
     }
     cb_compare_print(stdout, &old, &new_);
-    cb_samples_free(&old);
-    cb_samples_free(&new_);
+    cb_compare_free(&old);
+    cb_compare_free(&new_);
     return 0;
 }

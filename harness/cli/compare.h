@@ -32,7 +32,7 @@ typedef struct cb_samples {
 int cb_compare_read(const char *path, cb_samples *out, char *err, size_t errlen);
 /* Reads Go benchmark lines from text. -1 on ENOMEM. */
 int cb_compare_read_bench_txt(const char *text, cb_samples *out);
-void cb_samples_free(cb_samples *s);
+void cb_compare_free(cb_samples *s);
 
 /* Prints the tables comparing old and new. */
 void cb_compare_print(FILE *out, const cb_samples *old, const cb_samples *new_);

@@ -23,7 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "formats/results.h"
+#include "base/fault.h"
+#include "formats/safename.h"
 
 static const char note_owner[] = "cbench"; /* with its NUL: n_namesz is 7 */
 #define NOTE_TYPE 1
@@ -324,7 +325,7 @@ static int name_binaries(cb_binaries *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         char safe[256], unique[280];
-        cb_safe_name(b->v[i].name, safe, sizeof safe);
+        cb_safename_encode(b->v[i].name, safe, sizeof safe);
         snprintf(unique, sizeof unique, "%s", safe);
         for (int k = 2;; k++) {
             size_t j;
@@ -359,14 +360,14 @@ int cb_discover(char *const *operands, int noperands, FILE *notes, cb_binaries *
         snprintf(err, errlen, "out of memory");
         rc = -1;
     }
-    cb_binaries_free(&w.found);
+    cb_discover_free(&w.found);
     free(w.seen);
     if (rc != 0)
-        cb_binaries_free(out);
+        cb_discover_free(out);
     return rc;
 }
 
-void cb_binaries_free(cb_binaries *b)
+void cb_discover_free(cb_binaries *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         free(b->v[i].path);

@@ -17,14 +17,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fault.h"
 #include "cbench/profile.h"
 #include "child.h"
 #include "compare.h"
+#include "console.h"
 #include "discover.h"
-#include "options.h"
-#include "report.h"
+#include "formats/benchtxt.h"
+#include "formats/junit.h"
 #include "formats/results.h"
+#include "formats/results_json.h"
+#include "options.h"
 #include "run.h"
+#include "test2json.h"
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
@@ -120,13 +125,13 @@ static int write_files(const cb_results *res, const char *outdir, const char *ju
     char *path;
     if (asprintf(&path, "%s/results.json", outdir) < 0)
         return -1;
-    rc |= report_write(cb_results_write_json(res, path));
+    rc |= report_write(cb_results_json_write(res, path));
     free(path);
     if (asprintf(&path, "%s/bench.txt", outdir) < 0)
         return -1;
-    rc |= report_write(cb_results_write_bench_txt(res, path));
+    rc |= report_write(cb_benchtxt_write(res, path));
     free(path);
-    rc |= report_write(cb_results_write_junit(res, junit));
+    rc |= report_write(cb_junit_write(res, junit));
     return rc;
 }
 
@@ -158,7 +163,7 @@ static int run_command(int argc, char **argv)
     if (bins.n == 0) {
         fprintf(stderr, "cbench: no cbench test binaries in %s\n",
                 nops == 1 ? ops[0] : "the paths given");
-        cb_binaries_free(&bins);
+        cb_discover_free(&bins);
         return EXIT_FAILED;
     }
     char *outdir = NULL, *junit = NULL;
@@ -175,7 +180,7 @@ static int run_command(int argc, char **argv)
     /* No pkg prefix: bench.txt names each binary by its artifact name. */
     cb_reporter rep;
     if (o.json)
-        cb_jsonout_init(&rep, stdout, &res);
+        cb_test2json_init(&rep, stdout, &res);
     else
         cb_console_init(&rep, stdout, o.verbose, isatty(STDOUT_FILENO), &res);
     cb_child_catch_interrupts();
@@ -196,7 +201,7 @@ static int run_command(int argc, char **argv)
 out:
     free(outdir);
     free(junit);
-    cb_binaries_free(&bins);
+    cb_discover_free(&bins);
     return status;
 }
 

@@ -19,7 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fault.h"
 #include "child.h"
+#include "duration.h"
+#include "event_read.h"
+#include "formats/buf.h"
+#include "formats/safename.h"
 #include "stream.h"
 
 #define KEEP_MAX (1u << 20)
@@ -162,7 +167,7 @@ static void on_event(void *arg, const char *json, size_t len)
     session *s = arg;
     cb_event ev;
     memset(&ev, 0, sizeof ev);
-    if (cb_event_parse(json, len, &ev) != 0) {
+    if (cb_event_read(json, len, &ev) != 0) {
         /* Not an event after all: show it, so nothing is lost. */
         on_output(s, "cbench ", 7);
         on_output(s, json, len);
@@ -200,7 +205,7 @@ static void on_event(void *arg, const char *json, size_t len)
     default:
         break; /* an event of a later protocol version */
     }
-    cb_event_free(&ev);
+    cb_event_read_free(&ev);
 }
 
 static void on_data(void *arg, const char *data, size_t len)
@@ -221,7 +226,7 @@ char *cb_run_flags(const cb_options *o, const char *outdir)
         cb_buf_printf(&b, "--benchtime=%lldx\n", (long long)o->benchtime_n);
     else
         cb_buf_printf(&b, "--benchtime=%s\n",
-                      cb_format_duration(o->benchtime_s, text, sizeof text));
+                      cb_duration_format(o->benchtime_s, text, sizeof text));
     cb_buf_printf(&b, "--count=%d\n--cpu=", o->count);
     for (int i = 0; i < o->ncpus; i++)
         cb_buf_printf(&b, "%s%d", i ? "," : "", o->cpus[i]);
@@ -357,7 +362,7 @@ int cb_run_remove_temporaries(const char *outdir, const char *binary, const char
 {
     char safe[256];
     char *bindir;
-    cb_safe_name(test, safe, sizeof safe);
+    cb_safename_encode(test, safe, sizeof safe);
     if (asprintf(&bindir, "%s/%s", outdir, binary) < 0)
         return 0;
     /* The folder of the test, or of a benchmark at each --cpu value ("-4"). */
@@ -427,7 +432,7 @@ bool cb_run_binary(const cb_run_config *cfg, const cb_binary *b)
         snprintf(why, sizeof why, "%s", err);
     else if (ex.timed_out)
         snprintf(why, sizeof why, "timed out after %s",
-                 cb_format_duration(cfg->o->timeout_s, text, sizeof text));
+                 cb_duration_format(cfg->o->timeout_s, text, sizeof text));
     else if (ex.interrupted)
         snprintf(why, sizeof why, "interrupted");
     else if (ex.signaled)

@@ -11,7 +11,7 @@
 
 #include "discover.h"
 #include "options.h"
-#include "report.h"
+#include "reporter.h"
 #include "formats/results.h"
 
 typedef struct cb_run_config {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/results.h"
+#include "formats/event.h"
 
 static const char mark[] = CB_EVENT_MARK;
 #define MARK_LEN (sizeof mark - 1)
