@@ -210,14 +210,15 @@ static int check_pattern(const char *flag, const char *pattern, char *err, size_
         bool cut = !*p || ((*p == '/' || *p == '|') && !brackets && !parens);
         if (cut) {
             char *elem = cb_fault_strndup(start, (size_t)(p - start));
+            if (!elem)
+                return fail(err, errlen, "--%s: out of memory", flag);
             regex_t re;
-            int e = elem ? regcomp(&re, elem, REG_EXTENDED | REG_NOSUB) : REG_ESPACE;
+            int e = regcomp(&re, elem, REG_EXTENDED | REG_NOSUB);
             if (e == 0) {
                 regfree(&re);
             } else {
-                char why[160] = "out of memory";
-                if (elem)
-                    regerror(e, &re, why, sizeof why);
+                char why[160];
+                regerror(e, &re, why, sizeof why);
                 free(elem);
                 return fail(err, errlen, "--%s: bad regex \"%s\": %s", flag, pattern, why);
             }

@@ -114,8 +114,10 @@ static void console_record(cb_reporter *r, const cb_record *rec)
         /* A benchmark that broke a limit shows its line, then the failure. */
         if (rec->status == CB_PASS || cb_record_has_result(rec)) {
             char line[1024];
-            if (cb_benchline_format(rec, line, sizeof line) < 0)
+            if (cb_benchline_format(rec, line, sizeof line) < 0) {
+                r->out_of_memory = true;
                 snprintf(line, sizeof line, "%s", rec->name);
+            }
             fprintf(r->out, "%s\n", line);
         }
         if (rec->status != CB_PASS && shown) {

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -27,20 +28,35 @@
 
 static pthread_once_t alloc_once = PTHREAD_ONCE_INIT;
 
+/* Whether an allocation failed in the parse under way on this thread:
+ * jansson does not always say so (json_error_code is often "unknown"
+ * then), and a text that could not be held is not a malformed one. */
+static __thread bool alloc_failed;
+
+static void *json_alloc(size_t n)
+{
+    void *p = cb_fault_malloc(n);
+    if (!p)
+        alloc_failed = true;
+    return p;
+}
+
 /* Test builds fail jansson's allocations on demand, like cbench's own. */
 static void use_fault_allocator(void)
 {
-    json_set_alloc_funcs(cb_fault_malloc, free);
+    json_set_alloc_funcs(json_alloc, free);
 }
 
 json_t *cb_json_load_buffer(const char *text, size_t len, char *why, size_t whylen)
 {
     pthread_once(&alloc_once, use_fault_allocator);
     json_error_t error;
+    alloc_failed = false;
     json_t *root = text ? json_loadb(text, len, 0, &error) : NULL;
-    if (root)
+    if (root && !alloc_failed)
         return root;
-    if (text && json_error_code(&error) == json_error_out_of_memory) {
+    json_decref(root);
+    if (alloc_failed || (text && json_error_code(&error) == json_error_out_of_memory)) {
         errno = ENOMEM;
         if (why && whylen)
             snprintf(why, whylen, "out of memory");

@@ -48,6 +48,7 @@ struct cb_reporter {
     bool mid_line;       /* console: output so far does not end in a newline */
     bool printed;        /* anything printed for this binary */
     bool failed;         /* a test or benchmark of it failed */
+    bool out_of_memory;  /* something could not be shown for lack of memory */
     cb_buf line;         /* json: output not yet ending in a newline */
     char *line_test;     /* json: whom that output belongs to */
 };

@@ -56,13 +56,17 @@ static void emit(cb_reporter *r, const char *action, const char *test, const cha
     if (elapsed >= 0)
         cb_buf_printf(&b, ",\"Elapsed\":%.3f", elapsed);
     if (output) {
-        char *text = strndup(output, output_len);
+        char *text = cb_fault_strndup(output, output_len);
+        if (!text)
+            b.failed = true;
         cb_buf_puts(&b, ",\"Output\":");
-        cb_json_put_string(&b, text ? text : "");
+        cb_json_put_string(&b, text);
         free(text);
     }
     cb_buf_puts(&b, "}\n");
-    if (!b.failed)
+    if (b.failed)
+        r->out_of_memory = true;
+    else
         fwrite(b.p, 1, b.n, r->out);
     free(b.p);
     fflush(r->out);
@@ -70,6 +74,10 @@ static void emit(cb_reporter *r, const char *action, const char *test, const cha
 
 static void flush_line(cb_reporter *r)
 {
+    if (r->line.failed) {
+        r->out_of_memory = true;
+        cb_buf_free(&r->line);
+    }
     if (r->line.n)
         emit(r, "output", r->line_test, r->line.p, r->line.n, -1);
     r->line.n = 0;
@@ -83,7 +91,9 @@ static void put_output(cb_reporter *r, const char *test, const char *text, size_
     if (!same) {
         flush_line(r);
         free(r->line_test);
-        r->line_test = test ? strdup(test) : NULL;
+        r->line_test = test ? cb_fault_strdup(test) : NULL;
+        if (test && !r->line_test)
+            r->out_of_memory = true;
     }
     while (len) {
         const char *nl = memchr(text, '\n', len);
@@ -105,6 +115,16 @@ static void put_text(cb_reporter *r, const char *test, const char *text)
     put_output(r, test, text, strlen(text));
 }
 
+/* What b holds, as output for `test`; b is freed. */
+static void put_buf(cb_reporter *r, const char *test, cb_buf *b)
+{
+    if (b->failed)
+        r->out_of_memory = true;
+    else
+        put_output(r, test, b->p, b->n);
+    cb_buf_free(b);
+}
+
 static void put_indented(cb_reporter *r, const char *test, const char *text)
 {
     while (text && *text) {
@@ -112,9 +132,7 @@ static void put_indented(cb_reporter *r, const char *test, const char *text)
         size_t n = nl ? (size_t)(nl - text) : strlen(text);
         cb_buf b = {0};
         cb_buf_printf(&b, "    %.*s\n", (int)n, text);
-        if (!b.failed)
-            put_output(r, test, b.p, b.n);
-        free(b.p);
+        put_buf(r, test, &b);
         text += n + (nl ? 1 : 0);
     }
 }
@@ -137,9 +155,7 @@ static void put_header(cb_reporter *r)
                   res && res->goarch ? res->goarch : "unknown", r->bin->display);
     if (res && res->cpu && *res->cpu)
         cb_buf_printf(&b, "cpu: %s\n", res->cpu);
-    if (!b.failed)
-        put_output(r, NULL, b.p, b.n);
-    free(b.p);
+    put_buf(r, NULL, &b);
     r->header_done = true;
 }
 
@@ -153,9 +169,7 @@ static void test2json_start(cb_reporter *r, cb_kind kind, const char *name)
     if (kind == CB_KIND_TEST) {
         cb_buf b = {0};
         cb_buf_printf(&b, "=== RUN   %s\n", name);
-        if (!b.failed)
-            put_output(r, name, b.p, b.n);
-        free(b.p);
+        put_buf(r, name, &b);
     }
 }
 
@@ -174,8 +188,10 @@ static void test2json_record(cb_reporter *r, const cb_record *rec)
         put_header(r);
         if (rec->status == CB_PASS || cb_record_has_result(rec)) {
             char line[1024];
-            if (cb_benchline_format(rec, line, sizeof line) < 0)
+            if (cb_benchline_format(rec, line, sizeof line) < 0) {
+                r->out_of_memory = true;
                 snprintf(line, sizeof line, "%s", rec->name);
+            }
             cb_buf_printf(&b, "%s\n", line);
         }
         if (rec->status == CB_PASS)
@@ -185,9 +201,7 @@ static void test2json_record(cb_reporter *r, const cb_record *rec)
     } else {
         cb_buf_printf(&b, "--- %s: %s (%.2fs)\n", word, rec->name, rec->elapsed_s);
     }
-    if (!b.failed)
-        put_output(r, rec->name, b.p, b.n);
-    free(b.p);
+    put_buf(r, rec->name, &b);
     if (rec->status != CB_PASS)
         put_indented(r, rec->name, rec->message);
     flush_line(r);
@@ -213,9 +227,7 @@ static void test2json_binary_end(cb_reporter *r, const cb_binary_end *end)
     cb_buf b = {0};
     cb_buf_printf(&b, "%s\n%s\t%s\t%.3fs\n", end->passed ? "PASS" : "FAIL",
                   end->passed ? "ok  " : "FAIL", r->bin->display, end->elapsed_s);
-    if (!b.failed)
-        put_output(r, NULL, b.p, b.n);
-    free(b.p);
+    put_buf(r, NULL, &b);
     flush_line(r);
     emit(r, end->passed ? "pass" : "fail", NULL, NULL, 0, end->elapsed_s);
 }

@@ -128,6 +128,7 @@ static void put_block(cb_buf *b, const cb_results *r, const char *binary)
         cb_benchline_put_name(&name, rec);
         if ((int)name.n > width)
             width = (int)name.n;
+        b->failed |= name.failed;
         cb_buf_free(&name);
     }
     put_header(b, r, binary);
