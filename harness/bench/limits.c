@@ -9,7 +9,7 @@
  * ASSERT_*_BELOW macros are. The benchmark declares it while it runs;
  * the runner calls the benchmark several times while calibrating, so
  * declaring the same unit and side again replaces the bound rather than
- * adding one. Limits are checked once, on the record of the reported run
+ * adding one. Limits are checked once, on the record of the reported call
  * (bench/run.c, after the metrics are filled in), against the metric of
  * that unit as the result shows it, after any cbench_report_metric
  * override. A unit the result lacks breaches its limit: a limit on MB/s

@@ -4,7 +4,7 @@
  * The calling thread and P-1 new threads each run the body, which calls
  * cbench_pb_next until it returns false. Iterations are handed out in
  * grains through one atomic counter; a grain is the number of iterations
- * that took about 100 us in the previous run (1e5 * prev_n / prev_ns,
+ * that took about 100 us in the previous call (1e5 * prev_n / prev_ns,
  * between 1 and 1e4, as Go computes it), so threads rarely touch the
  * shared counter and still balance the load. The inline fast path counts
  * down the grain held by the thread; this slow path, reached when the

@@ -1,24 +1,30 @@
 /*
  * The benchmark runner: Go's testing.B run1/launch/processBench, in C.
  *
- * A benchmark whose name matches --bench is run once with n = 1. If it
+ * Words (docs/ARCHITECTURE.md, "Glossary"): a call is one call of the
+ * benchmark function with its b->n (Go's "run"); a measurement is the
+ * calls at one --cpu value and --count repetition, one capture and one
+ * record.
+ *
+ * A benchmark whose name matches --bench is called once with n = 1. If it
  * ran sub-benchmarks (cbench_run) it reports nothing itself: each of its
  * children went through the same steps when it was called. Otherwise the
- * run is the first of a calibration (Go's launch and predictN): while the
- * last run lasted less than the benchtime and n < 1e9, the next n is
+ * call is the first of a calibration (Go's launch and predictN): while the
+ * last call lasted less than the benchtime and n < 1e9, the next n is
  * goal * prev_n / prev_ns, plus 20 %, at most 100 times the last n, at
- * least one more, at most 1e9; with --benchtime Nx, one run of exactly N
- * follows the first (none when N is 1). The last run is reported.
+ * least one more, at most 1e9; with --benchtime Nx, one call with exactly
+ * N follows the first (none when N is 1). The last call is reported.
  *
- * As Go's processBench does, a benchmark that reports a result is run in
- * full for each --cpu value (outer) and each --count repetition (inner),
- * each a record of its own; the first record reuses the n = 1 run that
- * told it was not a parent. The first failure ends a benchmark's runs.
+ * As Go's processBench does, a benchmark that reports a result is
+ * measured in full for each --cpu value (outer) and each --count
+ * repetition (inner), each measurement a record of its own; the first
+ * reuses the n = 1 call that told it was not a parent. The first failure
+ * ends a benchmark's measurements.
  *
- * Each record is captured: cb_capture_begin before its first run,
+ * Each measurement is captured: cb_capture_begin before its first call,
  * cb_capture_end with the result after its last; a parent's capture is
  * abandoned when it calls cbench_run for the first time. A name that the
- * pattern matches only partially (a parent of a deeper pattern) is run
+ * pattern matches only partially (a parent of a deeper pattern) is called
  * once, to find its children, and never reported.
  */
 #include "bench/run.h"
@@ -91,7 +97,7 @@ static int64_t predict_n(int64_t goal_ns, int64_t prev_iters, int64_t prev_ns, i
     return (int64_t)n;
 }
 
-/* Go's launch, after the first run. */
+/* Go's launch, after the first call. */
 static void launch(struct cb_bench *s)
 {
     const cb_options *o = s->ctx->o;
@@ -224,9 +230,9 @@ static struct {
 } fixed_b[FIXED_LEVELS];
 static int level;
 
-/* One record: the first run, then calibration, then the result. Returns
- * false when the benchmark turned out to be a parent (or failed), so that
- * no further record is made. */
+/* One measurement: the first call, then calibration, then the result.
+ * Returns false when the benchmark turned out to be a parent (or
+ * failed), so that no further record is made. */
 static bool run_record_at(cbench_b *b, cb_bench_ctx *ctx, const char *name,
                           void (*fn)(cbench_b *), int procs, bool partial, bool *failed)
 {
@@ -326,7 +332,7 @@ int cb_bench_run_all(const struct cbench_benchmark *bm, size_t n, const cb_optio
     static bool hooked;
     if (!hooked)
         hooked = atexit(note_exit_in_benchmark) == 0;
-    running = NULL; /* a cmocka test may have jumped out of the last run */
+    running = NULL; /* a cmocka test may have jumped out of the last call */
     cb_bench_ctx ctx = {.o = o};
     if (!(ctx.match = cb_match_new(o->bench, err, sizeof err))) {
         fprintf(stderr, "cbench: --bench: %s\n", err);

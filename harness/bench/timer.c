@@ -9,7 +9,7 @@
  * when starting, after it when stopping, so their cost is not timed.
  *
  * cbench_loop's inline fast path decrements b->loop_left_ and continues
- * while it stays non-negative; its slow path here runs twice per run: at
+ * while it stays non-negative; its slow path here runs twice per call: at
  * the first call (reset and start the timer, load the countdown) and
  * after the last iteration (stop the timer).
  */

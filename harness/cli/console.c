@@ -20,8 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/benchline.h"
-
 /* Before a line of cbench's own: no progress line, no unfinished line of output. */
 static void erase_progress(cb_reporter *r)
 {
@@ -114,11 +112,7 @@ static void console_record(cb_reporter *r, const cb_record *rec)
         /* A benchmark that broke a limit shows its line, then the failure. */
         if (rec->status == CB_PASS || cb_record_has_result(rec)) {
             char line[1024];
-            if (cb_benchline_format(rec, line, sizeof line) < 0) {
-                r->out_of_memory = true;
-                snprintf(line, sizeof line, "%s", rec->name);
-            }
-            fprintf(r->out, "%s\n", line);
+            fprintf(r->out, "%s\n", cb_reporter_bench_line(r, rec, line, sizeof line));
         }
         if (rec->status != CB_PASS && shown) {
             fprintf(r->out, "--- %s: %s\n", cb_reporter_status_word(rec->status), rec->name);

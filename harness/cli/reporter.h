@@ -59,4 +59,8 @@ void cb_reporter_free(cb_reporter *r);
 /* "--- FAIL: name (0.01s)": the verb of a record's status. */
 const char *cb_reporter_status_word(cb_status s);
 
+/* A benchmark's result line (cb_benchline_format) in buf; its name alone,
+ * and r->out_of_memory set, when the line cannot be made. Returns buf. */
+const char *cb_reporter_bench_line(cb_reporter *r, const cb_record *rec, char *buf, size_t len);
+
 #endif

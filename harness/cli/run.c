@@ -1,5 +1,5 @@
 /*
- * One binary's run (see run.h).
+ * A binary run: one test binary executed under the protocol (see run.h).
  *
  * Output is attributed to the test or benchmark between its "start" event
  * and its "record" event, and to the binary otherwise. The output of the
@@ -83,7 +83,7 @@ static int kept_text(const kept *k, char **out)
     return cb_fault_asprintf(out, "%.*s%s", (int)k->n, k->p, note) < 0 ? -1 : 0;
 }
 
-typedef struct session {
+typedef struct binary_run {
     const cb_run_config *cfg;
     const cb_binary *bin;
     cb_stream stream;
@@ -94,7 +94,7 @@ typedef struct session {
     kept test_out, bin_out;
     bool any_failed;    /* a failed record arrived or was made */
     bool out_of_memory; /* something of this run could not be kept */
-} session;
+} binary_run;
 
 static double since(const struct timespec *t0)
 {
@@ -105,7 +105,7 @@ static double since(const struct timespec *t0)
 
 static void on_output(void *arg, const char *text, size_t len)
 {
-    session *s = arg;
+    binary_run *s = arg;
     keep(s->running ? &s->test_out : &s->bin_out, text, len);
     cb_reporter *r = s->cfg->rep;
     r->ops->output(r, s->running ? s->name : NULL, text, len);
@@ -128,7 +128,7 @@ static void drop_next_test_header(char *out)
 }
 
 /* Reports rec (for this binary) and adds it to the results. */
-static void put_record(session *s, cb_record *rec)
+static void put_record(binary_run *s, cb_record *rec)
 {
     char *binary = rec->binary, *output = rec->output, *mine = NULL;
     rec->binary = s->bin->name;
@@ -148,7 +148,7 @@ static void put_record(session *s, cb_record *rec)
     free(mine);
 }
 
-static void stop_running(session *s)
+static void stop_running(binary_run *s)
 {
     s->running = false;
     free(s->name);
@@ -160,7 +160,7 @@ static void stop_running(session *s)
 }
 
 /* The running test ended without a record: it failed, for `why`. */
-static void fail_running(session *s, const char *why)
+static void fail_running(binary_run *s, const char *why)
 {
     cb_record rec;
     memset(&rec, 0, sizeof rec);
@@ -178,7 +178,7 @@ static void fail_running(session *s, const char *why)
 
 static void on_event(void *arg, const char *json, size_t len)
 {
-    session *s = arg;
+    binary_run *s = arg;
     cb_event ev;
     memset(&ev, 0, sizeof ev);
     if (cb_event_read(json, len, &ev) != 0) {
@@ -228,7 +228,7 @@ static void on_event(void *arg, const char *json, size_t len)
 
 static void on_data(void *arg, const char *data, size_t len)
 {
-    session *s = arg;
+    binary_run *s = arg;
     cb_stream_feed(&s->stream, data, len);
 }
 
@@ -396,7 +396,8 @@ int cb_run_remove_temporaries(const char *outdir, const char *binary, const char
             (*rest && (rest[0] != '-' || !rest[1] || rest[1 + strspn(rest + 1, "0123456789")])))
             continue;
         char *dir;
-        int more = cb_fault_asprintf(&dir, "%s/%s", bindir, ent->d_name) < 0 ? -1 : clean_folder(dir);
+        int more =
+            cb_fault_asprintf(&dir, "%s/%s", bindir, ent->d_name) < 0 ? -1 : clean_folder(dir);
         removed = more < 0 ? -1 : removed + more;
         free(dir);
     }
@@ -407,7 +408,7 @@ int cb_run_remove_temporaries(const char *outdir, const char *binary, const char
 }
 
 /* The record that carries a failure of the binary itself into the files. */
-static void put_binary_failure(session *s, const char *why, double elapsed)
+static void put_binary_failure(binary_run *s, const char *why, double elapsed)
 {
     cb_record rec;
     memset(&rec, 0, sizeof rec);
@@ -424,7 +425,7 @@ static void put_binary_failure(session *s, const char *why, double elapsed)
 
 cb_run_result cb_run_binary(const cb_run_config *cfg, const cb_binary *b)
 {
-    session s;
+    binary_run s;
     memset(&s, 0, sizeof s);
     s.cfg = cfg;
     s.bin = b;

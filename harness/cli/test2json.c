@@ -22,7 +22,6 @@
 #include <time.h>
 
 #include "base/fault.h"
-#include "formats/benchline.h"
 #include "formats/json.h"
 
 /* RFC 3339 with nanoseconds and the local offset, as Go encodes a time.Time. */
@@ -188,11 +187,7 @@ static void test2json_record(cb_reporter *r, const cb_record *rec)
         put_header(r);
         if (rec->status == CB_PASS || cb_record_has_result(rec)) {
             char line[1024];
-            if (cb_benchline_format(rec, line, sizeof line) < 0) {
-                r->out_of_memory = true;
-                snprintf(line, sizeof line, "%s", rec->name);
-            }
-            cb_buf_printf(&b, "%s\n", line);
+            cb_buf_printf(&b, "%s\n", cb_reporter_bench_line(r, rec, line, sizeof line));
         }
         if (rec->status == CB_PASS)
             action = "bench";

@@ -16,19 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../rng.h"
 #include "formats/buf.h"
 #include "formats/event.h"
 #include "formats/json.h"
 
-/* A small deterministic generator, so failures reproduce. */
 static uint64_t rng_state = 0x9E3779B97F4A7C15u;
 
 static uint64_t rng(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return xorshift64(&rng_state);
 }
 
 static char *json_of_string(const char *s)

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../rng.h"
 #include "formats/benchline.h"
 #include "formats/benchtxt.h"
 #include "formats/junit.h"
@@ -33,10 +34,7 @@ static uint64_t rng_state = 0x2545F4914F6CDD1Du;
 
 static uint64_t rng(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return xorshift64(&rng_state);
 }
 
 static double uniform(void)
