@@ -12,7 +12,7 @@
  * Which build has it: the library is compiled once; this file alone is
  * compiled twice, with and without CB_FAULTS, and the test suite links
  * its fault tests against the CB_FAULTS object (cbench_faults in
- * tests/CMakeLists.txt), so libcbench and the `cbench` command as
+ * tests/harness/CMakeLists.txt), so libcbench and the `cbench` command as
  * installed carry no countdown and no environment hook.
  *
  * Threads: the counters are atomics, so allocations made by several

@@ -92,8 +92,11 @@ static int symbolize_location(cb_resolved *r, cb_rloc *loc, unsigned *flags)
     for (int i = 0; i < n; i++) {
         int64_t id = intern_function(r, lines[i].function, lines[i].system_name, lines[i].file,
                                      lines[i].start_line);
-        if (id < 0)
+        if (id < 0) {
+            free(loc->lines); /* the location is not counted: nothing else frees them */
+            loc->lines = NULL;
             return -1;
+        }
         loc->lines[i].function_id = (uint64_t)id;
         loc->lines[i].line = lines[i].line;
     }
@@ -138,8 +141,11 @@ static int64_t synthetic_location(cb_resolved *r, const cb_profile *p, int synth
     if (!(loc->lines = cb_fault_calloc(1, sizeof *loc->lines)))
         return -1;
     int64_t id = intern_function(r, p->synth[synthetic - 1], NULL, NULL, 0);
-    if (id < 0)
+    if (id < 0) {
+        free(loc->lines);
+        loc->lines = NULL;
         return -1;
+    }
     loc->lines[0].function_id = (uint64_t)id;
     loc->nlines = 1;
     return (int64_t)++r->nlocs;
