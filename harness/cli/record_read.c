@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,23 @@ static int dup_opt(const json_t *obj, const char *key, char **out)
     return s && !*out ? -1 : 0;
 }
 
+/* The element of arr (*n used of max, each `size` bytes, its name a
+ * string at `name_at`) named `name`, or a new one at the end (named so);
+ * NULL when arr is full. A name given twice keeps its first place and its
+ * last value, as a JSON object with two equal keys would. */
+static void *slot_named(void *arr, size_t size, size_t name_at, int *n, int max, const char *name)
+{
+    char *base = arr;
+    for (int k = 0; k < *n; k++)
+        if (strcmp(base + (size_t)k * size + name_at, name) == 0)
+            return base + (size_t)k * size;
+    if (*n >= max)
+        return NULL;
+    char *slot = base + (size_t)(*n)++ * size;
+    strcpy(slot + name_at, name);
+    return slot;
+}
+
 static void read_metrics(const json_t *arr, cb_record *rec)
 {
     for (size_t i = 0; i < json_array_size(arr); i++) {
@@ -71,16 +89,12 @@ static void read_metrics(const json_t *arr, cb_record *rec)
         const char *unit = string_of(m, "unit");
         if (!unit)
             continue;
-        cb_metric *dst = NULL;
-        for (int k = 0; k < rec->nmetrics && !dst; k++)
-            if (strcmp(rec->metrics[k].unit, unit) == 0)
-                dst = &rec->metrics[k];
-        if (!dst && rec->nmetrics < CB_MAX_METRICS)
-            dst = &rec->metrics[rec->nmetrics++];
-        if (!dst)
-            continue;
-        copy_fixed(dst->unit, sizeof dst->unit, unit);
-        dst->value = number_or_nan(json_object_get(m, "value"));
+        char name[sizeof rec->metrics[0].unit];
+        copy_fixed(name, sizeof name, unit);
+        cb_metric *dst = slot_named(rec->metrics, sizeof rec->metrics[0], offsetof(cb_metric, unit),
+                                    &rec->nmetrics, CB_MAX_METRICS, name);
+        if (dst)
+            dst->value = number_or_nan(json_object_get(m, "value"));
     }
 }
 
@@ -114,20 +128,18 @@ static int read_artifacts(json_t *obj, cb_record *rec)
             continue;
         char kind[sizeof rec->artifacts[0].kind];
         copy_fixed(kind, sizeof kind, key);
-        cb_artifact *dst = NULL;
-        for (int k = 0; k < rec->nartifacts && !dst; k++)
-            if (strcmp(rec->artifacts[k].kind, kind) == 0)
-                dst = &rec->artifacts[k];
-        if (!dst && rec->nartifacts < CB_MAX_ARTIFACTS)
-            dst = &rec->artifacts[rec->nartifacts++];
-        if (!dst)
-            continue;
         char *path = cb_fault_strdup(json_string_value(value));
         if (!path)
             return -1;
+        cb_artifact *dst =
+            slot_named(rec->artifacts, sizeof rec->artifacts[0], offsetof(cb_artifact, kind),
+                       &rec->nartifacts, CB_MAX_ARTIFACTS, kind);
+        if (!dst) {
+            free(path);
+            continue;
+        }
         free(dst->path);
         dst->path = path;
-        memcpy(dst->kind, kind, sizeof kind);
     }
     return 0;
 }
