@@ -112,9 +112,9 @@ void cb_assert_fail(const char *file, int line, char *message)
     if (cmocka_test_running()) {
         /* cmocka's copy of the message is cbench's own too: not counted
          * by any scope still open, and freed by cmocka as any block. */
-        cb_heap_internal_begin();
+        cb_own_begin();
         print_to_cmocka(file, line, message ? message : no_memory);
-        cb_heap_internal_end();
+        cb_own_end();
         free(message);
         _fail(file, line);
     }

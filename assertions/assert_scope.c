@@ -50,7 +50,7 @@ CBENCH_API void cbench_assert_begin_(cbench_assert_scope *pub, int kind, const c
 {
     cb_assert_scope *s = (cb_assert_scope *)pub;
     *s = (cb_assert_scope){.kind = kind, .line = line, .text = text, .file = file};
-    cb_heap_internal_begin();
+    cb_own_begin();
     if (is_heap(kind)) {
         s->rec = CB_REC_HEAP;
         cb_scoperec_begin(s->rec, &s->mark);
@@ -63,7 +63,7 @@ CBENCH_API void cbench_assert_begin_(cbench_assert_scope *pub, int kind, const c
         cb_threads_scope_begin(&s->u.threads);
     }
     cb_assert_open_push(s);
-    cb_heap_internal_end();
+    cb_own_end();
 }
 
 /* Blocks the statement allocated and left live, and their bytes. */
@@ -140,13 +140,13 @@ CBENCH_API void cbench_assert_end_(cbench_assert_scope *pub, int64_t limit, int6
 {
     cb_assert_scope *s = (cb_assert_scope *)pub;
     cb_assert_result r = {.limit = limit, .runs = runs};
-    cb_heap_internal_begin();
+    cb_own_begin();
     measure(s, &r);
     bool ok = passes(s, &r);
     char *message = ok ? NULL : cb_assert_message(s, &r);
     if (cb_assert_open_pop(s) && s->rec)
         cb_scoperec_end(s->rec);
-    cb_heap_internal_end();
+    cb_own_end();
     if (!ok)
         cb_assert_fail(s->file, s->line, message);
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/own.h"
 #include "cbench/assert.h"
 #include "interpose/heap.h"
 #include "interpose/lock.h"

@@ -13,6 +13,9 @@
  *
  * Everything here runs in the test's own thread between tests, never in a
  * signal handler or the allocator, so it may allocate and take locks.
+ * What cannot be kept for lack of memory (a record, an artifact's path, a
+ * folder name) is reported on stderr when it happens and fails the run at
+ * its end, instead of result files that would lack it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +28,15 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "base/fault.h"
 #include "cbench.h"
+#include "formats/benchline.h"
+#include "formats/benchtxt.h"
+#include "formats/event.h"
+#include "formats/junit.h"
+#include "formats/results.h"
+#include "formats/results_json.h"
+#include "formats/safename.h"
 #include "interpose/heap.h"
 #include "heapprof.h"
 #include "lockprof.h"
@@ -48,7 +59,15 @@ static struct {
     bool cpu_on;
     double t0;
     char *pending; /* a test's record event, held back (see cb_capture_flush) */
+    bool lost;     /* something was lost for lack of memory: the run fails */
 } cap = {.events_fd = -1};
+
+/* Something of `name`'s capture could not be kept. */
+static void lose(const char *what, const char *name)
+{
+    fprintf(stderr, "cbench: out of memory: %s of %s lost\n", what, name ? name : "a test");
+    cap.lost = true;
+}
 
 static double now_s(void)
 {
@@ -71,7 +90,7 @@ void cb_capture_configure(const cb_options *o)
     const char *bin = getenv("CBENCH_BINARY_NAME");
     if (!bin || !*bin)
         bin = program_invocation_short_name;
-    cb_safe_name(bin, cap.binary, sizeof cap.binary);
+    cb_safename_encode(bin, cap.binary, sizeof cap.binary);
     if (o->memprofile && o->memprofilerate >= 0)
         cbench_set_mem_profile_rate(o->memprofilerate);
     /* As go test: the rates apply only when their profile is asked for,
@@ -82,9 +101,8 @@ void cb_capture_configure(const cb_options *o)
     if (o->blockprofile)
         cbench_set_block_profile_rate(o->blockprofilerate);
     if (!cap.results.goos) {
-        cb_results_init(&cap.results);
-        free(cap.results.pkg);
-        cap.results.pkg = strdup(cap.binary);
+        if (cb_results_init(&cap.results) != 0 || !(cap.results.pkg = cb_fault_strdup(cap.binary)))
+            lose("the result files' header", cap.binary);
     }
 }
 
@@ -135,16 +153,16 @@ static bool name_used(const char *name)
 static void unique_folder(const char *name, char *out, size_t len)
 {
     char safe[256];
-    cb_safe_name(name, safe, sizeof safe);
+    cb_safename_encode(name, safe, sizeof safe);
     snprintf(out, len, "%s", safe);
     for (int k = 2; name_used(out); k++)
         snprintf(out, len, "%s.%d", safe, k);
-    char **v = realloc(cap.used, (cap.nused + 1) * sizeof *v);
-    if (!v)
-        return;
-    cap.used = v;
-    cap.used[cap.nused] = strdup(out);
-    if (cap.used[cap.nused])
+    char **v = cb_fault_realloc(cap.used, (cap.nused + 1) * sizeof *v);
+    if (v)
+        cap.used = v;
+    if (!v || !(cap.used[cap.nused] = cb_fault_strdup(out)))
+        lose("the folder name (a later capture may reuse it)", name);
+    else
         cap.nused++;
 }
 
@@ -198,7 +216,8 @@ static void begin(cb_kind kind, const char *name, bool profiles)
         cb_capture_abort();
     cap.open = true;
     cap.kind = kind;
-    cap.name = strdup(name ? name : "");
+    if (!(cap.name = cb_fault_strdup(name ? name : "")))
+        lose("the name", name);
     cap.dir[0] = 0;
     cap.cpu_on = false;
     cb_capture_emit(cb_event_start(kind, cap.name ? cap.name : ""));
@@ -246,9 +265,10 @@ static void add_artifact(cb_record *rec, const char *kind, const char *rel)
         return;
     cb_artifact *a = &rec->artifacts[rec->nartifacts];
     snprintf(a->kind, sizeof a->kind, "%s", kind);
-    a->path = strdup(rel);
-    if (a->path)
+    if ((a->path = cb_fault_strdup(rel)))
         rec->nartifacts++;
+    else
+        lose("the path of a profile", cap.name);
 }
 
 static int emit_heap(FILE *out, void *arg)
@@ -325,13 +345,16 @@ static void print_indented(const char *text)
 static void print_bench(const cb_record *rec)
 {
     if (!cap.bench_header_done) {
-        printf("goos: %s\ngoarch: %s\npkg: %s\ncpu: %s\n", cap.results.goos,
-               cap.results.goarch, cap.results.pkg, cap.results.cpu);
+        printf("goos: %s\ngoarch: %s\npkg: %s\ncpu: %s\n", cap.results.goos, cap.results.goarch,
+               cap.results.pkg, cap.results.cpu);
         cap.bench_header_done = true;
     }
     if (rec->status == CB_PASS || cb_record_has_result(rec)) {
         char line[1024];
-        cb_bench_format_line(rec, line, sizeof line);
+        if (cb_benchline_format(rec, line, sizeof line) < 0) {
+            lose("the result line", rec->name);
+            snprintf(line, sizeof line, "%s", rec->name);
+        }
         printf("%s\n", line);
     }
     if (rec->status == CB_FAIL) {
@@ -354,14 +377,20 @@ void cb_capture_end(cb_record *rec)
         rec->binary = cap.binary;
     if (own_name)
         rec->name = cap.name;
-    if (cb_capture_events() && rec->kind == CB_KIND_TEST) {
+    if (cb_capture_events()) {
+        char *line = cb_event_record(rec);
+        if (!line)
+            lose("the record event", rec->name);
         cb_capture_flush();
-        cap.pending = cb_event_record(rec);
-    } else if (cb_capture_events())
-        cb_capture_emit(cb_event_record(rec));
-    else if (rec->kind == CB_KIND_BENCH && rec->status != CB_SKIP)
+        if (rec->kind == CB_KIND_TEST)
+            cap.pending = line;
+        else
+            cb_capture_emit(line);
+    } else if (rec->kind == CB_KIND_BENCH && rec->status != CB_SKIP) {
         print_bench(rec);
-    cb_results_add(&cap.results, rec);
+    }
+    if (cb_results_add(&cap.results, rec) != 0)
+        lose("the result", rec->name);
     if (own_binary)
         rec->binary = NULL;
     if (own_name)
@@ -400,6 +429,12 @@ int cb_capture_finish(void)
     if (cap.open)
         cb_capture_abort();
     cb_capture_flush();
+    if (cap.lost) {
+        fprintf(stderr, "cbench: out of memory during the run: %s\n",
+                cb_capture_events() ? "some results were not sent"
+                                    : "the result files were not written");
+        return -1;
+    }
     if (cb_capture_events() || (!wants_profiles() && !cap.opt.junit))
         return 0;
     char path[PATH_MAX + 32];
@@ -408,10 +443,12 @@ int cb_capture_finish(void)
         fprintf(stderr, "cbench: cannot create %s: %s\n", cap.opt.outdir, strerror(errno));
         return -1;
     }
-    if (cb_results_write_json(&cap.results, outpath("results.json", path, sizeof path)) < 0 ||
-        cb_results_write_bench_txt(&cap.results, outpath("bench.txt", path, sizeof path)) < 0 ||
-        cb_results_write_junit(&cap.results, cap.opt.junit ? cap.opt.junit
-                                                           : outpath("junit.xml", path, sizeof path)) < 0) {
+    char junit_path[PATH_MAX + 32];
+    const char *junit =
+        cap.opt.junit ? cap.opt.junit : outpath("junit.xml", junit_path, sizeof junit_path);
+    if (cb_results_json_write(&cap.results, outpath("results.json", path, sizeof path)) < 0 ||
+        cb_benchtxt_write(&cap.results, outpath("bench.txt", path, sizeof path)) < 0 ||
+        cb_junit_write(&cap.results, junit) < 0) {
         fprintf(stderr, "cbench: writing the result files: %s\n", cbench_last_error());
         rc = -1;
     }

@@ -9,7 +9,7 @@
 #define CB_CAPTURE_H
 
 #include "options.h"
-#include "formats/results.h"
+#include "formats/record.h"
 
 /* Reads the flags and the protocol environment; once per process. */
 void cb_capture_configure(const cb_options *o);

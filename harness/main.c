@@ -15,14 +15,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/names.h"
 #include "bench/run.h"
 #include "capture.h"
-#include "harness.h"
+#include "formats/event.h"
+#include "main.h"
+#include "plugin.h"
 #include "options.h"
 
 static bool configured, in_main;
 
-bool cb_harness_in_main(void)
+bool cb_main_running(void)
 {
     return in_main;
 }
@@ -46,7 +49,7 @@ static int parse_env(cb_options *o)
     return rc;
 }
 
-int cb_harness_configure_from_env(void)
+int cb_main_configure_from_env(void)
 {
     if (configured)
         return 0;
@@ -82,7 +85,7 @@ static void list_benchmarks(const struct cbench_benchmark *bm, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         char name[512];
-        cb_bench_display_name(bm[i].name, name, sizeof name);
+        cb_bench_names_display(bm[i].name, name, sizeof name);
         if (cb_capture_events())
             cb_capture_emit(cb_event_list(CB_KIND_BENCH, name));
         else
@@ -110,14 +113,14 @@ int cbench_main_(int argc, char **argv, const struct CMUnitTest *tests, size_t n
     cb_capture_configure(&o);
     configured = in_main = true;
     if (o.list) {
-        cb_harness_run_group("tests", tests, ntests, NULL, NULL);
+        cb_plugin_run_group("tests", tests, ntests, NULL, NULL);
         list_benchmarks(benchmarks, nbenchmarks);
         return 0;
     }
     arm_timeout(&o);
     int failed = 0;
     if (ntests > 0)
-        failed += cb_harness_run_group("tests", tests, ntests, NULL, NULL) != 0;
+        failed += cb_plugin_run_group("tests", tests, ntests, NULL, NULL) != 0;
     if (nbenchmarks > 0 && o.bench)
         failed += cb_bench_run_all(benchmarks, nbenchmarks, &o) != 0;
     if (cb_capture_finish() < 0)

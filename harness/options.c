@@ -13,13 +13,15 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "base/fault.h"
+#include "duration.h"
 
 typedef enum flag_type {
     FLAG_BOOL,
@@ -113,99 +115,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-/* ---- durations ---- */
-
-static const struct {
-    const char *name;
-    double seconds;
-} units[] = {
-    /* Longer names first, so "ms" is not read as "m" followed by "s". */
-    {"ns", 1e-9}, {"us", 1e-6}, {"\xc2\xb5s", 1e-6}, {"\xce\xbcs", 1e-6},
-    {"ms", 1e-3}, {"s", 1},     {"m", 60},           {"h", 3600},
-};
-
-int cb_parse_duration(const char *text, double *s)
-{
-    if (!text || !*text)
-        return -1;
-    if (strcmp(text, "0") == 0) {
-        *s = 0;
-        return 0;
-    }
-    double total = 0;
-    const char *p = text;
-    while (*p) {
-        if (!isdigit((unsigned char)*p) && *p != '.')
-            return -1;
-        char *end;
-        errno = 0;
-        double v = strtod(p, &end);
-        /* strtod also takes "1e3", "inf" and hex; Go's durations do not. */
-        for (const char *q = p; q < end; q++)
-            if (!isdigit((unsigned char)*q) && *q != '.')
-                return -1;
-        if (end == p || errno)
-            return -1;
-        p = end;
-        size_t i;
-        for (i = 0; i < sizeof units / sizeof units[0]; i++) {
-            size_t n = strlen(units[i].name);
-            if (strncmp(p, units[i].name, n) == 0 && !isalpha((unsigned char)p[n]))
-                break;
-        }
-        if (i == sizeof units / sizeof units[0])
-            return -1;
-        total += v * units[i].seconds;
-        p += strlen(units[i].name);
-    }
-    if (!isfinite(total))
-        return -1;
-    *s = total;
-    return 0;
-}
-
-/* Writes v / unit with its decimal fraction, without trailing zeros. */
-static void put_scaled(char *out, size_t len, long long v, long long unit, const char *suffix)
-{
-    char frac[24] = "";
-    long long f = v % unit;
-    if (f) {
-        int digits = 0;
-        for (long long u = unit; u > 1 && digits < 18; u /= 10)
-            digits++;
-        snprintf(frac, sizeof frac, ".%0*lld", digits, f % 1000000000000000000LL);
-        size_t n = strlen(frac);
-        while (n > 1 && frac[n - 1] == '0')
-            frac[--n] = '\0';
-    }
-    snprintf(out, len, "%lld%s%s", v / unit, frac, suffix);
-}
-
-char *cb_format_duration(double s, char *buf, size_t len)
-{
-    long long ns = llround(s * 1e9);
-    char text[80] = "0s";
-    if (ns >= 1000000000LL) {
-        char hm[48] = "", sec[32];
-        long long h = ns / 3600000000000LL, m = ns / 60000000000LL % 60;
-        if (h)
-            snprintf(hm, sizeof hm, "%lldh%lldm", h, m);
-        else if (m)
-            snprintf(hm, sizeof hm, "%lldm", m);
-        put_scaled(sec, sizeof sec, ns % 60000000000LL, 1000000000LL, "s");
-        snprintf(text, sizeof text, "%s%s", hm, sec);
-    } else if (ns >= 1000000) {
-        put_scaled(text, sizeof text, ns, 1000000, "ms");
-    } else if (ns >= 1000) {
-        put_scaled(text, sizeof text, ns, 1000, "\xc2\xb5s");
-    } else if (ns > 0) {
-        snprintf(text, sizeof text, "%lldns", ns);
-    }
-    if (len)
-        snprintf(buf, len, "%s", text);
-    return buf;
-}
-
 /* ---- numbers ---- */
 
 static int parse_long(const char *text, long min, long *out)
@@ -265,7 +174,7 @@ static int parse_benchtime(cb_options *o, const char *text)
         return 0;
     }
     double s;
-    if (cb_parse_duration(text, &s) != 0 || s <= 0)
+    if (cb_duration_parse(text, &s) != 0 || s <= 0)
         return -1;
     o->benchtime_s = s;
     o->benchtime_n = 0;
@@ -300,15 +209,16 @@ static int check_pattern(const char *flag, const char *pattern, char *err, size_
     for (const char *p = pattern;; p++) {
         bool cut = !*p || ((*p == '/' || *p == '|') && !brackets && !parens);
         if (cut) {
-            char *elem = strndup(start, (size_t)(p - start));
+            char *elem = cb_fault_strndup(start, (size_t)(p - start));
+            if (!elem)
+                return fail(err, errlen, "--%s: out of memory", flag);
             regex_t re;
-            int e = elem ? regcomp(&re, elem, REG_EXTENDED | REG_NOSUB) : REG_ESPACE;
+            int e = regcomp(&re, elem, REG_EXTENDED | REG_NOSUB);
             if (e == 0) {
                 regfree(&re);
             } else {
-                char why[160] = "out of memory";
-                if (elem)
-                    regerror(e, &re, why, sizeof why);
+                char why[160];
+                regerror(e, &re, why, sizeof why);
                 free(elem);
                 return fail(err, errlen, "--%s: bad regex \"%s\": %s", flag, pattern, why);
             }
@@ -390,7 +300,7 @@ static int set_flag(cb_options *o, const flag_def *d, const char *value, char *e
         *(int *)field = (int)v;
         return 0;
     case FLAG_DURATION:
-        if (cb_parse_duration(value, &s) != 0)
+        if (cb_duration_parse(value, &s) != 0)
             return fail(err, errlen, "--%s: \"%s\" is not a duration (30s, 10m, 0)", d->name,
                         value);
         *(double *)field = s;
@@ -447,7 +357,7 @@ int cb_options_split(const char *text, char ***argv_out, int *argc_out)
     /* Upper bound: one word per byte, plus argv[0] and the NULL. */
     size_t maxwords = len / 2 + 3;
     size_t size = maxwords * sizeof(char *) + sizeof "cbench" + len + 1;
-    char **argv = malloc(size);
+    char **argv = cb_fault_malloc(size);
     if (!argv) {
         errno = ENOMEM;
         return -1;

@@ -65,14 +65,4 @@ int cb_options_split(const char *flags, char ***argv_out, int *argc_out);
 /* Writes the usage text for the flags to `out`. */
 void cb_options_usage(void *out_file, const char *prog, bool command);
 
-/*
- * "1s", "1.5s", "500ms", "2m", "10us", "1h", "1h30m" (units ns, us, ms, s,
- * m, h, in sequence as Go's time.ParseDuration takes them), or "0":
- * seconds in *s; -1 if malformed or negative.
- */
-int cb_parse_duration(const char *text, double *s);
-
-/* Go's Duration.String for a number of seconds: "10m0s", "1.5s", "500ms". */
-char *cb_format_duration(double s, char *buf, size_t len);
-
 #endif

@@ -22,7 +22,8 @@ packages=(
     zlib1g-dev
     libunwind-dev
     libdw-dev
-    libelf-dev
+    libelf-dev               # the cbench command reads test binaries' ELF notes
+    libjansson-dev           # the cbench command reads events and results.json
     golang-go                # tests read profiles with the real `go tool pprof`
                              # and check bench.txt against Go's testing package
     python3-jsonschema       # tests validate results.json against its schema

@@ -9,7 +9,7 @@
  * ASSERT_*_BELOW macros are. The benchmark declares it while it runs;
  * the runner calls the benchmark several times while calibrating, so
  * declaring the same unit and side again replaces the bound rather than
- * adding one. Limits are checked once, on the record of the reported run
+ * adding one. Limits are checked once, on the record of the reported call
  * (bench/run.c, after the metrics are filled in), against the metric of
  * that unit as the result shows it, after any cbench_report_metric
  * override. A unit the result lacks breaches its limit: a limit on MB/s
@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench/run.h"
 #include "bench/state.h"
 #include "base/error.h"
 
@@ -63,7 +64,7 @@ static int declare(cbench_b *b, const char *unit, double limit, bool above)
         snprintf(why, sizeof why, "more than %d limits (at %s)", CB_MAX_LIMITS, unit);
     }
     if (err) {
-        cb_bench_fail(s, "%s: %s", fn, why);
+        cb_bench_run_fail(s, "%s: %s", fn, why);
         return cb_error(err, "%s: %s", fn, why);
     }
     if (!l) {

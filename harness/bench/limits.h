@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "formats/results.h"
+#include "formats/record.h"
 
 /*
  * Checks rec->metrics against rec->limits[0..nlimits): sets each limit's

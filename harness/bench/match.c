@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "interpose/heap.h"
+#include "base/own.h"
 
 typedef struct level {
     bool any; /* empty element: matches every name */
@@ -27,7 +27,7 @@ typedef struct alternative {
     size_t n;
 } alternative;
 
-struct cb_matcher {
+struct cb_match {
     alternative *alts;
     size_t nalts;
 };
@@ -36,17 +36,17 @@ struct cb_matcher {
  * not see them. */
 static void *internal_calloc(size_t n, size_t size)
 {
-    cb_heap_internal_begin();
+    cb_own_begin();
     void *p = calloc(n, size);
-    cb_heap_internal_end();
+    cb_own_end();
     return p;
 }
 
 static void internal_free(void *p)
 {
-    cb_heap_internal_begin();
+    cb_own_begin();
     free(p);
-    cb_heap_internal_end();
+    cb_own_end();
 }
 
 static int compile_level(level *l, const char *text, size_t len, char *err, size_t errlen)
@@ -61,9 +61,9 @@ static int compile_level(level *l, const char *text, size_t len, char *err, size
         return -1;
     }
     memcpy(src, text, len);
-    cb_heap_internal_begin();
+    cb_own_begin();
     int rc = regcomp(&l->re, src, REG_EXTENDED | REG_NOSUB);
-    cb_heap_internal_end();
+    cb_own_end();
     if (rc != 0) {
         char why[128];
         regerror(rc, &l->re, why, sizeof why);
@@ -121,7 +121,7 @@ static level *add_level(alternative *a)
     return &a->levels[a->n++];
 }
 
-static alternative *add_alternative(cb_matcher *m)
+static alternative *add_alternative(cb_match *m)
 {
     alternative *grown = internal_calloc(m->nalts + 1, sizeof *grown);
     if (!grown)
@@ -133,13 +133,13 @@ static alternative *add_alternative(cb_matcher *m)
     return &m->alts[m->nalts++];
 }
 
-cb_matcher *cb_matcher_new(const char *pattern, char *err, size_t len)
+cb_match *cb_match_new(const char *pattern, char *err, size_t len)
 {
-    cb_matcher *m = internal_calloc(1, sizeof *m);
+    cb_match *m = internal_calloc(1, sizeof *m);
     alternative *a = m ? add_alternative(m) : NULL;
     if (!a) {
         snprintf(err, len, "out of memory");
-        cb_matcher_free(m);
+        cb_match_free(m);
         return NULL;
     }
     const char *s = pattern ? pattern : "";
@@ -148,19 +148,19 @@ cb_matcher *cb_matcher_new(const char *pattern, char *err, size_t len)
         level *l = add_level(a);
         if (!l) {
             snprintf(err, len, "out of memory");
-            cb_matcher_free(m);
+            cb_match_free(m);
             return NULL;
         }
         if (compile_level(l, s, end, err, len) < 0) {
             l->any = true; /* nothing compiled: nothing to free */
-            cb_matcher_free(m);
+            cb_match_free(m);
             return NULL;
         }
         if (!s[end])
             return m;
         if (s[end] == '|' && !(a = add_alternative(m))) {
             snprintf(err, len, "out of memory");
-            cb_matcher_free(m);
+            cb_match_free(m);
             return NULL;
         }
         s += end + 1;
@@ -171,9 +171,9 @@ static bool level_matches(const level *l, const char *text)
 {
     if (l->any)
         return true;
-    cb_heap_internal_begin(); /* regexec may allocate */
+    cb_own_begin(); /* regexec may allocate */
     bool ok = regexec(&l->re, text, 0, NULL, 0) == 0;
-    cb_heap_internal_end();
+    cb_own_end();
     return ok;
 }
 
@@ -203,7 +203,7 @@ static bool alternative_matches(const alternative *a, char *name, bool *partial)
     return true;
 }
 
-bool cb_matcher_match(const cb_matcher *m, const char *name, bool *partial)
+bool cb_match_name(const cb_match *m, const char *name, bool *partial)
 {
     bool part = false, ok = false;
     char small[256];
@@ -221,7 +221,7 @@ bool cb_matcher_match(const cb_matcher *m, const char *name, bool *partial)
     return ok;
 }
 
-void cb_matcher_free(cb_matcher *m)
+void cb_match_free(cb_match *m)
 {
     if (!m)
         return;

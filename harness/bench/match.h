@@ -18,16 +18,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef struct cb_matcher cb_matcher;
+typedef struct cb_match cb_match;
 
 /* Compiles `pattern`. NULL on failure, with a one-line message in err
  * (the element that does not compile and why, or "out of memory"). */
-cb_matcher *cb_matcher_new(const char *pattern, char *err, size_t len);
+cb_match *cb_match_new(const char *pattern, char *err, size_t len);
 
 /* Whether `name` matches; *partial (when non-NULL) tells that it matched
  * only as a parent of names that may match. */
-bool cb_matcher_match(const cb_matcher *m, const char *name, bool *partial);
+bool cb_match_name(const cb_match *m, const char *name, bool *partial);
 
-void cb_matcher_free(cb_matcher *m);
+void cb_match_free(cb_match *m);
 
 #endif

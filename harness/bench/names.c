@@ -11,11 +11,10 @@
  * runes; names rarely hold them).
  *
  * Names are the harness's own allocations, not the benchmark's: they are
- * made between cb_heap_internal_begin and end, so allocs/op never counts
+ * made between cb_own_begin and end, so allocs/op never counts
  * them.
  */
 #include "bench/names.h"
-#include "bench/run.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -25,13 +24,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include "interpose/heap.h"
+#include "base/own.h"
 
 static char *internal_malloc(size_t n)
 {
-    cb_heap_internal_begin();
+    cb_own_begin();
     char *p = malloc(n);
-    cb_heap_internal_end();
+    cb_own_end();
     return p;
 }
 
@@ -42,12 +41,12 @@ void cb_bench_names_init(cb_bench_names *n)
 
 void cb_bench_names_free(cb_bench_names *n)
 {
-    cb_heap_internal_begin();
+    cb_own_begin();
     cb_hmap_free(&n->seen);
-    cb_heap_internal_end();
+    cb_own_end();
 }
 
-char *cb_bench_display_name(const char *function, char *buf, size_t len)
+char *cb_bench_names_display(const char *function, char *buf, size_t len)
 {
     static const char prefix[] = "Benchmark";
     size_t plen = sizeof prefix - 1;
@@ -172,7 +171,7 @@ static size_t rewrite(const char *sub, char *out)
 
 /* Go's matcher.unique: the first use of a name keeps it; later uses (and
  * an empty sub name, even the first) get "#NN" with the count so far. */
-char *cb_bench_sub_name(cb_bench_names *names, const char *parent, const char *sub)
+char *cb_bench_names_sub(cb_bench_names *names, const char *parent, const char *sub)
 {
     size_t plen = strlen(parent), slen = strlen(sub);
     /* Room for the rewrite, and for a few "#NN" suffixes. */
@@ -184,7 +183,7 @@ char *cb_bench_sub_name(cb_bench_names *names, const char *parent, const char *s
     name[plen] = '/';
     size_t len = plen + 1 + rewrite(sub, name + plen + 1);
     bool empty = len == plen + 1;
-    cb_heap_internal_begin();
+    cb_own_begin();
     for (;;) {
         uint64_t *count = cb_hmap_get(&names->seen, name, len);
         if (!empty && !count) {
@@ -192,7 +191,7 @@ char *cb_bench_sub_name(cb_bench_names *names, const char *parent, const char *s
             if (!(count = cb_hmap_put(&names->seen, name, len, &inserted, NULL)))
                 break;
             *count = 1;
-            cb_heap_internal_end();
+            cb_own_end();
             return name;
         }
         uint64_t next = count ? *count : 0;
@@ -212,6 +211,6 @@ char *cb_bench_sub_name(cb_bench_names *names, const char *parent, const char *s
         empty = false;
     }
     free(name);
-    cb_heap_internal_end();
+    cb_own_end();
     return NULL;
 }

@@ -25,8 +25,17 @@ typedef struct cb_bench_names {
 void cb_bench_names_init(cb_bench_names *n);
 void cb_bench_names_free(cb_bench_names *n);
 
+/*
+ * The name a benchmark function is shown and matched under, in buf (cut
+ * to len - 1 bytes): "Benchmark<Upper>..." names are kept; otherwise a
+ * leading "bench_" or "benchmark_" (any case) is dropped and the rest,
+ * first letter upper-cased, follows "Benchmark" (bench_hash_insert ->
+ * BenchmarkHash_insert). Returns buf.
+ */
+char *cb_bench_names_display(const char *function, char *buf, size_t len);
+
 /* The unique full name of sub-benchmark `sub` of `parent`, malloc'ed;
  * NULL on ENOMEM. */
-char *cb_bench_sub_name(cb_bench_names *n, const char *parent, const char *sub);
+char *cb_bench_names_sub(cb_bench_names *n, const char *parent, const char *sub);
 
 #endif

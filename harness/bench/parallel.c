@@ -4,7 +4,7 @@
  * The calling thread and P-1 new threads each run the body, which calls
  * cbench_pb_next until it returns false. Iterations are handed out in
  * grains through one atomic counter; a grain is the number of iterations
- * that took about 100 us in the previous run (1e5 * prev_n / prev_ns,
+ * that took about 100 us in the previous call (1e5 * prev_n / prev_ns,
  * between 1 and 1e4, as Go computes it), so threads rarely touch the
  * shared counter and still balance the load. The inline fast path counts
  * down the grain held by the thread; this slow path, reached when the
@@ -25,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "interpose/heap.h"
+#include "bench/run.h"
+#include "bench/timer.h"
+#include "base/own.h"
 
 struct cb_bench_par {
     _Atomic uint64_t taken; /* iterations handed out, or asked for past the end */
@@ -80,12 +82,12 @@ static int start_workers(pthread_t *threads, int want, struct cb_bench_par *p, i
 {
     int started = 0;
     *err = 0;
-    cb_heap_internal_begin();
+    cb_own_begin();
     for (; started < want; started++) {
         if ((*err = pthread_create(&threads[started], NULL, worker, p)) != 0)
             break;
     }
-    cb_heap_internal_end();
+    cb_own_end();
     return started;
 }
 
@@ -95,7 +97,7 @@ CBENCH_API void cbench_run_parallel(cbench_b *b, void (*body)(cbench_pb *pb, voi
     if (!s || !body)
         return;
     if (s->in_parallel) {
-        cb_bench_fail(s, "cbench_run_parallel called from its own body");
+        cb_bench_run_fail(s, "cbench_run_parallel called from its own body");
         return;
     }
     struct cb_bench_par par = {
@@ -104,11 +106,11 @@ CBENCH_API void cbench_run_parallel(cbench_b *b, void (*body)(cbench_pb *pb, voi
     int extra = s->procs > 1 ? s->procs - 1 : 0;
     pthread_t *threads = NULL;
     if (extra) {
-        cb_heap_internal_begin();
+        cb_own_begin();
         threads = calloc((size_t)extra, sizeof *threads);
-        cb_heap_internal_end();
+        cb_own_end();
         if (!threads) {
-            cb_bench_fail(s, "cbench_run_parallel: out of memory");
+            cb_bench_run_fail(s, "cbench_run_parallel: out of memory");
             return;
         }
     }
@@ -122,13 +124,13 @@ CBENCH_API void cbench_run_parallel(cbench_b *b, void (*body)(cbench_pb *pb, voi
         pthread_join(threads[i], NULL);
     cbench_stop_timer(b);
     s->in_parallel = false;
-    cb_heap_internal_begin();
+    cb_own_begin();
     free(threads);
-    cb_heap_internal_end();
+    cb_own_end();
     if (started < extra)
-        cb_bench_fail(s, "cbench_run_parallel: started %d of %d threads: %s", started + 1, s->procs,
-                      strerror(err));
+        cb_bench_run_fail(s, "cbench_run_parallel: started %d of %d threads: %s", started + 1,
+                          s->procs, strerror(err));
     if (atomic_load(&par.taken) <= par.n)
-        cb_bench_fail(s,
-                      "cbench_run_parallel: a body returned before cbench_pb_next returned false");
+        cb_bench_run_fail(
+            s, "cbench_run_parallel: a body returned before cbench_pb_next returned false");
 }

@@ -1,29 +1,36 @@
 /*
  * The benchmark runner: Go's testing.B run1/launch/processBench, in C.
  *
- * A benchmark whose name matches --bench is run once with n = 1. If it
+ * Words (docs/ARCHITECTURE.md, "Glossary"): a call is one call of the
+ * benchmark function with its b->n (Go's "run"); a measurement is the
+ * calls at one --cpu value and --count repetition, one capture and one
+ * record.
+ *
+ * A benchmark whose name matches --bench is called once with n = 1. If it
  * ran sub-benchmarks (cbench_run) it reports nothing itself: each of its
  * children went through the same steps when it was called. Otherwise the
- * run is the first of a calibration (Go's launch and predictN): while the
- * last run lasted less than the benchtime and n < 1e9, the next n is
+ * call is the first of a calibration (Go's launch and predictN): while the
+ * last call lasted less than the benchtime and n < 1e9, the next n is
  * goal * prev_n / prev_ns, plus 20 %, at most 100 times the last n, at
- * least one more, at most 1e9; with --benchtime Nx, one run of exactly N
- * follows the first (none when N is 1). The last run is reported.
+ * least one more, at most 1e9; with --benchtime Nx, one call with exactly
+ * N follows the first (none when N is 1). The last call is reported.
  *
- * As Go's processBench does, a benchmark that reports a result is run in
- * full for each --cpu value (outer) and each --count repetition (inner),
- * each a record of its own; the first record reuses the n = 1 run that
- * told it was not a parent. The first failure ends a benchmark's runs.
+ * As Go's processBench does, a benchmark that reports a result is
+ * measured in full for each --cpu value (outer) and each --count
+ * repetition (inner), each measurement a record of its own; the first
+ * reuses the n = 1 call that told it was not a parent. The first failure
+ * ends a benchmark's measurements.
  *
- * Each record is captured: cb_capture_begin before its first run,
+ * Each measurement is captured: cb_capture_begin before its first call,
  * cb_capture_end with the result after its last; a parent's capture is
  * abandoned when it calls cbench_run for the first time. A name that the
- * pattern matches only partially (a parent of a deeper pattern) is run
+ * pattern matches only partially (a parent of a deeper pattern) is called
  * once, to find its children, and never reported.
  */
 #include "bench/run.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +39,9 @@
 
 #include "bench/limits.h"
 #include "bench/state.h"
+#include "bench/timer.h"
 #include "capture.h"
-#include "interpose/heap.h"
+#include "base/own.h"
 
 static const int64_t max_n = 1000000000;
 
@@ -89,7 +97,7 @@ static int64_t predict_n(int64_t goal_ns, int64_t prev_iters, int64_t prev_ns, i
     return (int64_t)n;
 }
 
-/* Go's launch, after the first run. */
+/* Go's launch, after the first call. */
 static void launch(struct cb_bench *s)
 {
     const cb_options *o = s->ctx->o;
@@ -176,7 +184,18 @@ static void report(struct cb_bench *s, double started)
     cb_capture_end(&rec);
 }
 
-void cb_bench_mark_parent(struct cb_bench *s)
+void cb_bench_run_fail(struct cb_bench *s, const char *fmt, ...)
+{
+    if (!s->failed) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(s->message, sizeof s->message, fmt, ap);
+        va_end(ap);
+    }
+    s->failed = true;
+}
+
+void cb_bench_run_mark_parent(struct cb_bench *s)
 {
     s->has_sub = true;
     if (s->capture_open) {
@@ -211,9 +230,9 @@ static struct {
 } fixed_b[FIXED_LEVELS];
 static int level;
 
-/* One record: the first run, then calibration, then the result. Returns
- * false when the benchmark turned out to be a parent (or failed), so that
- * no further record is made. */
+/* One measurement: the first call, then calibration, then the result.
+ * Returns false when the benchmark turned out to be a parent (or
+ * failed), so that no further record is made. */
 static bool run_record_at(cbench_b *b, cb_bench_ctx *ctx, const char *name,
                           void (*fn)(cbench_b *), int procs, bool partial, bool *failed)
 {
@@ -227,7 +246,7 @@ static bool run_record_at(cbench_b *b, cb_bench_ctx *ctx, const char *name,
     run_n(&s, 1);
     running = outer;
     if (s.has_sub) {
-        cb_bench_mark_parent(&s);
+        cb_bench_run_mark_parent(&s);
         if (s.failed && s.message[0])
             fprintf(stderr, "--- FAIL: %s\n    %s\n", name, s.message);
         *failed = s.failed;
@@ -262,7 +281,7 @@ static int online_cpus(void)
 bool cb_bench_run_one(cb_bench_ctx *ctx, const char *name, void (*fn)(cbench_b *))
 {
     bool partial;
-    if (!cb_matcher_match(ctx->match, name, &partial))
+    if (!cb_match_name(ctx->match, name, &partial))
         return true;
     const cb_options *o = ctx->o;
     int default_cpus[1] = {online_cpus()};
@@ -285,17 +304,17 @@ CBENCH_API bool cbench_run(cbench_b *b, const char *name, void (*fn)(cbench_b *)
     if (!s)
         return false;
     if (s->in_parallel) {
-        cb_bench_fail(s, "cbench_run called from the body of cbench_run_parallel");
+        cb_bench_run_fail(s, "cbench_run called from the body of cbench_run_parallel");
         return false;
     }
-    cb_bench_mark_parent(s);
+    cb_bench_run_mark_parent(s);
     if (!fn) {
-        cb_bench_fail(s, "cbench_run: no function for sub-benchmark \"%s\"", name ? name : "");
+        cb_bench_run_fail(s, "cbench_run: no function for sub-benchmark \"%s\"", name ? name : "");
         return false;
     }
-    char *full = cb_bench_sub_name(&s->ctx->names, s->name, name ? name : "");
+    char *full = cb_bench_names_sub(&s->ctx->names, s->name, name ? name : "");
     if (!full) {
-        cb_bench_fail(s, "cbench_run: out of memory");
+        cb_bench_run_fail(s, "cbench_run: out of memory");
         return false;
     }
     bool ok = cb_bench_run_one(s->ctx, full, fn);
@@ -313,9 +332,9 @@ int cb_bench_run_all(const struct cbench_benchmark *bm, size_t n, const cb_optio
     static bool hooked;
     if (!hooked)
         hooked = atexit(note_exit_in_benchmark) == 0;
-    running = NULL; /* a cmocka test may have jumped out of the last run */
+    running = NULL; /* a cmocka test may have jumped out of the last call */
     cb_bench_ctx ctx = {.o = o};
-    if (!(ctx.match = cb_matcher_new(o->bench, err, sizeof err))) {
+    if (!(ctx.match = cb_match_new(o->bench, err, sizeof err))) {
         fprintf(stderr, "cbench: --bench: %s\n", err);
         return 1;
     }
@@ -325,19 +344,19 @@ int cb_bench_run_all(const struct cbench_benchmark *bm, size_t n, const cb_optio
         if (!bm[i].name || !bm[i].fn)
             continue;
         size_t len = strlen(bm[i].name) + sizeof "Benchmark";
-        cb_heap_internal_begin();
+        cb_own_begin();
         char *name = malloc(len);
-        cb_heap_internal_end();
+        cb_own_end();
         if (!name) {
             fprintf(stderr, "cbench: out of memory\n");
             failed++;
             continue;
         }
-        cb_bench_display_name(bm[i].name, name, len);
+        cb_bench_names_display(bm[i].name, name, len);
         failed += !cb_bench_run_one(&ctx, name, bm[i].fn);
         free(name);
     }
     cb_bench_names_free(&ctx.names);
-    cb_matcher_free(ctx.match);
+    cb_match_free(ctx.match);
     return failed;
 }

@@ -6,9 +6,8 @@
 #ifndef CB_BENCH_RUN_H
 #define CB_BENCH_RUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
-
 #include "cbench/bench.h"
 #include "options.h"
 
@@ -20,16 +19,19 @@
  */
 int cb_bench_run_all(const struct cbench_benchmark *bm, size_t n, const cb_options *o);
 
-/*
- * The name a benchmark function is shown and matched under, in buf (cut
- * to len - 1 bytes): "Benchmark<Upper>..." names are kept; otherwise a
- * leading "bench_" or "benchmark_" (any case) is dropped and the rest,
- * first letter upper-cased, follows "Benchmark" (bench_hash_insert ->
- * BenchmarkHash_insert). Returns buf.
- */
-char *cb_bench_display_name(const char *function, char *buf, size_t len);
+struct cb_bench;
+typedef struct cb_bench_ctx cb_bench_ctx;
 
-/* Tests only: the clock timers read, in nanoseconds (NULL: CLOCK_MONOTONIC). */
-void cb_bench_set_clock_for_test(uint64_t (*now_ns)(void));
+/* Runs `fn` as the benchmark with full name `name`, if the pattern
+ * matches it, at every --cpu value and repetition, or discovers its
+ * sub-benchmarks. Returns false when it failed. */
+bool cb_bench_run_one(cb_bench_ctx *ctx, const char *name, void (*fn)(cbench_b *));
+
+/* Ends the capture of a benchmark that turned out to run sub-benchmarks. */
+void cb_bench_run_mark_parent(struct cb_bench *s);
+
+/* Marks the benchmark failed with a message (the first one is kept). */
+void cb_bench_run_fail(struct cb_bench *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

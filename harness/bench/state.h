@@ -1,5 +1,5 @@
 /*
- * The runner's state for one benchmark, shared by the bench_*.c files.
+ * The runner's state for one benchmark, shared by the files of bench/.
  *
  * A cb_bench lives on the runner's stack for one (benchmark, --cpu value,
  * repetition): the calibration runs of bench/run.c call the benchmark
@@ -18,12 +18,12 @@
 #include "bench/names.h"
 #include "bench/match.h"
 #include "options.h"
-#include "formats/results.h"
+#include "formats/record.h"
 
 /* One cb_bench_run_all call: what every benchmark of it shares. */
 typedef struct cb_bench_ctx {
     const cb_options *o;
-    cb_matcher *match;
+    cb_match *match;
     cb_bench_names names; /* sub-benchmark names already given */
 } cb_bench_ctx;
 
@@ -62,19 +62,5 @@ struct cb_bench {
     cb_limit limits[CB_MAX_LIMITS];
     int nlimits;
 };
-
-/* Monotonic nanoseconds: CLOCK_MONOTONIC, or the test's clock. */
-uint64_t cb_bench_now_ns(void);
-
-/* Marks the benchmark failed with a message (the first one is kept). */
-void cb_bench_fail(struct cb_bench *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Ends the capture of a benchmark that turned out to run sub-benchmarks. */
-void cb_bench_mark_parent(struct cb_bench *s);
-
-/* Runs `fn` as the benchmark with full name `name`, if the pattern
- * matches it, at every --cpu value and repetition, or discovers its
- * sub-benchmarks. Returns false when it failed. */
-bool cb_bench_run_one(cb_bench_ctx *ctx, const char *name, void (*fn)(cbench_b *));
 
 #endif

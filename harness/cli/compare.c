@@ -12,7 +12,10 @@
 #include <string.h>
 
 #include "cbench/profile.h"
+#include "base/fault.h"
+#include "formats/buf.h"
 #include "formats/results.h"
+#include "results_read.h"
 #include "stats.h"
 
 #define SIGNIFICANCE 0.05
@@ -28,7 +31,7 @@ static cb_sample_set *find_set(cb_samples *s, const char *name, const char *unit
         return NULL;
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 16;
-        cb_sample_set *v = realloc(s->v, cap * sizeof v[0]);
+        cb_sample_set *v = cb_fault_realloc(s->v, cap * sizeof v[0]);
         if (!v)
             return NULL;
         s->v = v;
@@ -36,8 +39,8 @@ static cb_sample_set *find_set(cb_samples *s, const char *name, const char *unit
     }
     cb_sample_set *set = &s->v[s->n];
     memset(set, 0, sizeof set[0]);
-    set->name = strdup(name);
-    set->unit = strdup(unit);
+    set->name = cb_fault_strdup(name);
+    set->unit = cb_fault_strdup(unit);
     if (!set->name || !set->unit) {
         free(set->name);
         free(set->unit);
@@ -54,7 +57,7 @@ static int add_value(cb_samples *s, const char *name, const char *unit, double v
         return -1;
     if (set->n == set->cap) {
         size_t cap = set->cap ? set->cap * 2 : 8;
-        double *v = realloc(set->v, cap * sizeof v[0]);
+        double *v = cb_fault_realloc(set->v, cap * sizeof v[0]);
         if (!v)
             return -1;
         set->v = v;
@@ -64,7 +67,7 @@ static int add_value(cb_samples *s, const char *name, const char *unit, double v
     return 0;
 }
 
-void cb_samples_free(cb_samples *s)
+void cb_compare_free(cb_samples *s)
 {
     for (size_t i = 0; i < s->n; i++) {
         free(s->v[i].name);
@@ -85,7 +88,7 @@ static bool is_bench_name(const char *f)
 
 static int read_line(const char *line, size_t len, cb_samples *out)
 {
-    char *copy = strndup(line, len), *save = NULL;
+    char *copy = cb_fault_strndup(line, len), *save = NULL;
     if (!copy)
         return -1;
     char *name = strtok_r(copy, " \t\r", &save);
@@ -126,11 +129,12 @@ int cb_compare_read_bench_txt(const char *text, cb_samples *out)
 
 /* The benchmarks of a results.json with a result line (passed, or broke
  * a limit), named as in bench.txt: the values bench.txt holds too. */
-static int read_results_json(const char *path, cb_samples *out, char *err, size_t errlen)
+static int read_results_json(const char *path, const char *text, size_t len, cb_samples *out,
+                             char *err, size_t errlen)
 {
     cb_results r;
     memset(&r, 0, sizeof r);
-    if (cb_results_read_json(&r, path) != 0) {
+    if (cb_results_read(&r, text, len, path) != 0) {
         snprintf(err, errlen, "%s", cbench_last_error());
         cb_results_free(&r);
         return -1;
@@ -154,7 +158,8 @@ static int read_results_json(const char *path, cb_samples *out, char *err, size_
     return rc;
 }
 
-static char *read_all(const char *path)
+/* The whole file, NUL-terminated, its length in *len. */
+static char *read_all(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -164,7 +169,7 @@ static char *read_all(const char *path)
     for (;;) {
         if (n + 4096 + 1 > cap) {
             cap = cap ? cap * 2 : 65536;
-            char *t = realloc(text, cap);
+            char *t = cb_fault_realloc(text, cap);
             if (!t) {
                 free(text);
                 fclose(f);
@@ -186,13 +191,15 @@ static char *read_all(const char *path)
         return NULL;
     }
     text[n] = '\0';
+    *len = n;
     return text;
 }
 
 int cb_compare_read(const char *path, cb_samples *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof out[0]);
-    char *text = read_all(path);
+    size_t len = 0;
+    char *text = read_all(path, &len);
     if (!text) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
@@ -201,7 +208,7 @@ int cb_compare_read(const char *path, cb_samples *out, char *err, size_t errlen)
     const char *p = text + strspn(text, " \t\r\n");
     int rc;
     if (*p == '{') {
-        rc = read_results_json(path, out, err, errlen);
+        rc = read_results_json(path, text, len, out, err, errlen);
     } else {
         rc = cb_compare_read_bench_txt(text, out);
         if (rc != 0)
@@ -209,7 +216,7 @@ int cb_compare_read(const char *path, cb_samples *out, char *err, size_t errlen)
     }
     free(text);
     if (rc != 0) {
-        cb_samples_free(out);
+        cb_compare_free(out);
         return -1;
     }
     if (out->n == 0) {
@@ -243,33 +250,36 @@ typedef struct row {
     char name[256], old[48], new_[48], delta[64];
 } row;
 
-static void cell(const cb_sample_set *set, double *median, char *buf, size_t len)
+/* 0, or -1 when out of memory. */
+static int cell(const cb_sample_set *set, double *median, char *buf, size_t len)
 {
     if (!set) {
         snprintf(buf, len, "-");
-        return;
+        return 0;
     }
-    double *copy = malloc(set->n * sizeof copy[0]);
-    if (!copy) {
-        snprintf(buf, len, "?");
-        return;
-    }
+    double *copy = cb_fault_malloc(set->n * sizeof copy[0]);
+    if (!copy)
+        return -1;
     memcpy(copy, set->v, set->n * sizeof copy[0]);
     *median = cb_stats_median(copy, set->n);
     free(copy);
     char v[32];
     si(*median, v, sizeof v);
     snprintf(buf, len, "%s \xc2\xb1 %.0f%%", v, 100 * cb_stats_spread(set->v, set->n, *median));
+    return 0;
 }
 
-static void fill_delta(const cb_sample_set *o, const cb_sample_set *n, double mo, double mn,
-                       char *buf, size_t len)
+/* 0, or -1 when out of memory (the test's p-value is then NaN). */
+static int fill_delta(const cb_sample_set *o, const cb_sample_set *n, double mo, double mn,
+                      char *buf, size_t len)
 {
     if (!o || !n) {
         buf[0] = '\0';
-        return;
+        return 0;
     }
     double p = cb_stats_mann_whitney(o->v, o->n, n->v, n->n);
+    if (isnan(p))
+        return -1;
     char change[24];
     if (!(p <= SIGNIFICANCE))
         snprintf(change, sizeof change, "~");
@@ -278,6 +288,7 @@ static void fill_delta(const cb_sample_set *o, const cb_sample_set *n, double mo
     else
         snprintf(change, sizeof change, "%+.2f%%", 100 * (mn - mo) / fabs(mo));
     snprintf(buf, len, "%s (p=%.3f n=%zu+%zu)", change, p, o->n, n->n);
+    return 0;
 }
 
 static const char *short_name(const char *name)
@@ -285,11 +296,13 @@ static const char *short_name(const char *name)
     return strncmp(name, "Benchmark", 9) == 0 && name[9] ? name + 9 : name;
 }
 
-static void print_unit(FILE *out, const char *unit, const cb_samples *old, const cb_samples *new_)
+/* One unit's table, appended to out. 0, or -1 when out of memory. */
+static int print_unit(cb_buf *out, const char *unit, const cb_samples *old, const cb_samples *new_)
 {
     size_t cap = old->n + new_->n, nrows = 0, ngeo = 0;
-    row *rows = calloc(cap + 2, sizeof rows[0]);
-    double *go = calloc(cap + 1, sizeof go[0]), *gn = calloc(cap + 1, sizeof gn[0]);
+    int rc = -1;
+    row *rows = cb_fault_calloc(cap + 2, sizeof rows[0]);
+    double *go = cb_fault_calloc(cap + 1, sizeof go[0]), *gn = cb_fault_calloc(cap + 1, sizeof gn[0]);
     if (!rows || !go || !gn)
         goto out;
     snprintf(rows[0].name, sizeof rows[0].name, "name");
@@ -309,9 +322,10 @@ static void print_unit(FILE *out, const char *unit, const cb_samples *old, const
             double mo = 0, mn = 0;
             row *r = &rows[nrows++];
             snprintf(r->name, sizeof r->name, "%s", short_name(set->name));
-            cell(o, &mo, r->old, sizeof r->old);
-            cell(n, &mn, r->new_, sizeof r->new_);
-            fill_delta(o, n, mo, mn, r->delta, sizeof r->delta);
+            if (cell(o, &mo, r->old, sizeof r->old) != 0 ||
+                cell(n, &mn, r->new_, sizeof r->new_) != 0 ||
+                fill_delta(o, n, mo, mn, r->delta, sizeof r->delta) != 0)
+                goto out;
             if (o && n && mo > 0 && mn > 0) {
                 go[ngeo] = mo;
                 gn[ngeo++] = mn;
@@ -338,22 +352,26 @@ static void print_unit(FILE *out, const char *unit, const cb_samples *old, const
         /* "±" is two bytes wide in UTF-8 but one column on screen. */
         int po = strstr(rows[i].old, "\xc2\xb1") ? 1 : 0,
             pn = strstr(rows[i].new_, "\xc2\xb1") ? 1 : 0;
-        fprintf(out, "%-*s  %-*s  %-*s  %s\n", w[0], rows[i].name, w[1] + po, rows[i].old,
-                w[2] + pn, rows[i].new_, rows[i].delta);
+        cb_buf_printf(out, "%-*s  %-*s  %-*s  %s\n", w[0], rows[i].name, w[1] + po, rows[i].old,
+                      w[2] + pn, rows[i].new_, rows[i].delta);
     }
+    rc = 0;
 out:
     free(rows);
     free(go);
     free(gn);
+    return rc;
 }
 
-void cb_compare_print(FILE *out, const cb_samples *old, const cb_samples *new_)
+int cb_compare_print(FILE *out, const cb_samples *old, const cb_samples *new_)
 {
     /* Units in order of first appearance, old file first. */
-    const char **units = calloc(old->n + new_->n + 1, sizeof units[0]);
+    const char **units = cb_fault_calloc(old->n + new_->n + 1, sizeof units[0]);
     size_t nunits = 0;
-    if (!units)
-        return;
+    if (!units) {
+        errno = ENOMEM;
+        return -1;
+    }
     for (int side = 0; side < 2; side++) {
         const cb_samples *s = side ? new_ : old;
         for (size_t i = 0; i < s->n; i++) {
@@ -364,12 +382,24 @@ void cb_compare_print(FILE *out, const cb_samples *old, const cb_samples *new_)
                 units[nunits++] = s->v[i].unit;
         }
     }
-    for (size_t k = 0; k < nunits; k++) {
+    /* All tables are built before any is printed: a failure prints nothing. */
+    cb_buf text = {0};
+    int rc = 0;
+    for (size_t k = 0; k < nunits && rc == 0; k++) {
         if (k)
-            fputc('\n', out);
-        print_unit(out, units[k], old, new_);
+            cb_buf_putc(&text, '\n');
+        rc = print_unit(&text, units[k], old, new_);
     }
     free(units);
+    if (rc != 0 || text.failed) {
+        cb_buf_free(&text);
+        errno = ENOMEM;
+        return -1;
+    }
+    if (text.n && fwrite(text.p, 1, text.n, out) != text.n)
+        rc = -1;
+    cb_buf_free(&text);
+    return rc;
 }
 
 int cb_compare_main(int argc, char **argv)
@@ -387,11 +417,13 @@ int cb_compare_main(int argc, char **argv)
     }
     if (cb_compare_read(argv[1], &new_, err, sizeof err) != 0) {
         fprintf(stderr, "cbench compare: %s\n", err);
-        cb_samples_free(&old);
+        cb_compare_free(&old);
         return 2;
     }
-    cb_compare_print(stdout, &old, &new_);
-    cb_samples_free(&old);
-    cb_samples_free(&new_);
-    return 0;
+    int rc = cb_compare_print(stdout, &old, &new_);
+    if (rc != 0)
+        fprintf(stderr, "cbench compare: %s\n", strerror(errno));
+    cb_compare_free(&old);
+    cb_compare_free(&new_);
+    return rc == 0 ? 0 : 2;
 }

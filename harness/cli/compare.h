@@ -32,10 +32,11 @@ typedef struct cb_samples {
 int cb_compare_read(const char *path, cb_samples *out, char *err, size_t errlen);
 /* Reads Go benchmark lines from text. -1 on ENOMEM. */
 int cb_compare_read_bench_txt(const char *text, cb_samples *out);
-void cb_samples_free(cb_samples *s);
+void cb_compare_free(cb_samples *s);
 
-/* Prints the tables comparing old and new. */
-void cb_compare_print(FILE *out, const cb_samples *old, const cb_samples *new_);
+/* Prints the tables comparing old and new, all built before any is
+ * written. 0, or -1 with errno (ENOMEM: nothing was printed). */
+int cb_compare_print(FILE *out, const cb_samples *old, const cb_samples *new_);
 
 /* argv: OLD NEW. Exit status: 0, or 2 when the files cannot be read. */
 int cb_compare_main(int argc, char **argv);

@@ -6,7 +6,7 @@
  *   --- PASS: test_insert (0.00s)         (-v; failures always, skips with -v)
  *       <the test's output and message, indented by 4>
  *   goos: linux  goarch: amd64  pkg: ...  cpu: ...   (once per binary, before benchmarks)
- *   BenchmarkInsert-2   1000000   1043 ns/op         (cb_bench_format_line)
+ *   BenchmarkInsert-2   1000000   1043 ns/op         (cb_benchline_format)
  *   --- FAIL: BenchmarkInsert                        (a limit broken: after its line)
  *       limit breached: 3 allocs/op, want < 2
  *   ok  	tests/test_db	1.234s                    (or FAIL	...)
@@ -15,15 +15,10 @@
  * printed as it arrives. On a terminal a progress line names the running
  * benchmark and is erased before anything else is printed.
  */
-#include "report.h"
+#include "console.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-const char *cb_report_status_word(cb_status s)
-{
-    return s == CB_PASS ? "PASS" : s == CB_SKIP ? "SKIP" : "FAIL";
-}
 
 /* Before a line of cbench's own: no progress line, no unfinished line of output. */
 static void erase_progress(cb_reporter *r)
@@ -117,16 +112,14 @@ static void console_record(cb_reporter *r, const cb_record *rec)
         /* A benchmark that broke a limit shows its line, then the failure. */
         if (rec->status == CB_PASS || cb_record_has_result(rec)) {
             char line[1024];
-            if (cb_bench_format_line(rec, line, sizeof line) < 0)
-                snprintf(line, sizeof line, "%s", rec->name);
-            fprintf(r->out, "%s\n", line);
+            fprintf(r->out, "%s\n", cb_reporter_bench_line(r, rec, line, sizeof line));
         }
         if (rec->status != CB_PASS && shown) {
-            fprintf(r->out, "--- %s: %s\n", cb_report_status_word(rec->status), rec->name);
+            fprintf(r->out, "--- %s: %s\n", cb_reporter_status_word(rec->status), rec->name);
             put_details(r, rec);
         }
     } else if (shown) {
-        fprintf(r->out, "--- %s: %s (%.2fs)\n", cb_report_status_word(rec->status), rec->name,
+        fprintf(r->out, "--- %s: %s (%.2fs)\n", cb_reporter_status_word(rec->status), rec->name,
                 rec->elapsed_s);
         if (rec->status != CB_PASS)
             put_details(r, rec);
@@ -178,11 +171,4 @@ void cb_console_init(cb_reporter *r, FILE *out, bool verbose, bool tty, const cb
     r->verbose = verbose;
     r->tty = tty;
     r->results = res;
-}
-
-void cb_reporter_free(cb_reporter *r)
-{
-    free(r->line.p);
-    free(r->line_test);
-    memset(r, 0, sizeof r[0]);
 }

@@ -23,7 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "formats/results.h"
+#include "base/fault.h"
+#include "formats/safename.h"
 
 static const char note_owner[] = "cbench"; /* with its NUL: n_namesz is 7 */
 #define NOTE_TYPE 1
@@ -143,7 +144,7 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
     if (n < *cap)
         return 0;
     size_t ncap = *cap ? *cap * 2 : 16;
-    void *p = realloc(*v, ncap * size);
+    void *p = cb_fault_realloc(*v, ncap * size);
     if (!p)
         return -1;
     *v = p;
@@ -170,9 +171,9 @@ static int add_binary(cb_binaries *b, const char *path, const char *display, con
     if (grow((void **)&b->v, &b->cap, b->n, sizeof b->v[0]) != 0)
         return -1;
     cb_binary *x = &b->v[b->n];
-    x->path = strdup(path);
-    x->display = strdup(display);
-    x->name = strdup(rel);
+    x->path = cb_fault_strdup(path);
+    x->display = cb_fault_strdup(display);
+    x->name = cb_fault_strdup(rel);
     if (!x->path || !x->display || !x->name) {
         free(x->path);
         free(x->display);
@@ -187,9 +188,9 @@ static char *join(const char *dir, const char *name)
 {
     char *p;
     if (!*dir)
-        return strdup(name);
+        return cb_fault_strdup(name);
     size_t n = strlen(dir);
-    return asprintf(&p, "%s%s%s", dir, dir[n - 1] == '/' ? "" : "/", name) < 0 ? NULL : p;
+    return cb_fault_asprintf(&p, "%s%s%s", dir, dir[n - 1] == '/' ? "" : "/", name) < 0 ? NULL : p;
 }
 
 static bool skipped_folder(const char *name)
@@ -213,7 +214,10 @@ static int take_entry(walk *w, const char *dir, const char *shown, const char *r
 static int walk_dir(walk *w, const char *dir, const char *shown, const char *rel)
 {
     struct dirent **list;
-    int n = scandir(dir, &list, NULL, by_name);
+    /* scandir allocates the list: the countdown may fail it as it would. */
+    int n = cb_fault_check() ? (errno = ENOMEM, -1) : scandir(dir, &list, NULL, by_name);
+    if (n < 0 && errno == ENOMEM)
+        return -1; /* a folder skipped for lack of memory would be a binary lost */
     if (n < 0) {
         fprintf(stderr, "cbench: skipping folder %s: %s\n", *shown ? shown : ".", strerror(errno));
         return 0;
@@ -271,8 +275,8 @@ static char *display_root(const char *operand)
     while (n > 1 && operand[n - 1] == '/')
         n--;
     if (n == 1 && operand[0] == '.')
-        return strdup("");
-    return strndup(operand, n);
+        return cb_fault_strdup("");
+    return cb_fault_strndup(operand, n);
 }
 
 static int take_operand(walk *w, const char *operand, cb_binaries *out, char *err, size_t errlen)
@@ -324,7 +328,7 @@ static int name_binaries(cb_binaries *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         char safe[256], unique[280];
-        cb_safe_name(b->v[i].name, safe, sizeof safe);
+        cb_safename_encode(b->v[i].name, safe, sizeof safe);
         snprintf(unique, sizeof unique, "%s", safe);
         for (int k = 2;; k++) {
             size_t j;
@@ -334,7 +338,7 @@ static int name_binaries(cb_binaries *b)
                 break;
             snprintf(unique, sizeof unique, "%s~%d", safe, k);
         }
-        char *name = strdup(unique);
+        char *name = cb_fault_strdup(unique);
         if (!name)
             return -1;
         free(b->v[i].name);
@@ -359,14 +363,14 @@ int cb_discover(char *const *operands, int noperands, FILE *notes, cb_binaries *
         snprintf(err, errlen, "out of memory");
         rc = -1;
     }
-    cb_binaries_free(&w.found);
+    cb_discover_free(&w.found);
     free(w.seen);
     if (rc != 0)
-        cb_binaries_free(out);
+        cb_discover_free(out);
     return rc;
 }
 
-void cb_binaries_free(cb_binaries *b)
+void cb_discover_free(cb_binaries *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         free(b->v[i].path);

@@ -48,6 +48,6 @@ int cb_discover_check(const char *path, char *why, size_t whylen);
 int cb_discover(char *const *operands, int noperands, FILE *notes, cb_binaries *out, char *err,
                 size_t errlen);
 
-void cb_binaries_free(cb_binaries *b);
+void cb_discover_free(cb_binaries *b);
 
 #endif

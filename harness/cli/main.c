@@ -6,7 +6,10 @@
  * Everything that can be wrong with the command line (flags, paths,
  * the output folder) is found before the first binary runs, and ends the
  * command with status 2. Once binaries run, the files are written
- * whatever happens to them: status 1 says that something failed.
+ * whatever happens to them: status 1 says that something failed. Running
+ * out of memory is an error wherever it happens, with a message: before
+ * the run, status 2; during it, the run stops, status 1, and no result
+ * file is written, since it would lack a part of the run.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,17 +20,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/fault.h"
 #include "cbench/profile.h"
 #include "child.h"
 #include "compare.h"
+#include "console.h"
 #include "discover.h"
-#include "options.h"
-#include "report.h"
+#include "formats/benchtxt.h"
+#include "formats/junit.h"
 #include "formats/results.h"
+#include "formats/results_json.h"
+#include "options.h"
 #include "run.h"
+#include "test2json.h"
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
+
+static void out_of_memory(const char *doing)
+{
+    fprintf(stderr, "cbench: out of memory %s\n", doing);
+}
 
 static int usage_error(const char *msg)
 {
@@ -39,7 +52,7 @@ static int usage_error(const char *msg)
 /* mkdir -p: each missing component of path. */
 static int make_folders(const char *path)
 {
-    char *copy = strdup(path);
+    char *copy = cb_fault_strdup(path);
     if (!copy)
         return -1;
     for (char *p = copy + 1; *p; p++) {
@@ -70,8 +83,10 @@ static int check_folder(const char *dir, const char *what)
         return -1;
     }
     char *probe;
-    if (asprintf(&probe, "%s/.cbench-probe-XXXXXX", dir) < 0)
+    if (cb_fault_asprintf(&probe, "%s/.cbench-probe-XXXXXX", dir) < 0) {
+        out_of_memory("checking the folders");
         return -1;
+    }
     int fd = mkstemp(probe);
     if (fd < 0) {
         fprintf(stderr, "cbench: cannot write in %s %s: %s\n", what, dir, strerror(errno));
@@ -86,7 +101,8 @@ static int check_folder(const char *dir, const char *what)
 
 static char *absolute(const char *path)
 {
-    char *abs = realpath(path, NULL);
+    /* realpath allocates the answer: the countdown may fail it as it would. */
+    char *abs = cb_fault_check() ? (errno = ENOMEM, NULL) : realpath(path, NULL);
     if (!abs)
         fprintf(stderr, "cbench: %s: %s\n", path, strerror(errno));
     return abs;
@@ -98,18 +114,29 @@ static int check_junit(const char *junit)
     const char *slash = strrchr(junit, '/');
     if (!slash)
         return check_folder(".", "folder of --junit");
-    char *dir = strndup(junit, (size_t)(slash - junit));
-    if (!dir)
+    char *dir = cb_fault_strndup(junit, (size_t)(slash - junit));
+    if (!dir) {
+        out_of_memory("checking the folders");
         return -1;
+    }
     int rc = check_folder(*dir ? dir : "/", "folder of --junit");
     free(dir);
     return rc;
 }
 
-static int report_write(int rc)
+/* One result file at <outdir>/<name>, or at `path` when given. */
+static int write_file(int (*writer)(const cb_results *, const char *), const cb_results *res,
+                      const char *outdir, const char *name, const char *path)
 {
+    char *mine = NULL;
+    if (!path && cb_fault_asprintf(&mine, "%s/%s", outdir, name) < 0) {
+        fprintf(stderr, "cbench: out of memory writing %s\n", name);
+        return -1;
+    }
+    int rc = writer(res, path ? path : mine);
     if (rc != 0)
         fprintf(stderr, "cbench: %s\n", cbench_last_error());
+    free(mine);
     return rc;
 }
 
@@ -117,16 +144,9 @@ static int report_write(int rc)
 static int write_files(const cb_results *res, const char *outdir, const char *junit)
 {
     int rc = 0;
-    char *path;
-    if (asprintf(&path, "%s/results.json", outdir) < 0)
-        return -1;
-    rc |= report_write(cb_results_write_json(res, path));
-    free(path);
-    if (asprintf(&path, "%s/bench.txt", outdir) < 0)
-        return -1;
-    rc |= report_write(cb_results_write_bench_txt(res, path));
-    free(path);
-    rc |= report_write(cb_results_write_junit(res, junit));
+    rc |= write_file(cb_results_json_write, res, outdir, "results.json", NULL);
+    rc |= write_file(cb_benchtxt_write, res, outdir, "bench.txt", NULL);
+    rc |= write_file(cb_junit_write, res, outdir, "junit.xml", junit);
     return rc;
 }
 
@@ -158,45 +178,51 @@ static int run_command(int argc, char **argv)
     if (bins.n == 0) {
         fprintf(stderr, "cbench: no cbench test binaries in %s\n",
                 nops == 1 ? ops[0] : "the paths given");
-        cb_binaries_free(&bins);
+        cb_discover_free(&bins);
         return EXIT_FAILED;
     }
-    char *outdir = NULL, *junit = NULL;
+    char *outdir = NULL;
     int status = EXIT_USAGE;
     if (check_folder(o.outdir, "output folder") != 0 || !(outdir = absolute(o.outdir)))
         goto out;
-    if (o.junit ? check_junit(o.junit) != 0 : false)
+    if (o.junit && check_junit(o.junit) != 0)
         goto out;
-    if (o.junit ? !(junit = strdup(o.junit)) : asprintf(&junit, "%s/junit.xml", outdir) < 0)
-        goto out;
-
     cb_results res;
-    cb_results_init(&res);
+    if (cb_results_init(&res) != 0) {
+        out_of_memory("before the run");
+        goto out;
+    }
     /* No pkg prefix: bench.txt names each binary by its artifact name. */
     cb_reporter rep;
     if (o.json)
-        cb_jsonout_init(&rep, stdout, &res);
+        cb_test2json_init(&rep, stdout, &res);
     else
         cb_console_init(&rep, stdout, o.verbose, isatty(STDOUT_FILENO), &res);
     cb_child_catch_interrupts();
 
-    bool all_passed = true;
+    bool all_passed = true, complete = true;
     cb_run_config cfg = {.o = &o, .outdir = outdir, .rep = &rep, .results = &res};
-    for (size_t i = 0; i < bins.n && !cb_child_interrupted(); i++)
-        all_passed &= cb_run_binary(&cfg, &bins.v[i]);
+    for (size_t i = 0; i < bins.n && complete && !cb_child_interrupted(); i++) {
+        cb_run_result r = cb_run_binary(&cfg, &bins.v[i]);
+        all_passed &= r == CB_RUN_PASSED;
+        complete = r != CB_RUN_OUT_OF_MEMORY && !rep.out_of_memory;
+    }
     if (cb_child_interrupted()) {
         fprintf(stderr, "cbench: interrupted\n");
         all_passed = false;
     }
     status = all_passed ? 0 : EXIT_FAILED;
-    if (!o.list && write_files(&res, outdir, junit) != 0)
+    if (!complete) {
+        out_of_memory("during the run: it stopped, and its result files were not written");
         status = EXIT_FAILED;
+    } else if (!o.list && write_files(&res, outdir, o.junit) != 0) {
+        status = EXIT_FAILED;
+    }
     cb_reporter_free(&rep);
     cb_results_free(&res);
 out:
     free(outdir);
-    free(junit);
-    cb_binaries_free(&bins);
+    cb_discover_free(&bins);
     return status;
 }
 

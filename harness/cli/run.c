@@ -1,5 +1,5 @@
 /*
- * One binary's run (see run.h).
+ * A binary run: one test binary executed under the protocol (see run.h).
  *
  * Output is attributed to the test or benchmark between its "start" event
  * and its "record" event, and to the binary otherwise. The output of the
@@ -7,6 +7,11 @@
  * it, and so can the binary's own output when the binary fails outside
  * any test. A "start" with no "record" when the binary ends is the test
  * that crashed, hung or exited: it gets a failed record saying which.
+ *
+ * Running out of memory loses nothing silently: whatever could not be
+ * kept (an event, a record, a test's output) marks the run out of memory,
+ * the binary is still read to its end, and the command then reports the
+ * run as incomplete instead of writing result files that lack a part.
  */
 #include "run.h"
 
@@ -19,7 +24,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fault.h"
 #include "child.h"
+#include "duration.h"
+#include "event_read.h"
+#include "formats/buf.h"
+#include "formats/safename.h"
 #include "stream.h"
 
 #define KEEP_MAX (1u << 20)
@@ -32,6 +42,7 @@ typedef struct kept {
     char *p;
     size_t n, cap;
     bool cut;
+    bool lost; /* out of memory: part of the output could not be kept */
 } kept;
 
 static void keep(kept *k, const char *text, size_t len)
@@ -46,9 +57,9 @@ static void keep(kept *k, const char *text, size_t len)
         size_t cap = k->cap ? k->cap : 4096;
         while (cap < k->n + len + 1)
             cap *= 2;
-        char *p = realloc(k->p, cap);
+        char *p = cb_fault_realloc(k->p, cap);
         if (!p) {
-            k->cut = true;
+            k->lost = true;
             return;
         }
         k->p = p;
@@ -59,18 +70,20 @@ static void keep(kept *k, const char *text, size_t len)
     k->p[k->n] = '\0';
 }
 
-/* The kept text as a string, with a note when it was cut; NULL if none. */
-static char *kept_text(const kept *k)
+/* The kept text as a string in *out, with a note when it was cut; NULL
+ * when there is none. 0, or -1 when out of memory (now or before). */
+static int kept_text(const kept *k, char **out)
 {
-    char *s;
+    *out = NULL;
+    if (k->lost)
+        return -1;
     if (!k->n)
-        return NULL;
-    if (asprintf(&s, "%.*s%s", (int)k->n, k->p, k->cut ? "\n[output cut at 1 MiB]\n" : "") < 0)
-        return NULL;
-    return s;
+        return 0;
+    const char *note = k->cut ? "\n[output cut at 1 MiB]\n" : "";
+    return cb_fault_asprintf(out, "%.*s%s", (int)k->n, k->p, note) < 0 ? -1 : 0;
 }
 
-typedef struct session {
+typedef struct binary_run {
     const cb_run_config *cfg;
     const cb_binary *bin;
     cb_stream stream;
@@ -79,8 +92,9 @@ typedef struct session {
     char *name;
     struct timespec started;
     kept test_out, bin_out;
-    bool any_failed; /* a failed record arrived or was made */
-} session;
+    bool any_failed;    /* a failed record arrived or was made */
+    bool out_of_memory; /* something of this run could not be kept */
+} binary_run;
 
 static double since(const struct timespec *t0)
 {
@@ -91,7 +105,7 @@ static double since(const struct timespec *t0)
 
 static void on_output(void *arg, const char *text, size_t len)
 {
-    session *s = arg;
+    binary_run *s = arg;
     keep(s->running ? &s->test_out : &s->bin_out, text, len);
     cb_reporter *r = s->cfg->rep;
     r->ops->output(r, s->running ? s->name : NULL, text, len);
@@ -114,56 +128,64 @@ static void drop_next_test_header(char *out)
 }
 
 /* Reports rec (for this binary) and adds it to the results. */
-static void put_record(session *s, cb_record *rec)
+static void put_record(binary_run *s, cb_record *rec)
 {
     char *binary = rec->binary, *output = rec->output, *mine = NULL;
     rec->binary = s->bin->name;
     if (rec->status == CB_FAIL && !rec->output && s->running) {
-        rec->output = mine = kept_text(&s->test_out);
+        if (kept_text(&s->test_out, &mine) != 0)
+            s->out_of_memory = true;
+        rec->output = mine;
         drop_next_test_header(mine);
     }
     if (rec->status == CB_FAIL)
         s->any_failed = true;
     s->cfg->rep->ops->record(s->cfg->rep, rec);
     if (cb_results_add(s->cfg->results, rec) != 0)
-        fprintf(stderr, "cbench: out of memory: the result of %s is not in the files\n", rec->name);
+        s->out_of_memory = true;
     rec->binary = binary;
     rec->output = output;
     free(mine);
 }
 
-static void stop_running(session *s)
+static void stop_running(binary_run *s)
 {
     s->running = false;
     free(s->name);
     s->name = NULL;
     s->test_out.n = 0;
     s->test_out.cut = false;
+    s->out_of_memory |= s->test_out.lost;
+    s->test_out.lost = false;
 }
 
 /* The running test ended without a record: it failed, for `why`. */
-static void fail_running(session *s, const char *why)
+static void fail_running(binary_run *s, const char *why)
 {
     cb_record rec;
     memset(&rec, 0, sizeof rec);
     rec.kind = s->kind;
-    rec.name = s->name;
+    rec.name = s->name ? s->name : "";
     rec.procs = s->kind == CB_KIND_BENCH ? 1 : 0;
     rec.status = CB_FAIL;
     rec.elapsed_s = since(&s->started);
     rec.message = (char *)why;
     put_record(s, &rec);
-    cb_run_remove_temporaries(s->cfg->outdir, s->bin->name, s->name);
+    if (s->name && cb_run_remove_temporaries(s->cfg->outdir, s->bin->name, s->name) < 0)
+        s->out_of_memory = true;
     stop_running(s);
 }
 
 static void on_event(void *arg, const char *json, size_t len)
 {
-    session *s = arg;
+    binary_run *s = arg;
     cb_event ev;
     memset(&ev, 0, sizeof ev);
-    if (cb_event_parse(json, len, &ev) != 0) {
-        /* Not an event after all: show it, so nothing is lost. */
+    if (cb_event_read(json, len, &ev) != 0) {
+        if (errno == ENOMEM)
+            s->out_of_memory = true;
+        /* Not an event after all (or one that memory could not hold):
+         * show it, so nothing is lost. */
         on_output(s, "cbench ", 7);
         on_output(s, json, len);
         on_output(s, "\n", 1);
@@ -176,7 +198,8 @@ static void on_event(void *arg, const char *json, size_t len)
             fail_running(s, "started another test before reporting a result");
         s->running = true;
         s->kind = ev.kind;
-        s->name = strdup(ev.name ? ev.name : "");
+        if (!(s->name = cb_fault_strdup(ev.name ? ev.name : "")))
+            s->out_of_memory = true;
         clock_gettime(CLOCK_MONOTONIC, &s->started);
         r->ops->start(r, ev.kind, s->name ? s->name : "");
         break;
@@ -200,12 +223,12 @@ static void on_event(void *arg, const char *json, size_t len)
     default:
         break; /* an event of a later protocol version */
     }
-    cb_event_free(&ev);
+    cb_event_read_free(&ev);
 }
 
 static void on_data(void *arg, const char *data, size_t len)
 {
-    session *s = arg;
+    binary_run *s = arg;
     cb_stream_feed(&s->stream, data, len);
 }
 
@@ -221,7 +244,7 @@ char *cb_run_flags(const cb_options *o, const char *outdir)
         cb_buf_printf(&b, "--benchtime=%lldx\n", (long long)o->benchtime_n);
     else
         cb_buf_printf(&b, "--benchtime=%s\n",
-                      cb_format_duration(o->benchtime_s, text, sizeof text));
+                      cb_duration_format(o->benchtime_s, text, sizeof text));
     cb_buf_printf(&b, "--count=%d\n--cpu=", o->count);
     for (int i = 0; i < o->ncpus; i++)
         cb_buf_printf(&b, "%s%d", i ? "," : "", o->cpus[i]);
@@ -271,7 +294,7 @@ static char **make_env(const cb_run_config *cfg, const cb_binary *b)
     size_t n = 0;
     while (environ[n])
         n++;
-    char **env = calloc(n + 4, sizeof env[0]);
+    char **env = cb_fault_calloc(n + 4, sizeof env[0]);
     char *flags = cb_run_flags(cfg->o, cfg->outdir);
     if (!env || !flags) {
         free(env);
@@ -283,11 +306,9 @@ static char **make_env(const cb_run_config *cfg, const cb_binary *b)
         if (!is_protocol_var(environ[i]))
             env[k++] = environ[i];
     /* The three strings are freed by free_env, the others are environ's. */
-    if (asprintf(&env[k], "CBENCH_FLAGS=%s", flags) < 0)
-        env[k] = NULL;
-    env[k + 1] = strdup("CBENCH_EVENTS=1");
-    if (asprintf(&env[k + 2], "CBENCH_BINARY_NAME=%s", b->name) < 0)
-        env[k + 2] = NULL;
+    cb_fault_asprintf(&env[k], "CBENCH_FLAGS=%s", flags);
+    env[k + 1] = cb_fault_strdup("CBENCH_EVENTS=1");
+    cb_fault_asprintf(&env[k + 2], "CBENCH_BINARY_NAME=%s", b->name);
     free(flags);
     if (!env[k] || !env[k + 1] || !env[k + 2]) {
         free(env[k]);
@@ -344,8 +365,12 @@ static int clean_folder(const char *dir)
     struct dirent *ent;
     while ((ent = readdir(d)) != NULL) {
         char *path;
-        if (!is_temporary(ent->d_name) || asprintf(&path, "%s/%s", dir, ent->d_name) < 0)
+        if (!is_temporary(ent->d_name))
             continue;
+        if (cb_fault_asprintf(&path, "%s/%s", dir, ent->d_name) < 0) {
+            removed = -1;
+            break;
+        }
         removed += unlink(path) == 0;
         free(path);
     }
@@ -357,23 +382,23 @@ int cb_run_remove_temporaries(const char *outdir, const char *binary, const char
 {
     char safe[256];
     char *bindir;
-    cb_safe_name(test, safe, sizeof safe);
-    if (asprintf(&bindir, "%s/%s", outdir, binary) < 0)
-        return 0;
+    cb_safename_encode(test, safe, sizeof safe);
+    if (cb_fault_asprintf(&bindir, "%s/%s", outdir, binary) < 0)
+        return -1;
     /* The folder of the test, or of a benchmark at each --cpu value ("-4"). */
     int removed = 0;
     DIR *d = opendir(bindir);
     struct dirent *ent;
     size_t n = strlen(safe);
-    while (d && (ent = readdir(d)) != NULL) {
+    while (d && removed >= 0 && (ent = readdir(d)) != NULL) {
         const char *rest = ent->d_name + n;
         if (strncmp(ent->d_name, safe, n) != 0 ||
             (*rest && (rest[0] != '-' || !rest[1] || rest[1 + strspn(rest + 1, "0123456789")])))
             continue;
         char *dir;
-        if (asprintf(&dir, "%s/%s", bindir, ent->d_name) < 0)
-            continue;
-        removed += clean_folder(dir);
+        int more =
+            cb_fault_asprintf(&dir, "%s/%s", bindir, ent->d_name) < 0 ? -1 : clean_folder(dir);
+        removed = more < 0 ? -1 : removed + more;
         free(dir);
     }
     if (d)
@@ -383,7 +408,7 @@ int cb_run_remove_temporaries(const char *outdir, const char *binary, const char
 }
 
 /* The record that carries a failure of the binary itself into the files. */
-static void put_binary_failure(session *s, const char *why, double elapsed)
+static void put_binary_failure(binary_run *s, const char *why, double elapsed)
 {
     cb_record rec;
     memset(&rec, 0, sizeof rec);
@@ -393,16 +418,14 @@ static void put_binary_failure(session *s, const char *why, double elapsed)
     rec.status = CB_FAIL;
     rec.elapsed_s = elapsed;
     rec.message = (char *)why;
-    rec.output = kept_text(&s->bin_out);
-    if (cb_results_add(s->cfg->results, &rec) != 0)
-        fprintf(stderr, "cbench: out of memory: the failure of %s is not in the files\n",
-                s->bin->display);
+    if (kept_text(&s->bin_out, &rec.output) != 0 || cb_results_add(s->cfg->results, &rec) != 0)
+        s->out_of_memory = true;
     free(rec.output);
 }
 
-bool cb_run_binary(const cb_run_config *cfg, const cb_binary *b)
+cb_run_result cb_run_binary(const cb_run_config *cfg, const cb_binary *b)
 {
-    session s;
+    binary_run s;
     memset(&s, 0, sizeof s);
     s.cfg = cfg;
     s.bin = b;
@@ -414,9 +437,10 @@ bool cb_run_binary(const cb_run_config *cfg, const cb_binary *b)
     memset(&ex, 0, sizeof ex);
     char **env = make_env(cfg, b);
     int rc = -1;
-    if (!env)
+    if (!env) {
         snprintf(err, sizeof err, "out of memory");
-    else
+        s.out_of_memory = true;
+    } else
         rc = cb_child_run(b->path, env, cfg->o->timeout_s, on_data, &s, &ex, err, sizeof err);
     cb_stream_finish(&s.stream);
     if (env)
@@ -427,7 +451,7 @@ bool cb_run_binary(const cb_run_config *cfg, const cb_binary *b)
         snprintf(why, sizeof why, "%s", err);
     else if (ex.timed_out)
         snprintf(why, sizeof why, "timed out after %s",
-                 cb_format_duration(cfg->o->timeout_s, text, sizeof text));
+                 cb_duration_format(cfg->o->timeout_s, text, sizeof text));
     else if (ex.interrupted)
         snprintf(why, sizeof why, "interrupted");
     else if (ex.signaled)
@@ -461,8 +485,9 @@ bool cb_run_binary(const cb_run_config *cfg, const cb_binary *b)
     };
     cfg->rep->ops->binary_end(cfg->rep, &end);
     stop_running(&s);
+    bool out_of_memory = s.out_of_memory || s.bin_out.lost || s.stream.out_of_memory;
     free(s.test_out.p);
     free(s.bin_out.p);
     cb_stream_free(&s.stream);
-    return passed;
+    return out_of_memory ? CB_RUN_OUT_OF_MEMORY : passed ? CB_RUN_PASSED : CB_RUN_FAILED;
 }

@@ -11,7 +11,7 @@
 
 #include "discover.h"
 #include "options.h"
-#include "report.h"
+#include "reporter.h"
 #include "formats/results.h"
 
 typedef struct cb_run_config {
@@ -21,12 +21,19 @@ typedef struct cb_run_config {
     cb_results *results;
 } cb_run_config;
 
+typedef enum cb_run_result {
+    CB_RUN_PASSED,       /* the binary and everything it ran passed */
+    CB_RUN_FAILED,       /* something failed; its records say what */
+    CB_RUN_OUT_OF_MEMORY /* something of the run could not be kept: its records are incomplete */
+} cb_run_result;
+
 /*
- * Runs b to its end. Returns true when the binary and everything it ran
- * passed. Never fails as a whole: a binary that cannot be started is
- * reported failed like one that crashed.
+ * Runs b to its end and adds its records to cfg->results. A binary that
+ * cannot be started is reported failed like one that crashed; running out
+ * of memory anywhere is CB_RUN_OUT_OF_MEMORY, so that no result file is
+ * written without a part of the run.
  */
-bool cb_run_binary(const cb_run_config *cfg, const cb_binary *b);
+cb_run_result cb_run_binary(const cb_run_config *cfg, const cb_binary *b);
 
 /*
  * The CBENCH_FLAGS value for o: one "--flag=value" per line, --outdir
@@ -40,7 +47,8 @@ void cb_run_describe_signal(int signo, char *buf, size_t len);
 /*
  * Removes the temporary files ("<file>.tmp.<pid>.<n>", or hidden names
  * holding ".tmp") that a test killed while writing left in its artifact
- * folder <outdir>/<binary>/<safe test name>. Returns how many were removed.
+ * folder <outdir>/<binary>/<safe test name>. Returns how many were
+ * removed, or -1 with errno ENOMEM when it could not look everywhere.
  */
 int cb_run_remove_temporaries(const char *outdir, const char *binary, const char *test);
 

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fault.h"
+
 static int by_value(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -100,7 +102,7 @@ static double tie_term(const double *v, size_t n, bool *ties)
 static double exact_p(double u, size_t m, size_t n)
 {
     size_t top = m * n;
-    double *c = malloc((top + 1) * sizeof c[0]);
+    double *c = cb_fault_malloc((top + 1) * sizeof c[0]);
     if (!c)
         return NAN;
     cb_stats_u_counts(m, n, c);
@@ -122,7 +124,7 @@ double cb_stats_mann_whitney(const double *x, size_t nx, const double *y, size_t
     if (!nx || !ny)
         return 1;
     size_t N = nx + ny;
-    double *all = malloc(N * sizeof all[0]);
+    double *all = cb_fault_malloc(N * sizeof all[0]);
     if (!all)
         return NAN;
     memcpy(all, x, nx * sizeof x[0]);

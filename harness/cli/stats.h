@@ -23,7 +23,7 @@ double cb_stats_geomean(const double *v, size_t n);
  * Exact (from the distribution of U over all orderings) when there are no
  * ties and nx + ny <= CB_STATS_EXACT_MAX; otherwise the normal
  * approximation with continuity and tie corrections. 1 when either sample
- * is empty or every value is equal.
+ * is empty or every value is equal; NaN when out of memory.
  */
 #define CB_STATS_EXACT_MAX 50
 double cb_stats_mann_whitney(const double *x, size_t nx, const double *y, size_t ny);

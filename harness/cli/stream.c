@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "formats/results.h"
+#include "base/fault.h"
+#include "formats/event.h"
 
 static const char mark[] = CB_EVENT_MARK;
 #define MARK_LEN (sizeof mark - 1)
@@ -29,16 +30,22 @@ static void output(cb_stream *s, const char *p, size_t n)
         s->on_output(s->arg, p, n);
 }
 
+/* The event in progress cannot be held: its bytes so far, mark included,
+ * go out as output, and so will the rest of its line. */
+static void give_back(cb_stream *s)
+{
+    if (s->overlong)
+        return;
+    output(s, mark, MARK_LEN);
+    output(s, s->line, s->len);
+    s->len = 0;
+    s->overlong = true;
+}
+
 static void append_line(cb_stream *s, const char *p, size_t n)
 {
     if (s->overlong || s->len + n > CB_STREAM_MAX_EVENT) {
-        if (!s->overlong) {
-            /* Give the held bytes back as output, mark included. */
-            output(s, mark, MARK_LEN);
-            output(s, s->line, s->len);
-            s->len = 0;
-            s->overlong = true;
-        }
+        give_back(s);
         output(s, p, n);
         return;
     }
@@ -46,9 +53,10 @@ static void append_line(cb_stream *s, const char *p, size_t n)
         size_t cap = s->cap ? s->cap : 256;
         while (cap < s->len + n)
             cap *= 2;
-        char *line = realloc(s->line, cap);
+        char *line = cb_fault_realloc(s->line, cap);
         if (!line) {
-            s->overlong = true; /* out of memory: what cannot be held goes out as output */
+            s->out_of_memory = true;
+            give_back(s);
             output(s, p, n);
             return;
         }

@@ -22,7 +22,8 @@ typedef struct cb_stream {
     void *arg;
     size_t matched; /* bytes of the mark seen at the end of the last chunk */
     bool in_event;  /* between a mark and its newline */
-    bool overlong;  /* the event in progress outgrew CB_STREAM_MAX_EVENT */
+    bool overlong;  /* the event in progress outgrew CB_STREAM_MAX_EVENT, or memory */
+    bool out_of_memory; /* an event could not be held: it went out as output */
     char *line;     /* the event in progress */
     size_t len, cap;
 } cb_stream;

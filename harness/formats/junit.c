@@ -15,10 +15,14 @@
  * written as character references so that they survive attribute
  * normalisation.
  */
-#include "formats/json.h"
+#include "formats/junit.h"
 
 #include <math.h>
 #include <string.h>
+
+#include "formats/benchline.h"
+#include "formats/file.h"
+#include "formats/utf8.h"
 
 static void put_xml(cb_buf *b, const char *s, bool attribute)
 {
@@ -39,7 +43,7 @@ static void put_xml(cb_buf *b, const char *s, bool attribute)
         }
         if (c < 0x20 || c == 0xFFFE || c == 0xFFFF)
             continue;
-        cb_buf_utf8(b, c);
+        cb_utf8_put(b, c);
     }
 }
 
@@ -79,7 +83,7 @@ static void put_case_name(cb_buf *b, const cb_record *rec)
         return;
     }
     cb_buf name = {0};
-    cb_bench_format_name(&name, rec);
+    cb_benchline_put_name(&name, rec);
     if (name.failed)
         b->failed = true;
     put_xml(b, name.p, true);
@@ -113,7 +117,7 @@ static void put_case(cb_buf *b, const cb_record *rec, const char *binary)
     }
     if (rec->kind == CB_KIND_BENCH && (rec->status == CB_PASS || cb_record_has_result(rec))) {
         cb_buf line = {0};
-        cb_bench_format_buf(&line, rec, 0);
+        cb_benchline_put(&line, rec, 0);
         if (line.failed)
             b->failed = true;
         cb_buf_puts(b, "      <system-out>");
@@ -143,7 +147,7 @@ static void put_suite(cb_buf *b, const cb_results *r, const char *binary)
     cb_buf_puts(b, "  </testsuite>\n");
 }
 
-int cb_results_write_junit(const cb_results *r, const char *path)
+int cb_junit_write(const cb_results *r, const char *path)
 {
     cb_buf b = {0};
     suite_counts all;
@@ -161,7 +165,7 @@ int cb_results_write_junit(const cb_results *r, const char *path)
             put_suite(&b, r, binary_of(&r->v[i]));
     }
     cb_buf_puts(&b, "</testsuites>\n");
-    int rc = cb_results_write_buf(&b, path, "junit.xml");
+    int rc = cb_file_write(&b, path, "junit.xml");
     cb_buf_free(&b);
     return rc;
 }

@@ -7,20 +7,17 @@
  * The file is always valid JSON: strings are escaped with invalid UTF-8
  * replaced, numbers that are not finite are null. Records have one fixed
  * shape (every key present, null for an absent string), so consumers
- * need no defaults. The reader accepts what the writer writes and skips
- * keys it does not know, so later versions may add keys.
+ * need no defaults. The command's reader (harness/cli/results_read.c)
+ * skips keys it does not know, so later versions may add keys.
  */
-#include "formats/json.h"
+#include "formats/results_json.h"
 
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #include "base/error.h"
-
-#define RESULTS_JSON_VERSION 1
+#include "formats/file.h"
+#include "formats/json.h"
+#include "formats/record_json.h"
 
 /* RFC 3339 in UTC with milliseconds: "2024-05-01T12:34:56.789Z". */
 static void put_time(cb_buf *b, int64_t ns)
@@ -43,16 +40,16 @@ static void put_time(cb_buf *b, int64_t ns)
 static void put_header_string(cb_buf *b, const char *key, const char *value)
 {
     cb_buf_printf(b, "  \"%s\": ", key);
-    cb_buf_json_string(b, value ? value : "");
+    cb_json_put_string(b, value ? value : "");
     cb_buf_puts(b, ",\n");
 }
 
-int cb_results_write_json(const cb_results *r, const char *path)
+int cb_results_json_write(const cb_results *r, const char *path)
 {
     cb_buf b = {0};
     cb_summary s;
     cb_results_summary(r, &s);
-    cb_buf_printf(&b, "{\n  \"version\": %d,\n", RESULTS_JSON_VERSION);
+    cb_buf_printf(&b, "{\n  \"version\": %d,\n", CB_RESULTS_JSON_VERSION);
     put_header_string(&b, "goos", r->goos);
     put_header_string(&b, "goarch", r->goarch);
     put_header_string(&b, "cpu", r->cpu);
@@ -62,7 +59,7 @@ int cb_results_write_json(const cb_results *r, const char *path)
     cb_buf_puts(&b, ",\n  \"records\": [");
     for (size_t i = 0; i < r->n; i++) {
         cb_buf_puts(&b, i ? ",\n    {" : "\n    {");
-        cb_json_record(&b, &r->v[i], true);
+        cb_record_json_put(&b, &r->v[i], true);
         cb_buf_putc(&b, '}');
     }
     cb_buf_puts(&b, r->n ? "\n  ],\n" : "],\n");
@@ -70,102 +67,7 @@ int cb_results_write_json(const cb_results *r, const char *path)
                   "  \"summary\": {\"tests\": %zu, \"passed\": %zu, \"failed\": %zu, "
                   "\"skipped\": %zu, \"benchmarks\": %zu}\n}\n",
                   s.tests, s.passed, s.failed, s.skipped, s.benchmarks);
-    int rc = cb_results_write_buf(&b, path, "results.json");
+    int rc = cb_file_write(&b, path, "results.json");
     cb_buf_free(&b);
-    return rc;
-}
-
-/* Reads the whole file into a malloc'ed buffer. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    cb_buf b = {0};
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        cb_buf_add(&b, chunk, got);
-    int err = ferror(f) ? (errno ? errno : EIO) : 0;
-    fclose(f);
-    if (err || b.failed) {
-        cb_buf_free(&b);
-        errno = err ? err : ENOMEM;
-        return NULL;
-    }
-    *len = b.n;
-    char *p = cb_buf_take(&b);
-    if (!p)
-        errno = ENOMEM;
-    return p;
-}
-
-/* Replaces *field with a copy of the string member `key`, if present. */
-static int take_string(const cb_json *root, const char *key, char **field)
-{
-    const cb_json *v = cb_json_get(root, key, CB_JSON_STRING);
-    if (!v)
-        return 0;
-    char *copy = strdup(v->str);
-    if (!copy)
-        return -1;
-    free(*field);
-    *field = copy;
-    return 0;
-}
-
-/* The inverse of put_time; leaves *ns alone when the text is not one. */
-static void take_time(const cb_json *root, int64_t *ns)
-{
-    const cb_json *v = cb_json_get(root, "started", CB_JSON_STRING);
-    struct tm tm = {0};
-    int ms = 0;
-    char z = 0;
-    if (!v || sscanf(v->str, "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &tm.tm_year, &tm.tm_mon,
-                     &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &z) != 8 ||
-        z != 'Z')
-        return;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    *ns = (int64_t)timegm(&tm) * 1000000000 + (int64_t)ms * 1000000;
-}
-
-static int read_tree(cb_results *r, const cb_json *root, const char *path)
-{
-    const cb_json *version = cb_json_get(root, "version", CB_JSON_NUMBER);
-    const cb_json *records = cb_json_get(root, "records", CB_JSON_ARRAY);
-    if (!version || !version->is_int || version->integer != RESULTS_JSON_VERSION || !records)
-        return cb_error(EINVAL, "%s: not a version %d results.json", path, RESULTS_JSON_VERSION);
-    if (take_string(root, "goos", &r->goos) != 0 || take_string(root, "goarch", &r->goarch) != 0 ||
-        take_string(root, "cpu", &r->cpu) != 0 || take_string(root, "pkg", &r->pkg) != 0)
-        return cb_error(ENOMEM, "out of memory reading %s", path);
-    take_time(root, &r->started_ns);
-    for (size_t i = 0; i < records->n; i++) {
-        cb_record rec;
-        if (cb_json_to_record(&records->items[i], &rec) != 0)
-            return cb_error(errno, "%s: record %zu: %s", path, i,
-                            errno == EINVAL ? "kind, name or status missing" : strerror(errno));
-        int rc = cb_results_add(r, &rec);
-        cb_record_free(&rec);
-        if (rc != 0)
-            return cb_error(ENOMEM, "out of memory reading %s", path);
-    }
-    return 0;
-}
-
-int cb_results_read_json(cb_results *r, const char *path)
-{
-    size_t len = 0;
-    char *text = slurp(path, &len);
-    if (!text)
-        return cb_error(errno, "cannot read %s: %s", path, strerror(errno));
-    cb_json root;
-    int rc = cb_json_parse(text, len, &root);
-    free(text);
-    if (rc != 0)
-        return cb_error(errno, "%s: %s", path,
-                        errno == EINVAL ? "malformed JSON" : strerror(errno));
-    rc = read_tree(r, &root, path);
-    cb_json_free(&root);
     return rc;
 }

@@ -10,19 +10,6 @@
 #include "base/own.h"
 #include "cbench/profile.h"
 
-/* cbench's own work (base/own.h) under the name harness/ and assertions/
- * know it by: what the thread allocates meanwhile is cbench's, neither
- * counted nor sampled. */
-static inline void cb_heap_internal_begin(void)
-{
-    cb_own_begin();
-}
-
-static inline void cb_heap_internal_end(void)
-{
-    cb_own_end();
-}
-
 /* Folds the exiting thread's counters into the process totals (threads.c
  * calls it; the list's exit key does for threads it did not start). */
 void cb_heap_thread_exit(void);

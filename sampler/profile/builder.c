@@ -10,10 +10,11 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/fault.h"
 
 cb_profile *cb_profile_new(const cb_profile_spec *spec)
 {
-    cb_profile *p = calloc(1, sizeof *p);
+    cb_profile *p = cb_fault_calloc(1, sizeof *p);
     if (!p) {
         cb_error(ENOMEM, "out of memory for a profile");
         return NULL;
@@ -35,7 +36,7 @@ static void *make_key(const uint64_t *pcs, int depth, int synthetic, const cb_la
     for (int i = 0; i < nlabels; i++)
         n += strlen(labels[i].key) + strlen(labels[i].str ? labels[i].str : "") +
              strlen(labels[i].num_unit ? labels[i].num_unit : "") + 3 + sizeof(int64_t);
-    char *key = malloc(n ? n : 1), *k = key;
+    char *key = cb_fault_malloc(n ? n : 1), *k = key;
     if (!key)
         return NULL;
     memcpy(k, &synthetic, sizeof synthetic);
@@ -56,7 +57,7 @@ static void *make_key(const uint64_t *pcs, int depth, int synthetic, const cb_la
 
 static char *dup_or_null(const char *s)
 {
-    return s ? strdup(s) : NULL;
+    return s ? cb_fault_strdup(s) : NULL;
 }
 
 static int fill_record(cb_record *r, const uint64_t *pcs, int depth, int synthetic,
@@ -64,17 +65,17 @@ static int fill_record(cb_record *r, const uint64_t *pcs, int depth, int synthet
 {
     memset(r, 0, sizeof *r);
     r->synthetic = synthetic;
-    if (depth && !(r->pcs = malloc((size_t)depth * sizeof *pcs)))
+    if (depth && !(r->pcs = cb_fault_malloc((size_t)depth * sizeof *pcs)))
         return -1;
     if (depth)
         memcpy(r->pcs, pcs, (size_t)depth * sizeof *pcs);
     r->depth = depth;
-    if (nlabels && !(r->labels = calloc((size_t)nlabels, sizeof *r->labels)))
+    if (nlabels && !(r->labels = cb_fault_calloc((size_t)nlabels, sizeof *r->labels)))
         return -1;
     r->nlabels = nlabels;
     for (int i = 0; i < nlabels; i++) {
         cb_label *l = &r->labels[i];
-        l->key = strdup(labels[i].key);
+        l->key = cb_fault_strdup(labels[i].key);
         l->str = dup_or_null(labels[i].str);
         l->num = labels[i].num;
         l->num_unit = dup_or_null(labels[i].num_unit);
@@ -92,14 +93,14 @@ static int add(cb_profile *p, const uint64_t *pcs, int depth, int synthetic,
     if (!key)
         return cb_error(ENOMEM, "out of memory adding a sample");
     bool inserted;
-    uint64_t *slot = cb_hmap_put(&p->index, key, len, &inserted, NULL);
+    uint64_t *slot = cb_fault_check() ? NULL : cb_hmap_put(&p->index, key, len, &inserted, NULL);
     free(key);
     if (!slot)
         return cb_error(ENOMEM, "out of memory adding a sample");
     if (inserted) {
         if (p->nrecs == p->caprecs) {
             size_t cap = p->caprecs ? p->caprecs * 2 : 256;
-            cb_record *recs = realloc(p->recs, cap * sizeof *recs);
+            cb_record *recs = cb_fault_realloc(p->recs, cap * sizeof *recs);
             if (!recs)
                 return cb_error(ENOMEM, "out of memory adding a sample");
             p->recs = recs;
@@ -150,11 +151,11 @@ int cb_profile_add_synthetic(cb_profile *p, const char *function, const int64_t 
         if (strcmp(p->synth[i], function) == 0)
             break;
     if (i == p->nsynth) {
-        char **synth = realloc(p->synth, (p->nsynth + 1) * sizeof *synth);
+        char **synth = cb_fault_realloc(p->synth, (p->nsynth + 1) * sizeof *synth);
         if (!synth)
             return cb_error(ENOMEM, "out of memory adding a sample");
         p->synth = synth;
-        if (!(synth[p->nsynth] = strdup(function)))
+        if (!(synth[p->nsynth] = cb_fault_strdup(function)))
             return cb_error(ENOMEM, "out of memory adding a sample");
         p->nsynth++;
     }
@@ -169,11 +170,11 @@ void cb_profile_set_time(cb_profile *p, int64_t time_nanos, int64_t duration_nan
 
 int cb_profile_add_comment(cb_profile *p, const char *comment)
 {
-    char **c = realloc(p->comments, (p->ncomments + 1) * sizeof *c);
+    char **c = cb_fault_realloc(p->comments, (p->ncomments + 1) * sizeof *c);
     if (!c)
         return cb_error(ENOMEM, "out of memory adding a comment");
     p->comments = c;
-    if (!(c[p->ncomments] = strdup(comment)))
+    if (!(c[p->ncomments] = cb_fault_strdup(comment)))
         return cb_error(ENOMEM, "out of memory adding a comment");
     p->ncomments++;
     return 0;

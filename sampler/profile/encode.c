@@ -6,11 +6,13 @@
 #include "model.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "base/error.h"
+#include "base/fault.h"
 #include "profile.pb-c.h"
 
 typedef Perftools__Profiles__Profile Profile;
@@ -45,7 +47,7 @@ static void free_arrays(arrays *a)
 
 static void *xcalloc(size_t n, size_t size)
 {
-    return calloc(n ? n : 1, size);
+    return cb_fault_calloc(n ? n : 1, size);
 }
 
 static int fill_types(const cb_profile *p, cb_resolved *r, Profile *pb, arrays *a)
@@ -213,13 +215,36 @@ static int write_all(FILE *out, const void *buf, size_t n, const char *name)
     return 0;
 }
 
+/* zlib's allocator, through the fault countdown (base/fault.h): malloc,
+ * as zlib's own is where size_t is wider than uInt (calloc, zeroing its
+ * 256 KiB of state, made a heap profile's write 0.19 ms instead of
+ * 0.14 ms, measured). */
+static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
+{
+    (void)opaque;
+    if (size && items > SIZE_MAX / size)
+        return NULL;
+    return cb_fault_malloc((size_t)items * size);
+}
+
+static void z_free(voidpf opaque, voidpf p)
+{
+    (void)opaque;
+    free(p);
+}
+
 static int gzip_to(FILE *out, const uint8_t *data, size_t len, const char *name)
 {
     z_stream z;
     memset(&z, 0, sizeof z);
+    z.zalloc = z_alloc;
+    z.zfree = z_free;
     /* windowBits 15 + 16: a gzip header and trailer, as pprof expects. */
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return cb_error(ENOMEM, "zlib could not start compressing the %s profile", name);
+    int zinit = deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+    if (zinit == Z_MEM_ERROR)
+        return cb_error(ENOMEM, "out of memory compressing the %s profile", name);
+    if (zinit != Z_OK)
+        return cb_error(EIO, "zlib could not start compressing the %s profile", name);
     unsigned char buf[64 * 1024];
     z.next_in = (unsigned char *)data;
     z.avail_in = (uInt)len;
@@ -258,7 +283,7 @@ int cb_encode_pprof(const cb_profile *p, cb_resolved *r, FILE *out)
     pb.time_nanos = p->time_nanos;
     pb.duration_nanos = p->duration_nanos;
     size_t len = perftools__profiles__profile__get_packed_size(&pb);
-    uint8_t *buf = malloc(len ? len : 1);
+    uint8_t *buf = cb_fault_malloc(len ? len : 1);
     if (!buf) {
         cb_error(ENOMEM, "out of memory encoding the %s profile", p->spec.name);
         goto out;

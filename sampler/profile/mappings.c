@@ -29,6 +29,7 @@
 
 #include "base/defer.h"
 #include "base/error.h"
+#include "base/fault.h"
 
 void cb_mappings_free(cb_mapping *m, size_t n)
 {
@@ -166,7 +167,7 @@ int cb_mappings_read(cb_mapping **out, size_t *n)
             continue;
         if (len == cap) {
             size_t ncap = cap ? 2 * cap : 32;
-            cb_mapping *nm = realloc(m, ncap * sizeof *m);
+            cb_mapping *nm = cb_fault_realloc(m, ncap * sizeof *m);
             if (nm == NULL) {
                 err = ENOMEM;
                 break;
@@ -174,7 +175,7 @@ int cb_mappings_read(cb_mapping **out, size_t *n)
             m = nm;
             cap = ncap;
         }
-        e.file = strdup(path);
+        e.file = cb_fault_strdup(path);
         if (e.file == NULL) {
             err = ENOMEM;
             break;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fault.h"
 #include "cbench/profile.h"
 #include "base/error.h"
 
@@ -28,7 +29,7 @@ int cb_atomic_open(cb_atomic_file *a, const char *path)
                      atomic_fetch_add(&counter, 1));
     if (n < 0 || (size_t)n >= sizeof a->tmp)
         return cb_error(ENAMETOOLONG, "profile path is too long: %s", path);
-    if (!(a->path = strdup(path)))
+    if (!(a->path = cb_fault_strdup(path)))
         return cb_error(ENOMEM, "out of memory");
     if (!(a->f = fopen(a->tmp, "wb"))) {
         int err = errno;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fault.h"
+
 #if defined(__x86_64__)
 
 /* The section of `elf` holding file address `a`, if it is a PLT one. */
@@ -98,7 +100,7 @@ char *cb_plt_name(Dwfl_Module *mod, Dwarf_Addr addr)
     if (target == NULL || target[0] == '\0')
         return NULL;
     char *name;
-    return asprintf(&name, "%s@plt", target) < 0 ? NULL : name;
+    return cb_fault_asprintf(&name, "%s@plt", target) < 0 ? NULL : name;
 }
 
 #else

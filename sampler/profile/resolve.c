@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/fault.h"
 #include "symcache.h"
 
 enum { MAX_INLINE = 64 };
@@ -18,7 +19,7 @@ static int grow(void **arr, size_t *cap, size_t n, size_t size)
     if (n < *cap)
         return 0;
     size_t c = *cap ? *cap * 2 : 64;
-    void *a = realloc(*arr, c * size);
+    void *a = cb_fault_realloc(*arr, c * size);
     if (!a)
         return -1;
     *arr = a;
@@ -32,7 +33,9 @@ int64_t cb_resolved_string(cb_resolved *r, const char *s)
         s = "";
     bool inserted;
     const void *stored;
-    uint64_t *slot = cb_hmap_put(&r->string_index, s, strlen(s) + 1, &inserted, &stored);
+    uint64_t *slot = cb_fault_check()
+                         ? NULL
+                         : cb_hmap_put(&r->string_index, s, strlen(s) + 1, &inserted, &stored);
     if (!slot)
         goto oom;
     if (inserted) {
@@ -59,7 +62,8 @@ static int64_t intern_function(cb_resolved *r, const char *name, const char *sys
     if (r->oom)
         return -1;
     bool inserted;
-    uint64_t *slot = cb_hmap_put(&r->func_index, &f, sizeof f, &inserted, NULL);
+    uint64_t *slot =
+        cb_fault_check() ? NULL : cb_hmap_put(&r->func_index, &f, sizeof f, &inserted, NULL);
     if (!slot)
         return -1;
     if (inserted) {
@@ -83,13 +87,16 @@ static int symbolize_location(cb_resolved *r, cb_rloc *loc, unsigned *flags)
         *flags = 0;
         return 0;
     }
-    if (!(loc->lines = calloc((size_t)n, sizeof *loc->lines)))
+    if (!(loc->lines = cb_fault_calloc((size_t)n, sizeof *loc->lines)))
         return -1;
     for (int i = 0; i < n; i++) {
         int64_t id = intern_function(r, lines[i].function, lines[i].system_name, lines[i].file,
                                      lines[i].start_line);
-        if (id < 0)
+        if (id < 0) {
+            free(loc->lines); /* the location is not counted: nothing else frees them */
+            loc->lines = NULL;
             return -1;
+        }
         loc->lines[i].function_id = (uint64_t)id;
         loc->lines[i].line = lines[i].line;
     }
@@ -131,11 +138,14 @@ static int64_t synthetic_location(cb_resolved *r, const cb_profile *p, int synth
         return -1;
     cb_rloc *loc = &r->locs[r->nlocs];
     memset(loc, 0, sizeof *loc);
-    if (!(loc->lines = calloc(1, sizeof *loc->lines)))
+    if (!(loc->lines = cb_fault_calloc(1, sizeof *loc->lines)))
         return -1;
     int64_t id = intern_function(r, p->synth[synthetic - 1], NULL, NULL, 0);
-    if (id < 0)
+    if (id < 0) {
+        free(loc->lines);
+        loc->lines = NULL;
         return -1;
+    }
     loc->lines[0].function_id = (uint64_t)id;
     loc->nlines = 1;
     return (int64_t)++r->nlocs;
@@ -146,7 +156,8 @@ static int64_t location_id(cb_resolved *r, const cb_profile *p,
 {
     uint64_t key[2] = {raw, (uint64_t)kind};
     bool inserted;
-    uint64_t *slot = cb_hmap_put(&r->loc_index, key, sizeof key, &inserted, NULL);
+    uint64_t *slot =
+        cb_fault_check() ? NULL : cb_hmap_put(&r->loc_index, key, sizeof key, &inserted, NULL);
     if (!slot)
         return -1;
     if (inserted) {
@@ -160,14 +171,14 @@ static int64_t location_id(cb_resolved *r, const cb_profile *p,
 
 static int resolve_records(const cb_profile *p, cb_resolved *r)
 {
-    if (p->nrecs && (!(r->rec_locs = calloc(p->nrecs, sizeof *r->rec_locs)) ||
-                     !(r->rec_nlocs = calloc(p->nrecs, sizeof *r->rec_nlocs))))
+    if (p->nrecs && (!(r->rec_locs = cb_fault_calloc(p->nrecs, sizeof *r->rec_locs)) ||
+                     !(r->rec_nlocs = cb_fault_calloc(p->nrecs, sizeof *r->rec_nlocs))))
         return -1;
     r->nrecs = p->nrecs;
     for (size_t i = 0; i < p->nrecs; i++) {
         const cb_record *rec = &p->recs[i];
         int n = rec->synthetic ? 1 : rec->depth;
-        if (n && !(r->rec_locs[i] = malloc((size_t)n * sizeof(uint64_t))))
+        if (n && !(r->rec_locs[i] = cb_fault_malloc((size_t)n * sizeof(uint64_t))))
             return -1;
         r->rec_nlocs[i] = n;
         for (int j = 0; j < n; j++) {
@@ -195,7 +206,7 @@ int cb_resolve(const cb_profile *p, cb_resolved *r)
         r->mappings = NULL;
         r->nmappings = 0;
     }
-    if (r->nmappings && !(r->mflags = calloc(r->nmappings, sizeof *r->mflags)))
+    if (r->nmappings && !(r->mflags = cb_fault_calloc(r->nmappings, sizeof *r->mflags)))
         goto oom;
     for (size_t i = 0; i < r->nmappings; i++)
         r->mflags[i] = (cb_rmapping){true, true, true, true};

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/fault.h"
 #include "profile/plt.h"
 
 /* One address range of a CU, for modules without .debug_aranges. */
@@ -73,7 +74,7 @@ static const Dwfl_Callbacks cb_dwfl_callbacks = {
 
 cb_symbolizer *cb_symbolizer_new(void)
 {
-    cb_symbolizer *s = calloc(1, sizeof *s);
+    cb_symbolizer *s = cb_fault_calloc(1, sizeof *s);
     if (s == NULL) {
         cb_error(ENOMEM, "symbolizer: out of memory");
         return NULL;
@@ -139,7 +140,7 @@ static void cb_cu_index_build(struct cb_cu_index *ix)
                 continue;
             if (ix->n == cap) {
                 size_t ncap = cap ? 2 * cap : 64;
-                struct cb_cu_range *nr = realloc(ix->ranges, ncap * sizeof *nr);
+                struct cb_cu_range *nr = cb_fault_realloc(ix->ranges, ncap * sizeof *nr);
                 if (nr == NULL) {
                     free(ix->ranges);
                     ix->ranges = NULL;
@@ -173,7 +174,7 @@ static Dwarf_Die *cb_addrdie(cb_symbolizer *s, Dwfl_Module *mod, Dwarf_Addr addr
         if (s->indexes[i].mod == mod)
             ix = &s->indexes[i];
     if (ix == NULL) {
-        struct cb_cu_index *n = realloc(s->indexes, (s->nindexes + 1) * sizeof *n);
+        struct cb_cu_index *n = cb_fault_realloc(s->indexes, (s->nindexes + 1) * sizeof *n);
         if (n == NULL)
             return NULL;
         s->indexes = n;
@@ -339,7 +340,7 @@ static const char *cb_plt_stub(cb_symbolizer *s, Dwfl_Module *mod, Dwarf_Addr ad
     char *name = cb_plt_name(mod, addr);
     if (name == NULL)
         return NULL;
-    char **names = realloc(s->names, (s->nnames + 1) * sizeof *names);
+    char **names = cb_fault_realloc(s->names, (s->nnames + 1) * sizeof *names);
     if (names == NULL) {
         free(name);
         return NULL;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fault.h"
 #include "base/spinlock.h"
 #include "hmap.h"
 
@@ -59,10 +60,10 @@ static void forget(void)
 
 static cb_mapping *copy_mappings(const cb_mapping *m, size_t n)
 {
-    cb_mapping *c = calloc(n ? n : 1, sizeof *c);
+    cb_mapping *c = cb_fault_calloc(n ? n : 1, sizeof *c);
     for (size_t i = 0; c && i < n; i++) {
         c[i] = m[i];
-        if (!(c[i].file = strdup(m[i].file))) {
+        if (!(c[i].file = cb_fault_strdup(m[i].file))) {
             cb_mappings_free(c, i);
             return NULL;
         }
@@ -87,7 +88,7 @@ static void remember(uint64_t addr, const cb_line *lines, int n, unsigned flags)
 {
     if (nanswers == capanswers) {
         size_t cap = capanswers ? capanswers * 2 : 256;
-        answer *a = realloc(answers, cap * sizeof *a);
+        answer *a = cb_fault_realloc(answers, cap * sizeof *a);
         if (!a)
             return;
         answers = a;
@@ -97,11 +98,12 @@ static void remember(uint64_t addr, const cb_line *lines, int n, unsigned flags)
     a->n = n;
     a->flags = flags;
     a->lines = NULL;
-    if (n && !(a->lines = malloc((size_t)n * sizeof *lines)))
+    if (n && !(a->lines = cb_fault_malloc((size_t)n * sizeof *lines)))
         return;
     if (n)
         memcpy(a->lines, lines, (size_t)n * sizeof *lines);
-    uint64_t *slot = cb_hmap_put(&by_address, &addr, sizeof addr, NULL, NULL);
+    uint64_t *slot =
+        cb_fault_check() ? NULL : cb_hmap_put(&by_address, &addr, sizeof addr, NULL, NULL);
     if (!slot) {
         free(a->lines);
         return;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/fault.h"
 
 /* Records are printed largest first by the value Go sorts on: the first
  * one, or in-use bytes for heap profiles. */
@@ -99,7 +100,7 @@ static void print_frames(const cb_resolved *r, const uint64_t *locs, int n, FILE
 
 int cb_encode_text(const cb_profile *p, const cb_resolved *r, FILE *out)
 {
-    size_t *order = malloc((p->nrecs ? p->nrecs : 1) * sizeof *order);
+    size_t *order = cb_fault_malloc((p->nrecs ? p->nrecs : 1) * sizeof *order);
     if (!order)
         return cb_error(ENOMEM, "out of memory writing the %s profile", p->spec.name);
     for (size_t i = 0; i < p->nrecs; i++)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "duration.h"
 #include "options.h"
 
 /* Parses a NULL-terminated list of arguments as the command would. */
@@ -304,14 +305,14 @@ static void test_durations_parse_as_go_writes_them(void **state)
               {"100ns", 1e-7}, {"1h30m", 5400}, {".5s", 0.5},          {"2m0.25s", 120.25}};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         double s = -1;
-        assert_int_equal(cb_parse_duration(ok[i].text, &s), 0);
+        assert_int_equal(cb_duration_parse(ok[i].text, &s), 0);
         assert_true(s >= ok[i].s * (1 - 1e-12) && s <= ok[i].s * (1 + 1e-12));
     }
     static const char *bad[] = {"",    "1",   "s",    "1x",    "-1s",   "+1s",
                                 "1 s", "1sm", "infs", "0x10s", "1.2.3s"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         double s;
-        assert_int_equal(cb_parse_duration(bad[i], &s), -1);
+        assert_int_equal(cb_duration_parse(bad[i], &s), -1);
     }
 }
 
@@ -326,7 +327,7 @@ static void test_durations_format_as_go_prints_them(void **state)
                  {3e-8, "30ns"},   {5, "5s"},     {3723.25, "1h2m3.25s"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[32];
-        assert_string_equal(cb_format_duration(cases[i].s, buf, sizeof buf), cases[i].text);
+        assert_string_equal(cb_duration_format(cases[i].s, buf, sizeof buf), cases[i].text);
     }
 }
 

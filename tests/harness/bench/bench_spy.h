@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "options.h"
-#include "formats/results.h"
+#include "formats/record.h"
 
 enum { SPY_MAX = 256 };
 
@@ -35,7 +35,7 @@ double spy_metric(const cb_record *rec, const char *unit);
 /* Options as the parser's defaults would leave them, with --bench `bench`. */
 void spy_options(cb_options *o, const char *bench);
 
-/* A fake clock for cb_bench_set_clock_for_test, advanced by the tests. */
+/* A fake clock for cb_bench_timer_set_clock, advanced by the tests. */
 extern uint64_t spy_fake_ns;
 uint64_t spy_fake_clock(void);
 

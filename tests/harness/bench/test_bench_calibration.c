@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "bench/run.h"
+#include "bench/timer.h"
 #include "bench_spy.h"
 #include "cbench/bench.h"
 
@@ -32,13 +33,13 @@ static void reset(void)
     spy_reset();
     nruns = 0;
     spy_fake_ns = 1000;
-    cb_bench_set_clock_for_test(spy_fake_clock);
+    cb_bench_timer_set_clock(spy_fake_clock);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    cb_bench_set_clock_for_test(NULL);
+    cb_bench_timer_set_clock(NULL);
     return 0;
 }
 
@@ -189,7 +190,7 @@ static void test_real_clock_last_run_lasts_the_benchtime(void **state)
 {
     (void)state;
     spy_reset();
-    cb_bench_set_clock_for_test(NULL);
+    cb_bench_timer_set_clock(NULL);
     cb_options o;
     spy_options(&o, "Spin");
     o.benchtime_s = 0.03;

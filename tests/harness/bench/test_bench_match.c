@@ -19,11 +19,11 @@
 static int match(const char *pattern, const char *name)
 {
     char err[128];
-    cb_matcher *m = cb_matcher_new(pattern, err, sizeof err);
+    cb_match *m = cb_match_new(pattern, err, sizeof err);
     assert_non_null(m);
     bool partial = true;
-    bool ok = cb_matcher_match(m, name, &partial);
-    cb_matcher_free(m);
+    bool ok = cb_match_name(m, name, &partial);
+    cb_match_free(m);
     if (!ok)
         assert_false(partial);
     return ok ? (partial ? 2 : 1) : 0;
@@ -91,17 +91,17 @@ static void test_bad_pattern_is_reported(void **state)
 {
     (void)state;
     char err[128] = "";
-    assert_null(cb_matcher_new("Hash/(", err, sizeof err));
+    assert_null(cb_match_new("Hash/(", err, sizeof err));
     assert_non_null(strstr(err, "("));
     err[0] = '\0';
-    assert_null(cb_matcher_new("x[", err, sizeof err));
+    assert_null(cb_match_new("x[", err, sizeof err));
     assert_true(err[0] != '\0');
 }
 
 static void check_display(const char *function, const char *want)
 {
     char buf[64];
-    assert_ptr_equal(cb_bench_display_name(function, buf, sizeof buf), buf);
+    assert_ptr_equal(cb_bench_names_display(function, buf, sizeof buf), buf);
     assert_string_equal(buf, want);
 }
 
@@ -119,13 +119,13 @@ static void test_display_names_follow_go(void **state)
     check_display("bench_", "Benchmark");
     /* Cut to the buffer. */
     char small[8];
-    cb_bench_display_name("bench_hash", small, sizeof small);
+    cb_bench_names_display("bench_hash", small, sizeof small);
     assert_string_equal(small, "Benchma");
 }
 
 static void check_sub(cb_bench_names *n, const char *parent, const char *sub, const char *want)
 {
-    char *got = cb_bench_sub_name(n, parent, sub);
+    char *got = cb_bench_names_sub(n, parent, sub);
     assert_non_null(got);
     assert_string_equal(got, want);
     free(got);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bench/run.h"
+#include "bench/timer.h"
 #include "bench_spy.h"
 #include "cbench/bench.h"
 
@@ -40,7 +41,7 @@ static void reset(void)
 static int teardown(void **state)
 {
     (void)state;
-    cb_bench_set_clock_for_test(NULL);
+    cb_bench_timer_set_clock(NULL);
     return 0;
 }
 
@@ -148,7 +149,7 @@ static int64_t grain_after(int64_t cost)
     memset(first_grain, 0, sizeof first_grain);
     fake_cost = cost;
     spy_fake_ns = 1;
-    cb_bench_set_clock_for_test(spy_fake_clock);
+    cb_bench_timer_set_clock(spy_fake_clock);
     cb_options o;
     spy_options(&o, ".");
     o.benchtime_n = 100000;

@@ -9,9 +9,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "bench/run.h"
+#include "bench/timer.h"
 #include "bench_spy.h"
 #include "cbench/bench.h"
 
@@ -22,13 +24,13 @@ static void reset(void)
     spy_reset();
     parent_calls = small_calls = big_calls = 0;
     spy_fake_ns = 1000;
-    cb_bench_set_clock_for_test(spy_fake_clock);
+    cb_bench_timer_set_clock(spy_fake_clock);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    cb_bench_set_clock_for_test(NULL);
+    cb_bench_timer_set_clock(NULL);
     return 0;
 }
 

@@ -28,6 +28,7 @@
 
 #include "compare.h"
 #include "formats/results.h"
+#include "formats/results_json.h"
 #include "stats.h"
 
 static void assert_close(double got, double want, double tol)
@@ -127,7 +128,7 @@ static void test_bench_txt_lines_are_read_as_go_defines_them(void **state)
     assert_string_equal(s.v[1].unit, "B/op");
     assert_string_equal(s.v[2].name, "BenchmarkLookup");
     assert_int_equal(s.v[2].n, 3);
-    cb_samples_free(&s);
+    cb_compare_free(&s);
 }
 
 static char *write_temp(const char *text)
@@ -146,7 +147,7 @@ static void test_results_json_records_are_read(void **state)
     /* A results.json as the writer makes it: tests and failed benchmarks
      * are left out; procs > 1 names the benchmark as bench.txt does. */
     cb_results r;
-    cb_results_init(&r);
+    assert_int_equal(cb_results_init(&r), 0);
     cb_record t = {.kind = CB_KIND_TEST, .binary = "b", .name = "test_x", .status = CB_PASS};
     cb_record ok = {.kind = CB_KIND_BENCH,
                     .binary = "b",
@@ -179,7 +180,7 @@ static void test_results_json_records_are_read(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(cb_results_write_json(&r, path), 0);
+    assert_int_equal(cb_results_json_write(&r, path), 0);
     cb_results_free(&r);
 
     cb_samples s;
@@ -193,7 +194,7 @@ static void test_results_json_records_are_read(void **state)
     assert_string_equal(s.v[1].unit, "B/op");
     assert_string_equal(s.v[2].name, "BenchmarkLookup");
     assert_close(s.v[2].v[0], 7.5, 0);
-    cb_samples_free(&s);
+    cb_compare_free(&s);
     unlink(path);
 }
 
@@ -250,8 +251,8 @@ static void test_table_shows_change_only_when_significant(void **state)
     /* B/op gets its own table. */
     assert_non_null(strstr(text, "old B/op"));
     free(text);
-    cb_samples_free(&o);
-    cb_samples_free(&n);
+    cb_compare_free(&o);
+    cb_compare_free(&n);
 }
 
 int main(void)

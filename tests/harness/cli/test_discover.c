@@ -183,7 +183,7 @@ static void test_folder_walk_finds_sorted_test_binaries_only(void **state)
     assert_null(strstr(notes, "noexec"));
     assert_null(strstr(notes, "notes.txt"));
     free(notes);
-    cb_binaries_free(&b);
+    cb_discover_free(&b);
 }
 
 static void test_current_folder_gives_relative_display_names(void **state)
@@ -204,7 +204,7 @@ static void test_current_folder_gives_relative_display_names(void **state)
     assert_string_equal(b.v[0].display, "sub/t");
     assert_string_equal(b.v[0].path, "./sub/t");
     assert_string_equal(b.v[0].name, "sub%2Ft");
-    cb_binaries_free(&b);
+    cb_discover_free(&b);
 }
 
 static void test_explicit_paths_must_be_test_binaries(void **state)
@@ -234,7 +234,7 @@ static void test_names_are_unique_across_operands(void **state)
     assert_int_equal(b.n, 2);
     assert_string_equal(b.v[0].name, "t");
     assert_string_equal(b.v[1].name, "t~2");
-    cb_binaries_free(&b);
+    cb_discover_free(&b);
 }
 
 int main(void)

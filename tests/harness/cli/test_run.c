@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "options.h"
+#include "formats/safename.h"
 #include "run.h"
 
 static void test_flags_round_trip_through_the_parser(void **state)
@@ -125,7 +126,7 @@ static void test_only_temporaries_of_the_killed_test_are_removed(void **state)
     assert_non_null(mkdtemp(root));
     char bin[100], t[200], t4[200], other[200];
     snprintf(bin, sizeof bin, "%s/bin", root);
-    snprintf(t, sizeof t, "%s/test%%2Fa", bin); /* cb_safe_name("test/a") */
+    snprintf(t, sizeof t, "%s/test%%2Fa", bin); /* cb_safename_encode("test/a") */
     snprintf(t4, sizeof t4, "%s/test%%2Fa-4", bin);
     snprintf(other, sizeof other, "%s/test%%2Fab", bin);
     mkdir(bin, 0777);

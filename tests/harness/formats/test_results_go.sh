@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks cbench's benchmark output against Go itself (Debian's golang-go,
 # offline, standard library only):
-#  1. 20000 random results formatted by cb_bench_format_line must equal,
+#  1. 20000 random results formatted by cb_benchline_format must equal,
 #     byte for byte, what Go's testing package prints for the same values;
 #  2. bench.txt must read cleanly by the Go benchmark format's grammar and
 #     hold every passing benchmark of results.json, with its values, under

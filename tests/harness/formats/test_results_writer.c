@@ -7,7 +7,7 @@
  *   test_results_writer files DIR   results.json, bench.txt, junit.xml in DIR
  *   test_results_writer lines N     N random benchmark records, each as an
  *                                   "R" line (its fields, tab-separated) and
- *                                   an "L" line (cb_bench_format_line's)
+ *                                   an "L" line (cb_benchline_format's)
  *
  * With CBENCH_TEST_LOCALE set, the program first switches to that locale,
  * which must write numbers with a decimal comma: the output must not
@@ -22,17 +22,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../rng.h"
+#include "formats/benchline.h"
+#include "formats/benchtxt.h"
+#include "formats/junit.h"
 #include "formats/results.h"
+#include "formats/results_json.h"
 #include "cbench/profile.h"
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Du;
 
 static uint64_t rng(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return xorshift64(&rng_state);
 }
 
 static double uniform(void)
@@ -83,7 +85,8 @@ static int write_files(const char *dir)
     static const char hostile[] = "line one\npkg: evil\nBenchmarkFake 1 2 ns/op\n"
                                   "goos: plan9\n\x01\x02 <tag> & \"quotes\" ]]> \xff\xfe end";
     cb_results r;
-    cb_results_init(&r);
+    if (cb_results_init(&r) != 0)
+        return -1;
     r.pkg = strdup("tests");
     r.started_ns = 1714566896789000000; /* the output is compared byte for byte */
     int rc = 0;
@@ -120,7 +123,7 @@ static int write_files(const char *dir)
     }
     const char *names[] = {"results.json", "bench.txt", "junit.xml"};
     int (*writers[])(const cb_results *, const char *) = {
-        cb_results_write_json, cb_results_write_bench_txt, cb_results_write_junit};
+        cb_results_json_write, cb_benchtxt_write, cb_junit_write};
     for (int i = 0; i < 3; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -183,7 +186,7 @@ static int print_lines(long count)
             metric(&r, (double)(rng() % 1000) + 0.5, "allocs/op");
         }
         /* Go leaves out a zero ns/op even when the line is then empty;
-         * cbench does not (see results_benchline.c), so avoid that case. */
+         * cbench does not (see harness/formats/benchline.c), so avoid that case. */
         bool go_prints = false;
         int ns = -1;
         for (int k = 0; k < r.nmetrics; k++) {
@@ -200,7 +203,7 @@ static int print_lines(long count)
         for (int k = 0; k < r.nmetrics; k++)
             printf("\t%s\t%.17g", r.metrics[k].unit, r.metrics[k].value);
         char line[1024];
-        if (cb_bench_format_line(&r, line, sizeof line) < 0)
+        if (cb_benchline_format(&r, line, sizeof line) < 0)
             return 1;
         printf("\nL\t%s\n", line);
     }

@@ -7,7 +7,9 @@
  * folder, and the hash suffix keeps longer names apart with high
  * probability. The output is plain ASCII whatever the input.
  */
-#include "formats/results.h"
+#include "formats/safename.h"
+
+#include <stdbool.h>
 
 #include <stdint.h>
 #include <string.h>
@@ -33,7 +35,7 @@ static uint32_t fnv1a(const char *s)
     return h;
 }
 
-char *cb_safe_name(const char *name, char *buf, size_t len)
+char *cb_safename_encode(const char *name, char *buf, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
     if (!buf || len == 0)

@@ -21,10 +21,14 @@
  * name, after the results' pkg and a '/' when pkg is set, so each binary's
  * benchmarks stay apart in benchstat.
  */
-#include "formats/json.h"
+#include "formats/benchtxt.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/fault.h"
+#include "formats/benchline.h"
+#include "formats/file.h"
 
 /* Binaries in order of first appearance; NULL and "" are one binary. */
 static const char *binary_of(const cb_record *rec)
@@ -49,7 +53,7 @@ static bool is_result_line(const cb_record *rec)
 static void put_config(cb_buf *b, const char *key, const char *value)
 {
     cb_buf_printf(b, "%s: ", key);
-    cb_bench_put_text(b, value, false);
+    cb_benchline_put_text(b, value, false);
     cb_buf_putc(b, '\n');
 }
 
@@ -78,13 +82,13 @@ static void put_indented(cb_buf *b, const char *s)
 {
     while (s && *s) {
         size_t len = strcspn(s, "\n");
-        char *line = strndup(s, len);
+        char *line = cb_fault_strndup(s, len);
         if (!line) {
             b->failed = true;
             return;
         }
         cb_buf_puts(b, "    ");
-        cb_bench_put_text(b, line, false);
+        cb_benchline_put_text(b, line, false);
         cb_buf_putc(b, '\n');
         free(line);
         s += len;
@@ -98,9 +102,9 @@ static void put_other(cb_buf *b, const cb_record *rec)
     const char *tag = rec->status == CB_FAIL ? "FAIL" : rec->status == CB_SKIP ? "SKIP" : "BENCH";
     cb_buf_printf(b, "--- %s: ", tag);
     if (rec->kind == CB_KIND_BENCH) {
-        cb_bench_format_name(b, rec);
+        cb_benchline_put_name(b, rec);
     } else {
-        cb_bench_put_text(b, rec->name ? rec->name : "", true);
+        cb_benchline_put_text(b, rec->name ? rec->name : "", true);
         cb_buf_printf(b, " (%.2fs)", rec->elapsed_s == rec->elapsed_s ? rec->elapsed_s : 0.0);
     }
     cb_buf_putc(b, '\n');
@@ -121,9 +125,10 @@ static void put_block(cb_buf *b, const cb_results *r, const char *binary)
         if (!is_result_line(rec))
             continue;
         cb_buf name = {0};
-        cb_bench_format_name(&name, rec);
+        cb_benchline_put_name(&name, rec);
         if ((int)name.n > width)
             width = (int)name.n;
+        b->failed |= name.failed;
         cb_buf_free(&name);
     }
     put_header(b, r, binary);
@@ -133,7 +138,7 @@ static void put_block(cb_buf *b, const cb_results *r, const char *binary)
             continue;
         bool line = is_result_line(rec);
         if (line) {
-            cb_bench_format_buf(b, rec, width);
+            cb_benchline_put(b, rec, width);
             cb_buf_putc(b, '\n');
         }
         /* A benchmark that broke a limit: its line, then why it failed. */
@@ -143,7 +148,7 @@ static void put_block(cb_buf *b, const cb_results *r, const char *binary)
     cb_buf_puts(b, failed ? "FAIL\n" : "PASS\n");
 }
 
-int cb_results_write_bench_txt(const cb_results *r, const char *path)
+int cb_benchtxt_write(const cb_results *r, const char *path)
 {
     cb_buf b = {0};
     if (r->n == 0)
@@ -151,7 +156,7 @@ int cb_results_write_bench_txt(const cb_results *r, const char *path)
     for (size_t i = 0; i < r->n; i++)
         if (!seen_before(r, i))
             put_block(&b, r, binary_of(&r->v[i]));
-    int rc = cb_results_write_buf(&b, path, "bench.txt");
+    int rc = cb_file_write(&b, path, "bench.txt");
     cb_buf_free(&b);
     return rc;
 }

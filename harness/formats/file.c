@@ -2,10 +2,10 @@
  * Writing a finished result file. Each file is built whole in memory
  * first, so an out-of-memory failure never touches the disk; then it is
  * written to a temporary name beside the final one and renamed over it
- * (cb_atomic_file), so a reader sees the old file or the new one, never
- * a part of either.
+ * (cb_atomic_open/finish, sampler/profile/output.c), so a reader sees the
+ * old file or the new one, never a part of either.
  */
-#include "formats/json.h"
+#include "formats/file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@
 #include "base/error.h"
 #include "profile/profile.h"
 
-int cb_results_write_buf(const cb_buf *b, const char *path, const char *what)
+int cb_file_write(const cb_buf *b, const char *path, const char *what)
 {
     if (b->failed)
         return cb_error(ENOMEM, "out of memory building %s", what);

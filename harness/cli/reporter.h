@@ -1,15 +1,16 @@
 /*
- * What the user sees while binaries run: Go's console format (console.c)
- * or `go test -json`'s event stream (json_stream.c), behind one set of
- * calls that the run of a binary makes as its events arrive.
+ * A reporter: what the user sees while binaries run, Go's console format
+ * (console.c) or `go test -json`'s event stream (test2json.c), behind one
+ * set of calls that the run of a binary makes as its events arrive.
  */
-#ifndef CB_CLI_REPORT_H
-#define CB_CLI_REPORT_H
+#ifndef CB_CLI_REPORTER_H
+#define CB_CLI_REPORTER_H
 
 #include <stdbool.h>
 #include <stdio.h>
 
 #include "discover.h"
+#include "formats/buf.h"
 #include "formats/results.h"
 
 /* The end of one binary. */
@@ -47,15 +48,19 @@ struct cb_reporter {
     bool mid_line;       /* console: output so far does not end in a newline */
     bool printed;        /* anything printed for this binary */
     bool failed;         /* a test or benchmark of it failed */
+    bool out_of_memory;  /* something could not be shown for lack of memory */
     cb_buf line;         /* json: output not yet ending in a newline */
     char *line_test;     /* json: whom that output belongs to */
 };
 
-void cb_console_init(cb_reporter *r, FILE *out, bool verbose, bool tty, const cb_results *res);
-void cb_jsonout_init(cb_reporter *r, FILE *out, const cb_results *res);
+/* Frees what a reporter holds (either kind); *r is zeroed. */
 void cb_reporter_free(cb_reporter *r);
 
 /* "--- FAIL: name (0.01s)": the verb of a record's status. */
-const char *cb_report_status_word(cb_status s);
+const char *cb_reporter_status_word(cb_status s);
+
+/* A benchmark's result line (cb_benchline_format) in buf; its name alone,
+ * and r->out_of_memory set, when the line cannot be made. Returns buf. */
+const char *cb_reporter_bench_line(cb_reporter *r, const cb_record *rec, char *buf, size_t len);
 
 #endif

@@ -30,7 +30,9 @@
 #include "assertions.h"
 #include "capture.h"
 #include "cbench.h"
-#include "harness.h"
+#include "formats/event.h"
+#include "main.h"
+#include "plugin.h"
 
 typedef struct test_ctx {
     const struct CMUnitTest *orig;
@@ -168,8 +170,8 @@ static void list_tests(const struct CMUnitTest *tests, size_t n, const regex_t *
     }
 }
 
-int cb_harness_run_group(const char *group_name, const struct CMUnitTest *tests, size_t ntests,
-                         CMFixtureFunction group_setup, CMFixtureFunction group_teardown)
+int cb_plugin_run_group(const char *group_name, const struct CMUnitTest *tests, size_t ntests,
+                        CMFixtureFunction group_setup, CMFixtureFunction group_teardown)
 {
     const cb_options *o = cb_capture_options();
     regex_t re;
@@ -223,10 +225,10 @@ int cb_harness_run_group(const char *group_name, const struct CMUnitTest *tests,
 int cbench_run_group_tests_(const char *group_name, const struct CMUnitTest *tests, size_t ntests,
                             CMFixtureFunction group_setup, CMFixtureFunction group_teardown)
 {
-    if (cb_harness_configure_from_env() < 0)
+    if (cb_main_configure_from_env() < 0)
         return 1;
-    int failed = cb_harness_run_group(group_name, tests, ntests, group_setup, group_teardown);
-    if (!cb_harness_in_main() && cb_capture_finish() < 0 && failed == 0)
+    int failed = cb_plugin_run_group(group_name, tests, ntests, group_setup, group_teardown);
+    if (!cb_main_running() && cb_capture_finish() < 0 && failed == 0)
         failed = 1;
     return failed;
 }

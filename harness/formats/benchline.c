@@ -22,13 +22,15 @@
  * is 0 and nothing else is reported), ns/op is printed anyway, because a
  * line with no value is a syntax error for benchfmt readers.
  */
-#include "formats/json.h"
+#include "formats/benchline.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "formats/utf8.h"
 
 /* Go's isSpace (testing/match.go), the same set as unicode.IsSpace. */
 static bool go_space(uint32_t c)
@@ -48,7 +50,7 @@ static bool go_space(uint32_t c)
  * the control characters (format characters such as U+200B); those are
  * kept as they are here, since they do not split a field.
  */
-void cb_bench_put_text(cb_buf *b, const char *s, bool field)
+void cb_benchline_put_text(cb_buf *b, const char *s, bool field)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s);
@@ -69,16 +71,16 @@ void cb_bench_put_text(cb_buf *b, const char *s, bool field)
         else if (c >= 0x80 && c < 0xA0)
             cb_buf_printf(b, "\\u%04x", (unsigned)c);
         else
-            cb_buf_utf8(b, c);
+            cb_utf8_put(b, c);
     }
 }
 
-void cb_bench_format_name(cb_buf *b, const cb_record *rec)
+void cb_benchline_put_name(cb_buf *b, const cb_record *rec)
 {
     const char *name = rec->name ? rec->name : "";
     if (strncmp(name, "Benchmark", 9) != 0)
         cb_buf_puts(b, "Benchmark");
-    cb_bench_put_text(b, name, true);
+    cb_benchline_put_text(b, name, true);
     if (rec->procs > 1)
         cb_buf_printf(b, "-%d", rec->procs);
 }
@@ -117,7 +119,7 @@ static void pretty_print(cb_buf *b, double x, const char *unit)
     }
     put_fixed(b, width, prec, x);
     cb_buf_putc(b, ' ');
-    cb_bench_put_text(b, unit, true);
+    cb_benchline_put_text(b, unit, true);
 }
 
 /* Go's int64(x) on amd64: truncation, and the "integer indefinite"
@@ -162,11 +164,11 @@ static int custom_order(const cb_record *rec, int n, int *order)
     return k;
 }
 
-void cb_bench_format_buf(cb_buf *b, const cb_record *rec, int width)
+void cb_benchline_put(cb_buf *b, const cb_record *rec, int width)
 {
     int n = rec->nmetrics < 0 ? 0 : rec->nmetrics > CB_MAX_METRICS ? CB_MAX_METRICS : rec->nmetrics;
     size_t start = b->n;
-    cb_bench_format_name(b, rec);
+    cb_benchline_put_name(b, rec);
     for (int pad = width - (int)(b->n - start); !b->failed && pad > 0; pad--)
         cb_buf_putc(b, ' ');
     cb_buf_printf(b, "\t%8lld", (long long)rec->n);
@@ -196,10 +198,10 @@ void cb_bench_format_buf(cb_buf *b, const cb_record *rec, int width)
         cb_buf_printf(b, "\t%8lld allocs/op", go_int64(rec->metrics[aop].value));
 }
 
-int cb_bench_format_line(const cb_record *rec, char *buf, size_t len)
+int cb_benchline_format(const cb_record *rec, char *buf, size_t len)
 {
     cb_buf b = {0};
-    cb_bench_format_buf(&b, rec, 0);
+    cb_benchline_put(&b, rec, 0);
     if (b.failed) {
         cb_buf_free(&b);
         errno = ENOMEM;

@@ -15,11 +15,14 @@
  * benchmark's result line is the output of its test, followed by "bench"
  * (or "fail", "skip"). The Package is the binary's display path.
  */
-#include "report.h"
+#include "test2json.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "base/fault.h"
+#include "formats/json.h"
 
 /* RFC 3339 with nanoseconds and the local offset, as Go encodes a time.Time. */
 static void put_time(cb_buf *b)
@@ -44,21 +47,25 @@ static void emit(cb_reporter *r, const char *action, const char *test, const cha
     cb_buf b = {0};
     put_time(&b);
     cb_buf_printf(&b, ",\"Action\":\"%s\",\"Package\":", action);
-    cb_buf_json_string(&b, r->bin->display);
+    cb_json_put_string(&b, r->bin->display);
     if (test) {
         cb_buf_puts(&b, ",\"Test\":");
-        cb_buf_json_string(&b, test);
+        cb_json_put_string(&b, test);
     }
     if (elapsed >= 0)
         cb_buf_printf(&b, ",\"Elapsed\":%.3f", elapsed);
     if (output) {
-        char *text = strndup(output, output_len);
+        char *text = cb_fault_strndup(output, output_len);
+        if (!text)
+            b.failed = true;
         cb_buf_puts(&b, ",\"Output\":");
-        cb_buf_json_string(&b, text ? text : "");
+        cb_json_put_string(&b, text);
         free(text);
     }
     cb_buf_puts(&b, "}\n");
-    if (!b.failed)
+    if (b.failed)
+        r->out_of_memory = true;
+    else
         fwrite(b.p, 1, b.n, r->out);
     free(b.p);
     fflush(r->out);
@@ -66,6 +73,10 @@ static void emit(cb_reporter *r, const char *action, const char *test, const cha
 
 static void flush_line(cb_reporter *r)
 {
+    if (r->line.failed) {
+        r->out_of_memory = true;
+        cb_buf_free(&r->line);
+    }
     if (r->line.n)
         emit(r, "output", r->line_test, r->line.p, r->line.n, -1);
     r->line.n = 0;
@@ -79,7 +90,9 @@ static void put_output(cb_reporter *r, const char *test, const char *text, size_
     if (!same) {
         flush_line(r);
         free(r->line_test);
-        r->line_test = test ? strdup(test) : NULL;
+        r->line_test = test ? cb_fault_strdup(test) : NULL;
+        if (test && !r->line_test)
+            r->out_of_memory = true;
     }
     while (len) {
         const char *nl = memchr(text, '\n', len);
@@ -101,6 +114,16 @@ static void put_text(cb_reporter *r, const char *test, const char *text)
     put_output(r, test, text, strlen(text));
 }
 
+/* What b holds, as output for `test`; b is freed. */
+static void put_buf(cb_reporter *r, const char *test, cb_buf *b)
+{
+    if (b->failed)
+        r->out_of_memory = true;
+    else
+        put_output(r, test, b->p, b->n);
+    cb_buf_free(b);
+}
+
 static void put_indented(cb_reporter *r, const char *test, const char *text)
 {
     while (text && *text) {
@@ -108,14 +131,12 @@ static void put_indented(cb_reporter *r, const char *test, const char *text)
         size_t n = nl ? (size_t)(nl - text) : strlen(text);
         cb_buf b = {0};
         cb_buf_printf(&b, "    %.*s\n", (int)n, text);
-        if (!b.failed)
-            put_output(r, test, b.p, b.n);
-        free(b.p);
+        put_buf(r, test, &b);
         text += n + (nl ? 1 : 0);
     }
 }
 
-static void json_binary_begin(cb_reporter *r, const cb_binary *b)
+static void test2json_binary_begin(cb_reporter *r, const cb_binary *b)
 {
     r->bin = b;
     r->header_done = r->failed = false;
@@ -133,13 +154,11 @@ static void put_header(cb_reporter *r)
                   res && res->goarch ? res->goarch : "unknown", r->bin->display);
     if (res && res->cpu && *res->cpu)
         cb_buf_printf(&b, "cpu: %s\n", res->cpu);
-    if (!b.failed)
-        put_output(r, NULL, b.p, b.n);
-    free(b.p);
+    put_buf(r, NULL, &b);
     r->header_done = true;
 }
 
-static void json_start(cb_reporter *r, cb_kind kind, const char *name)
+static void test2json_start(cb_reporter *r, cb_kind kind, const char *name)
 {
     flush_line(r);
     if (kind == CB_KIND_BENCH)
@@ -149,20 +168,18 @@ static void json_start(cb_reporter *r, cb_kind kind, const char *name)
     if (kind == CB_KIND_TEST) {
         cb_buf b = {0};
         cb_buf_printf(&b, "=== RUN   %s\n", name);
-        if (!b.failed)
-            put_output(r, name, b.p, b.n);
-        free(b.p);
+        put_buf(r, name, &b);
     }
 }
 
-static void json_output(cb_reporter *r, const char *test, const char *text, size_t len)
+static void test2json_output(cb_reporter *r, const char *test, const char *text, size_t len)
 {
     put_output(r, test, text, len);
 }
 
-static void json_record(cb_reporter *r, const cb_record *rec)
+static void test2json_record(cb_reporter *r, const cb_record *rec)
 {
-    const char *word = cb_report_status_word(rec->status);
+    const char *word = cb_reporter_status_word(rec->status);
     const char *action = rec->status == CB_PASS ? "pass" : rec->status == CB_SKIP ? "skip" : "fail";
     cb_buf b = {0};
     flush_line(r);
@@ -170,9 +187,7 @@ static void json_record(cb_reporter *r, const cb_record *rec)
         put_header(r);
         if (rec->status == CB_PASS || cb_record_has_result(rec)) {
             char line[1024];
-            if (cb_bench_format_line(rec, line, sizeof line) < 0)
-                snprintf(line, sizeof line, "%s", rec->name);
-            cb_buf_printf(&b, "%s\n", line);
+            cb_buf_printf(&b, "%s\n", cb_reporter_bench_line(r, rec, line, sizeof line));
         }
         if (rec->status == CB_PASS)
             action = "bench";
@@ -181,9 +196,7 @@ static void json_record(cb_reporter *r, const cb_record *rec)
     } else {
         cb_buf_printf(&b, "--- %s: %s (%.2fs)\n", word, rec->name, rec->elapsed_s);
     }
-    if (!b.failed)
-        put_output(r, rec->name, b.p, b.n);
-    free(b.p);
+    put_buf(r, rec->name, &b);
     if (rec->status != CB_PASS)
         put_indented(r, rec->name, rec->message);
     flush_line(r);
@@ -192,14 +205,14 @@ static void json_record(cb_reporter *r, const cb_record *rec)
     emit(r, action, rec->name, NULL, 0, rec->elapsed_s);
 }
 
-static void json_listed(cb_reporter *r, cb_kind kind, const char *name)
+static void test2json_listed(cb_reporter *r, cb_kind kind, const char *name)
 {
     (void)kind;
     put_text(r, NULL, name);
     put_text(r, NULL, "\n");
 }
 
-static void json_binary_end(cb_reporter *r, const cb_binary_end *end)
+static void test2json_binary_end(cb_reporter *r, const cb_binary_end *end)
 {
     flush_line(r);
     if (!end->passed && end->message) {
@@ -209,26 +222,24 @@ static void json_binary_end(cb_reporter *r, const cb_binary_end *end)
     cb_buf b = {0};
     cb_buf_printf(&b, "%s\n%s\t%s\t%.3fs\n", end->passed ? "PASS" : "FAIL",
                   end->passed ? "ok  " : "FAIL", r->bin->display, end->elapsed_s);
-    if (!b.failed)
-        put_output(r, NULL, b.p, b.n);
-    free(b.p);
+    put_buf(r, NULL, &b);
     flush_line(r);
     emit(r, end->passed ? "pass" : "fail", NULL, NULL, 0, end->elapsed_s);
 }
 
-static const cb_reporter_ops json_ops = {
-    .binary_begin = json_binary_begin,
-    .start = json_start,
-    .output = json_output,
-    .record = json_record,
-    .listed = json_listed,
-    .binary_end = json_binary_end,
+static const cb_reporter_ops test2json_ops = {
+    .binary_begin = test2json_binary_begin,
+    .start = test2json_start,
+    .output = test2json_output,
+    .record = test2json_record,
+    .listed = test2json_listed,
+    .binary_end = test2json_binary_end,
 };
 
-void cb_jsonout_init(cb_reporter *r, FILE *out, const cb_results *res)
+void cb_test2json_init(cb_reporter *r, FILE *out, const cb_results *res)
 {
     memset(r, 0, sizeof r[0]);
-    r->ops = &json_ops;
+    r->ops = &test2json_ops;
     r->out = out;
     r->results = res;
 }

@@ -1,0 +1,23 @@
+/*
+ * Protocol events, as a test binary writes them: one line each, the mark,
+ * one JSON object, '\n' (docs/HARNESS.md, "Protocol"). The command reads
+ * them with harness/cli/event_read.c.
+ */
+#ifndef CB_FORMATS_EVENT_H
+#define CB_FORMATS_EVENT_H
+
+#include "formats/record.h"
+
+/* ASCII RS, "cbench", a space: what starts an event in the stream. */
+#define CB_EVENT_MARK "\036cbench "
+
+/* Each returns a malloc'ed line ending in '\n' (NULL with errno ENOMEM).
+ * Strings are escaped so that the line holds no raw newline or control
+ * byte; invalid UTF-8 becomes U+FFFD. */
+char *cb_event_start(cb_kind kind, const char *name);  /* a test or benchmark begins */
+char *cb_event_record(const cb_record *rec);           /* a result */
+char *cb_event_list(cb_kind kind, const char *name);   /* --list */
+char *cb_event_cancel(cb_kind kind, const char *name); /* a start withdrawn: no result will come */
+char *cb_event_output(const char *text);               /* --json only: output text */
+
+#endif
