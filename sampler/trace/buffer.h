@@ -73,6 +73,7 @@ typedef struct cb_trace_wstate {
     uint64_t last_ns;                   /* latest timestamp written */
     uint64_t next_seq;                  /* the chunk expected next */
     char named[16];                     /* the name written, "" none */
+    bool named_by_cbench;               /* named through cbench: /proc no longer asked */
     bool seen;
     bool profile_started;               /* its CPU-sample session (writer.c) */
     uint64_t sample_us;                 /* the last sample's time, whole µs */

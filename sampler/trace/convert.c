@@ -96,6 +96,8 @@ void cb_trace_emit_thread_name(cb_trace_conv *c, pid_t tid, const char *name)
 void cb_trace_name_thread(cb_trace_conv *c, cb_trace_thread *t, const char *name)
 {
     char buf[16];
+    if (t->w.named_by_cbench)
+        return;
     if (!name) {
         cb_trace_read_comm(t->tid, buf);
         name = buf;
@@ -361,6 +363,24 @@ static void gap(cb_trace_conv *c, cb_trace_thread *t, const uint64_t *r, uint64_
     c->events_dropped += r[2];
 }
 
+/* A name given through cbench, to this thread or another: written now,
+ * and kept over what /proc says later. */
+static void named(cb_trace_conv *c, pid_t tid, const char *raw)
+{
+    char name[16];
+    memcpy(name, raw, 16);
+    name[15] = 0;
+    cb_trace_emit_thread_name(c, tid, name);
+    uint32_t used = cb_trace_slots_used();
+    for (uint32_t i = 0; i < used; i++) {
+        cb_trace_thread *t = cb_trace_slot(i);
+        if (t->tid == tid && cb_trace_slot_current(t)) {
+            memcpy(t->w.named, name, 16);
+            t->w.named_by_cbench = true;
+        }
+    }
+}
+
 static bool well_formed(const uint64_t *r, size_t left)
 {
     unsigned words = cb_rec_words(r[0]);
@@ -419,16 +439,7 @@ void cb_trace_convert(cb_trace_conv *c, cb_trace_thread *t, const uint64_t *w, s
         case CB_REC_WAIT_END: wait_end(c, t, r, ns); break;
         case CB_REC_WAKE: wake(c, t, r, ns); break;
         case CB_REC_COUNTER: counter(c, t, r, ns); break;
-        case CB_REC_THREAD_NAME: {
-            char name[16];
-            memcpy(name, &r[3], 16);
-            name[15] = 0;
-            if ((pid_t)r[2] == t->tid)
-                cb_trace_name_thread(c, t, name);
-            else
-                cb_trace_emit_thread_name(c, (pid_t)r[2], name);
-            break;
-        }
+        case CB_REC_THREAD_NAME: named(c, (pid_t)r[2], (const char *)&r[3]); break;
         case CB_REC_THREAD_START:
         case CB_REC_THREAD_EXIT: thread_mark(c, t, r, ns); break;
         case CB_REC_DROPPED: gap(c, t, r, ns); break;
