@@ -152,8 +152,13 @@ void cb_trace_finish_threads(cb_trace_conv *c, uint64_t ns, cb_trace_tasks *task
         cb_trace_samples_flush(c);
     for (uint32_t i = 0; i < used; i++) {
         cb_trace_thread *t = cb_trace_slot(i);
-        if (!cb_trace_slot_current(t) || !t->w.seen)
+        if (!cb_trace_slot_current(t))
             continue;
+        if (!t->w.seen) {
+            /* A thread none of whose events made it (all dropped). */
+            t->w.seen = true;
+            cb_trace_name_thread(c, t, NULL);
+        }
         /* Ends lost in a gap that lasted to the end close where it began. */
         uint64_t open = cb_trace_recorded_open(t);
         if (t->dropped_pending && open < t->w.depth) {
