@@ -237,8 +237,9 @@ uint64_t *cb_trace_reserve_slow(cb_trace_thread *t, unsigned words)
         cb_trace_publish_current(t);
     cb_trace_chunk *c = get_chunk(t);
     if (!c) {
+        t->last_drop_ticks = cb_trace_ticks();
         if (!t->dropped_pending)
-            t->first_drop_ticks = cb_trace_ticks();
+            t->first_drop_ticks = t->last_drop_ticks;
         t->dropped++;
         t->dropped_pending++;
         return NULL;
@@ -248,10 +249,11 @@ uint64_t *cb_trace_reserve_slow(cb_trace_thread *t, unsigned words)
     t->end = c->data + CB_TRACE_CHUNK_WORDS;
     if (t->dropped_pending) {
         /* The gap, first in the new chunk (a chunk holds far more than
-         * this record and the largest event together). */
+         * this record and the largest event together), stamped at the
+         * last drop: the event being appended took its time before. */
         uint64_t *p = t->pos;
         p[0] = cb_rec_header(CB_REC_DROPPED, 5, 0);
-        p[1] = cb_trace_ticks();
+        p[1] = t->last_drop_ticks;
         p[2] = t->dropped_pending;
         p[3] = cb_trace_recorded_open(t);
         p[4] = t->first_drop_ticks;
@@ -367,7 +369,7 @@ static void renew(cb_trace_thread *t, uint32_t gen)
     t->depth = 0;
     memset(t->lost, 0, sizeof t->lost);
     t->dropped = t->dropped_pending = t->unmatched_ends = t->too_deep = 0;
-    t->first_drop_ticks = 0;
+    t->first_drop_ticks = t->last_drop_ticks = 0;
     t->next_id = 0;
     t->chunk_seq = 0;
     atomic_store_explicit(&t->pending_n, 0, RELAXED);

@@ -92,7 +92,7 @@ typedef struct cb_trace_thread {
     uint32_t depth;                               /* spans the program has open */
     uint64_t lost[CB_TRACE_MAX_DEPTH / 64];       /* open spans whose begin was dropped */
     uint64_t dropped, dropped_pending, unmatched_ends, too_deep;
-    uint64_t first_drop_ticks;                    /* of the pending drops */
+    uint64_t first_drop_ticks, last_drop_ticks;   /* of the pending drops */
     uint64_t next_id;                             /* tasks and flows */
     uint64_t chunk_seq;
     bool key_set;

@@ -176,6 +176,8 @@ void cb_trace_close_spans(cb_trace_conv *c, cb_trace_thread *t, uint32_t keep, u
 {
     if (ns < t->w.last_ns)
         ns = t->w.last_ns;
+    if (t->w.depth > keep)
+        t->w.last_ns = ns;
     while (t->w.depth > keep) {
         uint32_t level = --t->w.depth;
         cb_trace_event_head(c, 'E', t->tid, ns);

@@ -117,7 +117,7 @@ static void dump_ring(cb_trace_conv *c, bool preamble)
     size_t n = cb_trace_pool_snapshot(order, sizeof order / sizeof order[0]);
     for (size_t i = 0; i < n; i++)
         cb_trace_convert_chunk(c, order[i]);
-    cb_trace_finish_threads(c, cb_trace_clock_ns(c->clock, cb_trace_ticks()), NULL);
+    cb_trace_finish_threads(c, cb_trace_clock_ns(c->clock, cb_trace_ticks()), "open at dump", NULL);
     cb_trace_emit_note(c, 0, cb_trace_clock_ns(c->clock, cb_trace_ticks()),
                        "cbench: flight recorder dump", "ring_bytes",
                        cb_trace_pool_chunks() * (uint64_t)CB_TRACE_CHUNK_BYTES);

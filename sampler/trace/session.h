@@ -62,9 +62,11 @@ void cb_trace_writer_join(void);
 void cb_trace_convert_chunk(cb_trace_conv *c, uint32_t index);
 
 /* The end of a trace or dump: converts every thread's current chunk and
- * pending sample, closes what is open at `ns`, notes the losses, and
+ * pending sample, closes what is open at `ns` (or the thread's last
+ * event, if later) with args {"cbench": why}, notes the losses, and
  * writes the final names. `tasks`: close open tasks too. */
-void cb_trace_finish_threads(cb_trace_conv *c, uint64_t ns, cb_trace_tasks *tasks);
+void cb_trace_finish_threads(cb_trace_conv *c, uint64_t ns, const char *why,
+                             cb_trace_tasks *tasks);
 
 /* The file's first events (process and existing threads' names). */
 void cb_trace_write_preamble(cb_trace_conv *c);

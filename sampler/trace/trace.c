@@ -33,6 +33,11 @@
 
 enum { OUT_BUFFER = 1 << 20 };
 
+/* CBENCH_TRACE's constructor (trace_env.c) comes with the tracer, also
+ * when libcbench is linked statically. */
+extern int cb_trace_env_hook;
+__attribute__((used)) static int *const keep_env_hook = &cb_trace_env_hook;
+
 cb_trace_session cb_trace_s = {.lock = ATOMIC_FLAG_INIT, .out_lock = ATOMIC_FLAG_INIT};
 static size_t buffer_size = CB_TRACE_DEFAULT_BUFFER;
 static uint64_t published_base;

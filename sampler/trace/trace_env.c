@@ -15,6 +15,10 @@
 #include "cbench/profile.h"
 #include "cbench/trace.h"
 
+/* Referenced by trace.c, so that a static link that uses the tracer
+ * also gets this constructor. */
+int cb_trace_env_hook;
+
 static pid_t owner;
 
 static void at_exit(void)

@@ -130,7 +130,8 @@ static void close_open_task(void *arg, const cb_trace_task_entry *e)
     cb_sink_event_end(k->c->sink);
 }
 
-void cb_trace_finish_threads(cb_trace_conv *c, uint64_t ns, cb_trace_tasks *tasks)
+void cb_trace_finish_threads(cb_trace_conv *c, uint64_t ns, const char *why,
+                             cb_trace_tasks *tasks)
 {
     uint32_t used = cb_trace_slots_used();
     for (uint32_t i = 0; i < used; i++) {
@@ -166,15 +167,17 @@ void cb_trace_finish_threads(cb_trace_conv *c, uint64_t ns, cb_trace_tasks *task
             cb_trace_close_spans(c, t, (uint32_t)open, at < t->w.last_ns ? t->w.last_ns : at,
                                  "end lost");
         }
-        cb_trace_close_spans(c, t, 0, ns, "open at stop");
+        /* An append under way when stop was called may end after it. */
+        uint64_t at = ns > t->w.last_ns ? ns : t->w.last_ns;
+        cb_trace_close_spans(c, t, 0, at, why);
         if (t->dropped)
-            cb_trace_emit_note(c, t->tid, ns, "cbench: events dropped (total)", "dropped",
+            cb_trace_emit_note(c, t->tid, at, "cbench: events dropped (total)", "dropped",
                                t->dropped);
         if (t->unmatched_ends)
-            cb_trace_emit_note(c, t->tid, ns, "cbench: region ends without a begin (dropped)",
+            cb_trace_emit_note(c, t->tid, at, "cbench: region ends without a begin (dropped)",
                                "count", t->unmatched_ends);
         if (t->too_deep)
-            cb_trace_emit_note(c, t->tid, ns, "cbench: spans nested too deep (dropped)", "count",
+            cb_trace_emit_note(c, t->tid, at, "cbench: spans nested too deep (dropped)", "count",
                                t->too_deep);
         if (atomic_load(&t->state) == CB_SLOT_LIVE)
             cb_trace_name_thread(c, t, NULL);
@@ -239,7 +242,7 @@ static void *writer_main(void *arg)
     }
     /* The appends are quiesced (stop did that before setting stopping). */
     uint64_t end = cb_trace_clock_ns(&S->clock, S->stop_ticks);
-    cb_trace_finish_threads(&S->conv, end, &S->tasks);
+    cb_trace_finish_threads(&S->conv, end, "open at stop", &S->tasks);
     sample_heap(S, true, end);
     writer_cpu(S);
     cb_sink_flush(&S->sink);

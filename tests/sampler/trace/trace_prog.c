@@ -1,0 +1,97 @@
+/*
+ * A program for the trace tests that need a process of their own
+ * (test_trace_crash.sh):
+ *
+ *   trace_prog crash-segv PATH    trace into PATH, then die by SIGSEGV
+ *   trace_prog crash-abort PATH   the same, by abort()
+ *   trace_prog env                regions only; traced by CBENCH_TRACE
+ *   trace_prog flight-fatal PATH  a flight recording dumped to PATH by
+ *                                 the SIGSEGV handler, then die
+ *
+ * Each records regions "step <i>" on the main thread and on a second
+ * thread ("helper"), a log, and a task across the two.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cbench/trace.h"
+#include "trace/tracer.h"
+
+static cbench_task *task;
+
+static void *helper(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "helper");
+    for (int i = 0; i < 1000; i++) {
+        cbench_region_begin("helper step");
+        cbench_region_end();
+    }
+    cbench_task_end(task);
+    return NULL;
+}
+
+static void work(int steps)
+{
+    task = cbench_task_begin("crossing");
+    pthread_t th;
+    pthread_create(&th, NULL, helper, NULL);
+    for (int i = 0; i < steps; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "step %d", i % 100);
+        cbench_region_begin(name);
+        if (i % 1000 == 0)
+            cbench_trace_log("prog", "log %d", i);
+        cbench_region_end();
+    }
+    pthread_join(th, NULL);
+}
+
+static void die(const char *how)
+{
+    /* The region open at the crash shows in the partial trace. */
+    cbench_region_begin("crashing");
+    if (strcmp(how, "abort") == 0)
+        abort();
+    volatile int *volatile p = NULL;
+    *p = 1;
+}
+
+static void on_segv(int sig)
+{
+    cb_trace_flight_dump_fatal();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "env") == 0) {
+        work(20000);
+        return 0;
+    }
+    if (argc < 3)
+        return 2;
+    const char *mode = argv[1], *path = argv[2];
+    if (strncmp(mode, "crash-", 6) == 0) {
+        FILE *f = fopen(path, "w");
+        if (!f || cbench_start_trace(f) != 0)
+            return 1;
+        work(20000);
+        /* What the writer has written by the crash is what survives. */
+        cb_trace_writer_sync();
+        die(mode + 6);
+    }
+    if (strcmp(mode, "flight-fatal") == 0) {
+        if (cb_trace_flight_start(1 << 20) != 0 || cb_trace_flight_prepare_fatal(path) != 0)
+            return 1;
+        signal(SIGSEGV, on_segv);
+        work(200000); /* several times what 1 MiB holds */
+        die("segv");
+    }
+    return 2;
+}
