@@ -35,7 +35,7 @@ typedef struct cb_trace_session {
     atomic_flag out_lock; /* held while bytes go to `out` (fork waits for it) */
     pthread_t writer;
     bool writer_running;
-    _Atomic int stopping, hold;
+    _Atomic int stopping, hold, held;
     _Atomic uint64_t converted; /* chunks the writer has converted */
     _Atomic uint64_t published_goal;
     uint64_t stop_ticks;

@@ -167,6 +167,9 @@ static int start(FILE *out, const char *path)
     atomic_store(&S->converted, 0);
     atomic_store(&S->stopping, 0);
     atomic_store(&S->hold, 0);
+    atomic_store(&S->held, 0);
+    if (!path)
+        fflush(out); /* what the program wrote before comes before the trace */
     cb_sink_raw(&S->sink, "[\n", 2);
     cb_trace_write_preamble(&S->conv);
     cb_sink_flush(&S->sink);
@@ -250,6 +253,10 @@ static int stop(void)
     summary(S, cb_trace_clock_ns(&S->clock, S->stop_ticks));
     cb_sink_raw(&S->sink, "\n]\n", 3);
     cb_sink_flush(&S->sink);
+    /* The bytes went to the descriptor: bring the stream's idea of its
+     * position up to date (fails harmlessly on a pipe). */
+    if (fileno(S->out) >= 0)
+        fseeko(S->out, 0, SEEK_CUR);
     int rc = 0, err = 0;
     if (S->sink.err) {
         err = S->sink.err;

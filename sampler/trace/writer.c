@@ -39,13 +39,29 @@
 
 enum { BATCH = 64, WAKE_NS = 10 * 1000 * 1000 };
 
+/* A stream with a file descriptor gets each batch as one write(2), so a
+ * crash leaves the file ending between two events (stdio would split a
+ * large fwrite at its block size, inside an event). Others (memory
+ * streams) go through stdio. start flushed what the stream held before. */
 int cb_trace_flush_stream(cb_trace_sink *s)
 {
     cb_trace_session *S = s->arg;
     while (atomic_flag_test_and_set_explicit(&S->out_lock, memory_order_acquire))
         sched_yield();
-    int rc = 0;
-    if (fwrite(s->buf, 1, s->len, S->out) != s->len || fflush(S->out) != 0) {
+    int rc = 0, fd = fileno(S->out);
+    if (fd >= 0) {
+        const char *p = s->buf;
+        size_t left = s->len;
+        while (left && rc == 0) {
+            ssize_t w = write(fd, p, left);
+            if (w > 0)
+                p += w, left -= (size_t)w;
+            else if (w < 0 && errno != EINTR)
+                rc = -1;
+            else if (w == 0)
+                rc = -1, errno = EIO;
+        }
+    } else if (fwrite(s->buf, 1, s->len, S->out) != s->len || fflush(S->out) != 0) {
         rc = -1;
         if (!errno)
             errno = EIO;
@@ -79,10 +95,11 @@ static bool drain(cb_trace_session *S)
         }
         total += n;
         S->chunks += n;
-        atomic_fetch_add(&S->converted, n);
     }
     cb_trace_samples_flush(&S->conv);
     cb_sink_flush(&S->sink);
+    /* Counted once written, for cb_trace_writer_sync. */
+    atomic_fetch_add(&S->converted, total);
     return total > 0;
 }
 
@@ -233,7 +250,12 @@ static void *writer_main(void *arg)
             bool pressed = cb_trace_pool_pending() >= cb_trace_pool_chunks() / 2;
             cb_trace_clock_calibrate(&S->clock, cb_trace_clock_read(), stopping || pressed);
         }
-        if (S->clock.calibrated && (stopping || !atomic_load(&S->hold))) {
+        if (!stopping && atomic_load(&S->hold)) {
+            atomic_store(&S->held, 1);
+            continue;
+        }
+        atomic_store(&S->held, 0);
+        if (S->clock.calibrated) {
             drain(S);
             sample_heap(S, false, now_ns(S));
         }
@@ -298,7 +320,10 @@ void cb_trace_writer_join(void)
 
 void cb_trace_writer_hold(bool hold)
 {
-    atomic_store(&cb_trace_s.hold, hold);
-    if (!hold)
-        cb_trace_pool_kick();
+    cb_trace_session *S = &cb_trace_s;
+    atomic_store(&S->hold, hold);
+    cb_trace_pool_kick();
+    /* Returns once the writer is between rounds and idle. */
+    while (hold && S->writer_running && !atomic_load(&S->held))
+        usleep(1000);
 }

@@ -82,8 +82,11 @@ int main(int argc, char **argv)
         if (!f || cbench_start_trace(f) != 0)
             return 1;
         work(20000);
-        /* What the writer has written by the crash is what survives. */
+        /* What the writer has written by the crash is what survives;
+         * held, it is not in the middle of a write when the crash comes
+         * (a crash during a write(2) could cut an event). */
         cb_trace_writer_sync();
+        cb_trace_writer_hold(true);
         die(mode + 6);
     }
     if (strcmp(mode, "flight-fatal") == 0) {
