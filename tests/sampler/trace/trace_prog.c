@@ -7,6 +7,8 @@
  *   trace_prog env                regions only; traced by CBENCH_TRACE
  *   trace_prog flight-fatal PATH  a flight recording dumped to PATH by
  *                                 the SIGSEGV handler, then die
+ *   trace_prog viewer PATH        nested regions of a few ms, for a viewer
+ *   trace_prog samples PATH       the same with CPU samples of this code
  *
  * Each records regions "step <i>" on the main thread and on a second
  * thread ("helper"), a log, and a task across the two.
@@ -15,7 +17,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cbench/trace.h"
@@ -61,6 +66,67 @@ static void die(const char *how)
     *p = 1;
 }
 
+int main(int argc, char **argv);
+
+static void spin_us(long us)
+{
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    do
+        clock_gettime(CLOCK_MONOTONIC, &b);
+    while ((b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000 < us);
+}
+
+/* A sample of the caller, as the CPU profiler's handler would take it:
+ * this function's PC as the leaf, then return addresses. */
+__attribute__((noinline)) static void sample_here(bool with)
+{
+    if (!with)
+        return;
+    uint64_t pcs[3] = {(uint64_t)(uintptr_t)&sample_here + 8,
+                       (uint64_t)(uintptr_t)__builtin_return_address(0),
+                       (uint64_t)(uintptr_t)&main + 16};
+    cb_trace_sample(pcs, 3);
+}
+
+__attribute__((noinline)) static void parse(bool samples)
+{
+    cbench_region_begin("parse");
+    for (int i = 0; i < 6; i++) {
+        spin_us(500);
+        sample_here(samples);
+    }
+    cbench_region_end();
+}
+
+__attribute__((noinline)) static void render(bool samples)
+{
+    cbench_region_begin("render");
+    cbench_region_begin("layout");
+    for (int i = 0; i < 4; i++) {
+        spin_us(500);
+        sample_here(samples);
+    }
+    cbench_region_end();
+    spin_us(1000);
+    sample_here(samples);
+    cbench_region_end();
+}
+
+static int viewer(const char *path, bool samples)
+{
+    if (cbench_start_trace_path(path) != 0)
+        return 1;
+    for (int frame = 0; frame < 5; frame++) {
+        cbench_region_begin("frame");
+        parse(samples);
+        render(samples);
+        cbench_trace_log("frames", "frame %d done", frame);
+        cbench_region_end();
+    }
+    return cbench_stop_trace() != 0;
+}
+
 static void on_segv(int sig)
 {
     cb_trace_flight_dump_fatal();
@@ -77,6 +143,8 @@ int main(int argc, char **argv)
     if (argc < 3)
         return 2;
     const char *mode = argv[1], *path = argv[2];
+    if (strcmp(mode, "viewer") == 0 || strcmp(mode, "samples") == 0)
+        return viewer(path, strcmp(mode, "samples") == 0);
     if (strncmp(mode, "crash-", 6) == 0) {
         FILE *f = fopen(path, "w");
         if (!f || cbench_start_trace(f) != 0)
