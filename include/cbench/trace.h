@@ -26,6 +26,8 @@
 
 #include <stdio.h>
 
+#include "cbench/profile.h" /* cbench_last_error() */
+
 #ifndef CBENCH_API
 #define CBENCH_API __attribute__((visibility("default")))
 #endif

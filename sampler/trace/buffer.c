@@ -41,7 +41,7 @@ static struct {
 
 static cb_trace_thread *slots; /* CB_TRACE_MAX_THREADS, mapped once */
 static _Atomic uint32_t slots_used;
-static __thread cb_trace_thread *self IE;
+__thread cb_trace_thread *cb_trace_self_ IE;
 static pthread_key_t exit_key;
 static _Atomic int key_made;
 
@@ -311,7 +311,7 @@ uint32_t cb_trace_slots_used(void)
 
 cb_trace_thread *cb_trace_self(void)
 {
-    return self;
+    return cb_trace_self_;
 }
 
 static void thread_gone(void *unused);
@@ -354,8 +354,14 @@ static cb_trace_thread *attach(bool user)
         uint32_t used = atomic_load(&slots_used);
         while (used <= i && !atomic_compare_exchange_weak(&slots_used, &used, i + 1))
             ;
-        self = t;
         (void)user; /* the exit key is set by cb_trace_enter, in user context */
+        if (cb_trace_self_) {
+            /* A signal handler gave this thread a slot while we claimed
+             * this one: keep the handler's. */
+            atomic_store(&t->state, CB_SLOT_FREE);
+            return cb_trace_self_;
+        }
+        cb_trace_self_ = t;
         return t;
     }
     return NULL;
@@ -378,21 +384,22 @@ static void renew(cb_trace_thread *t, uint32_t gen)
     atomic_store_explicit(&t->gen, gen, memory_order_release);
 }
 
-cb_trace_thread *cb_trace_enter(bool user)
+cb_trace_thread *cb_trace_enter_slow(cb_trace_thread *t, bool user)
 {
-    cb_trace_thread *t = self;
-    if (__builtin_expect(!t, 0) && !(t = attach(user)))
-        return NULL;
-    atomic_store_explicit(&t->busy, 1, RELAXED);
-    atomic_signal_fence(memory_order_seq_cst);
-    if (!__atomic_load_n(&cbench_trace_active_, __ATOMIC_RELAXED)) {
-        atomic_store_explicit(&t->busy, 0, RELAXED);
-        return NULL;
+    if (!t) {
+        if (!(t = attach(user)))
+            return NULL;
+        atomic_store_explicit(&t->busy, 1, RELAXED);
+        atomic_signal_fence(memory_order_seq_cst);
+        if (!__atomic_load_n(&cbench_trace_active_, __ATOMIC_RELAXED)) {
+            atomic_store_explicit(&t->busy, 0, RELAXED);
+            return NULL;
+        }
     }
     uint32_t gen = atomic_load_explicit(&cb_trace_gen, memory_order_acquire);
-    if (__builtin_expect(atomic_load_explicit(&t->gen, RELAXED) != gen, 0))
+    if (atomic_load_explicit(&t->gen, RELAXED) != gen)
         renew(t, gen);
-    if (__builtin_expect(user && !t->key_set, 0)) {
+    if (user && !t->key_set) {
         /* The thread-exit destructor; not from a signal handler
          * (pthread_setspecific may allocate). */
         cb_heap_internal_begin();
@@ -438,10 +445,10 @@ void cb_trace_quiesce(unsigned max_spins)
 static void thread_gone(void *unused)
 {
     (void)unused;
-    cb_trace_thread *t = self;
+    cb_trace_thread *t = cb_trace_self_;
     if (!t)
         return;
-    self = NULL;
+    cb_trace_self_ = NULL;
     cb_trace_thread_gone_hook(t);
 }
 
@@ -454,7 +461,7 @@ void cb_trace_thread_detach(cb_trace_thread *t)
 
 void cb_trace_self_forget(void)
 {
-    self = NULL;
+    cb_trace_self_ = NULL;
 }
 
 void cb_trace_slots_reclaim(void)
@@ -470,7 +477,7 @@ void cb_trace_slots_after_fork(void)
 {
     uint32_t used = cb_trace_slots_used();
     for (uint32_t i = 0; i < used; i++) {
-        if (&slots[i] != self)
+        if (&slots[i] != cb_trace_self_)
             atomic_store(&slots[i].state, CB_SLOT_FREE);
         atomic_store(&slots[i].busy, 0);
     }

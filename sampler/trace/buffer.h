@@ -142,14 +142,38 @@ cb_trace_thread *cb_trace_slot(uint32_t index);
 /* One past the highest slot ever claimed. */
 uint32_t cb_trace_slots_used(void);
 
+/* This thread's slot, NULL before its first event (initial-exec TLS:
+ * one instruction, and safe in a signal handler). */
+extern __thread cb_trace_thread *cb_trace_self_ __attribute__((tls_model("initial-exec")));
+
+/* The slot's first use, or its first in a new trace: claims, renews. */
+cb_trace_thread *cb_trace_enter_slow(cb_trace_thread *t, bool user);
+
 /* Marks this thread's slot busy and returns it, when a trace records;
  * NULL otherwise. `user`: not in a signal handler (the slot may then
  * register its thread-exit destructor). Must be paired with
  * cb_trace_leave. Async-signal-safe. */
-cb_trace_thread *cb_trace_enter(bool user);
+static inline __attribute__((always_inline)) cb_trace_thread *cb_trace_enter(bool user)
+{
+    cb_trace_thread *t = cb_trace_self_;
+    if (__builtin_expect(!t, 0))
+        return cb_trace_enter_slow(NULL, user);
+    atomic_store_explicit(&t->busy, 1, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst);
+    if (__builtin_expect(!__atomic_load_n(&cbench_trace_active_, __ATOMIC_RELAXED), 0)) {
+        atomic_store_explicit(&t->busy, 0, memory_order_relaxed);
+        return NULL;
+    }
+    if (__builtin_expect(atomic_load_explicit(&t->gen, memory_order_relaxed) !=
+                             atomic_load_explicit(&cb_trace_gen, memory_order_relaxed) ||
+                             (user && !t->key_set),
+                         0))
+        return cb_trace_enter_slow(t, user);
+    return t;
+}
 void cb_trace_leave_slow(cb_trace_thread *t);
 
-static inline void cb_trace_leave(cb_trace_thread *t)
+static inline __attribute__((always_inline)) void cb_trace_leave(cb_trace_thread *t)
 {
     atomic_signal_fence(memory_order_seq_cst);
     atomic_store_explicit(&t->busy, 0, memory_order_relaxed);

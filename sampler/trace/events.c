@@ -34,7 +34,7 @@ static uint16_t region_category(void)
 }
 
 /* Appends header + timestamp + `n` more words. False when dropped. */
-static bool put(cb_trace_thread *t, cb_trace_rtype type, uint64_t aux, uint64_t ticks,
+static inline __attribute__((always_inline)) bool put(cb_trace_thread *t, cb_trace_rtype type, uint64_t aux, uint64_t ticks,
                 const uint64_t *more, unsigned n)
 {
     uint64_t *p = cb_trace_reserve(t, 2 + n);
@@ -57,7 +57,7 @@ static void lost_set(cb_trace_thread *t, uint32_t level, bool lost)
         t->lost[level / 64] &= ~bit;
 }
 
-static void span_open(cb_trace_thread *t, cb_trace_rtype type, uint64_t aux, const uint64_t *more,
+static inline __attribute__((always_inline)) void span_open(cb_trace_thread *t, cb_trace_rtype type, uint64_t aux, const uint64_t *more,
                       unsigned n)
 {
     uint32_t level = t->depth++;
@@ -69,7 +69,7 @@ static void span_open(cb_trace_thread *t, cb_trace_rtype type, uint64_t aux, con
 }
 
 /* Whether the span being closed should be written (its begin was). */
-static bool span_close(cb_trace_thread *t)
+static inline __attribute__((always_inline)) bool span_close(cb_trace_thread *t)
 {
     if (!t->depth) {
         t->unmatched_ends++;
@@ -86,7 +86,7 @@ static bool span_close(cb_trace_thread *t)
     return true;
 }
 
-static void span_end(cb_trace_thread *t, cb_trace_rtype type, uint64_t aux, const uint64_t *more,
+static inline __attribute__((always_inline)) void span_end(cb_trace_thread *t, cb_trace_rtype type, uint64_t aux, const uint64_t *more,
                      unsigned n)
 {
     if (!span_close(t))

@@ -73,10 +73,13 @@ static size_t kept_length(const char *name, bool *cut)
 
 /* Whether `name` is what entry e holds (e cut: name starts with it and
  * goes on). */
-static bool same(const names *t, const entry *e, const char *name)
+static inline bool same(const names *t, const entry *e, const char *name)
 {
-    if (memcmp(t->arena + e->offset, name, e->len) != 0)
-        return false;
+    /* A loop, not memcmp: names are short and this is the hot path. */
+    const char *stored = t->arena + e->offset;
+    for (size_t i = 0; i < e->len; i++)
+        if (stored[i] != name[i])
+            return false;
     return e->cut ? name[e->len] != 0 : name[e->len] == 0;
 }
 

@@ -35,7 +35,7 @@ int cb_sink_flush(cb_trace_sink *s)
     return rc;
 }
 
-void cb_sink_raw(cb_trace_sink *s, const char *p, size_t n)
+void cb_sink_raw_slow(cb_trace_sink *s, const char *p, size_t n)
 {
     while (n) {
         if (s->len == s->cap && cb_sink_flush(s) != 0 && s->len == s->cap)
@@ -46,11 +46,6 @@ void cb_sink_raw(cb_trace_sink *s, const char *p, size_t n)
         p += k;
         n -= k;
     }
-}
-
-void cb_sink_lit(cb_trace_sink *s, const char *lit)
-{
-    cb_sink_raw(s, lit, strlen(lit));
 }
 
 void cb_sink_u64(cb_trace_sink *s, uint64_t v)

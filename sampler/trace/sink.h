@@ -39,8 +39,23 @@ void cb_sink_init(cb_trace_sink *s, char *buf, size_t cap, int (*flush)(cb_trace
                   void *arg);
 int cb_sink_flush(cb_trace_sink *s);
 
-void cb_sink_raw(cb_trace_sink *s, const char *p, size_t n);
-void cb_sink_lit(cb_trace_sink *s, const char *lit);
+void cb_sink_raw_slow(cb_trace_sink *s, const char *p, size_t n);
+
+static inline void cb_sink_raw(cb_trace_sink *s, const char *p, size_t n)
+{
+    if (__builtin_expect(s->cap - s->len >= n, 1)) {
+        __builtin_memcpy(s->buf + s->len, p, n);
+        s->len += n;
+        return;
+    }
+    cb_sink_raw_slow(s, p, n);
+}
+
+/* A C string (a literal's length is folded at compile time). */
+static inline void cb_sink_lit(cb_trace_sink *s, const char *lit)
+{
+    cb_sink_raw(s, lit, __builtin_strlen(lit));
+}
 void cb_sink_u64(cb_trace_sink *s, uint64_t v);
 void cb_sink_i64(cb_trace_sink *s, int64_t v);
 void cb_sink_hex(cb_trace_sink *s, uint64_t v); /* "0x..." with quotes */
