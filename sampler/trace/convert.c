@@ -104,8 +104,9 @@ void cb_trace_name_thread(cb_trace_conv *c, cb_trace_thread *t, const char *name
     }
     if (!name[0] || strncmp(name, t->w.named, 16) == 0)
         return;
-    strncpy(t->w.named, name, 15);
-    t->w.named[15] = 0;
+    size_t n = strnlen(name, 15);
+    memcpy(t->w.named, name, n);
+    t->w.named[n] = 0;
     cb_trace_emit_thread_name(c, t->tid, t->w.named);
 }
 
