@@ -44,21 +44,10 @@ static struct {
     char tmp[4096], path[4096];
 } fatal = {.fd = -1};
 
-static void session_lock(void)
-{
-    while (atomic_flag_test_and_set_explicit(&cb_trace_s.lock, memory_order_acquire))
-        sched_yield();
-}
-
-static void session_unlock(void)
-{
-    atomic_flag_clear_explicit(&cb_trace_s.lock, memory_order_release);
-}
-
 int cb_trace_flight_start(size_t ring_bytes)
 {
     cb_heap_internal_begin();
-    session_lock();
+    cb_trace_session_lock();
     int rc = 0;
     if (cb_trace_s.mode != CB_TRACE_MODE_NONE) {
         rc = cb_error(EBUSY, "a trace is already running");
@@ -71,7 +60,7 @@ int cb_trace_flight_start(size_t ring_bytes)
         rc = -1;
     }
     int err = errno;
-    session_unlock();
+    cb_trace_session_unlock();
     cb_heap_internal_end();
     errno = err;
     return rc;
@@ -84,7 +73,7 @@ static bool flight_running(void)
 
 int cb_trace_flight_stop(void)
 {
-    session_lock();
+    cb_trace_session_lock();
     int rc = 0;
     if (!flight_running()) {
         rc = cb_error(EINVAL, "no flight recording is running");
@@ -93,7 +82,7 @@ int cb_trace_flight_stop(void)
         cb_trace_slots_reclaim();
         cb_trace_s.mode = CB_TRACE_MODE_NONE;
     }
-    session_unlock();
+    cb_trace_session_unlock();
     return rc;
 }
 
@@ -161,10 +150,10 @@ int cb_trace_flight_dump(FILE *out)
     if (!out)
         return cb_error(EINVAL, "cb_trace_flight_dump: the output stream is NULL");
     cb_heap_internal_begin();
-    session_lock();
+    cb_trace_session_lock();
     int rc = dump(out);
     int err = errno;
-    session_unlock();
+    cb_trace_session_unlock();
     cb_heap_internal_end();
     errno = err;
     return rc;
@@ -179,10 +168,10 @@ static int dump_to_file(FILE *out, void *arg)
 int cb_trace_flight_dump_path(const char *path)
 {
     cb_heap_internal_begin();
-    session_lock();
+    cb_trace_session_lock();
     int rc = cb_write_file_atomic(path, dump_to_file, NULL);
     int err = errno;
-    session_unlock();
+    cb_trace_session_unlock();
     cb_heap_internal_end();
     errno = err;
     return rc;

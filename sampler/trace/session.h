@@ -6,6 +6,7 @@
 #define CB_TRACE_SESSION_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -47,6 +48,19 @@ typedef struct cb_trace_session {
 } cb_trace_session;
 
 extern cb_trace_session cb_trace_s;
+
+/* Start, stop and dumps, one at a time (user context; a spinlock, since
+ * cbench interposes pthread mutexes). */
+static inline void cb_trace_session_lock(void)
+{
+    while (atomic_flag_test_and_set_explicit(&cb_trace_s.lock, memory_order_acquire))
+        sched_yield();
+}
+
+static inline void cb_trace_session_unlock(void)
+{
+    atomic_flag_clear_explicit(&cb_trace_s.lock, memory_order_release);
+}
 
 /* What start and the flight recorder share: slots, pool, clock (0, or
  * -1 with the message set); then opening a new generation to record. */

@@ -42,17 +42,6 @@ cb_trace_session cb_trace_s = {.lock = ATOMIC_FLAG_INIT, .out_lock = ATOMIC_FLAG
 static size_t buffer_size = CB_TRACE_DEFAULT_BUFFER;
 static uint64_t published_base;
 
-static void session_lock(void)
-{
-    while (atomic_flag_test_and_set_explicit(&cb_trace_s.lock, memory_order_acquire))
-        sched_yield();
-}
-
-static void session_unlock(void)
-{
-    atomic_flag_clear_explicit(&cb_trace_s.lock, memory_order_release);
-}
-
 static void fork_prepare(void)
 {
     while (atomic_flag_test_and_set_explicit(&cb_trace_s.out_lock, memory_order_acquire))
@@ -187,10 +176,10 @@ static int start(FILE *out, const char *path)
 static int start_internal(FILE *out, const char *path)
 {
     cb_heap_internal_begin();
-    session_lock();
+    cb_trace_session_lock();
     int rc = start(out, path);
     int err = errno;
-    session_unlock();
+    cb_trace_session_unlock();
     cb_heap_internal_end();
     errno = err;
     return rc;
@@ -285,10 +274,10 @@ static int stop(void)
 int cbench_stop_trace(void)
 {
     cb_heap_internal_begin();
-    session_lock();
+    cb_trace_session_lock();
     int rc = stop();
     int err = errno;
-    session_unlock();
+    cb_trace_session_unlock();
     cb_heap_internal_end();
     errno = err;
     return rc;
