@@ -12,11 +12,13 @@
  * written (profile/output.c).
  *
  * Fork: the child does not trace, and never writes to the parent's
- * file. The fork handler waits until the writer is not in the middle of
- * writing, so the stream's buffer holds none of the trace's bytes that a
- * child's exit could flush a second time; in the child the session is
- * reset and the locks the parent's threads may have held are cleared.
- * The child may start a trace of its own.
+ * file. The trace's bytes go to the stream's descriptor with write(2),
+ * never into its stdio buffer, so a child's exit has nothing of ours to
+ * flush; for a stream with no descriptor (a memory stream) the fork
+ * handler waits until the writer is not in the middle of a write, which
+ * leaves that buffer flushed. In the child the session is reset and the
+ * locks the parent's threads may have held are cleared. The child may
+ * start a trace of its own.
  */
 #include "trace/session.h"
 
@@ -42,15 +44,30 @@ cb_trace_session cb_trace_s = {.lock = ATOMIC_FLAG_INIT, .out_lock = ATOMIC_FLAG
 static size_t buffer_size = CB_TRACE_DEFAULT_BUFFER;
 static uint64_t published_base;
 
+/* Whether the trace's bytes pass through the stream's stdio buffer (a
+ * stream with no descriptor; others get write(2), writer.c). */
+static bool buffered_stream(void)
+{
+    return cb_trace_s.mode == CB_TRACE_MODE_STREAM && cb_trace_s.out && fileno(cb_trace_s.out) < 0;
+}
+
+static bool held_for_fork;
+
 static void fork_prepare(void)
 {
+    /* Only a buffered stream can hold trace bytes a child would flush
+     * again; other forks do not wait for the writer at all. */
+    held_for_fork = buffered_stream();
+    if (!held_for_fork)
+        return;
     while (atomic_flag_test_and_set_explicit(&cb_trace_s.out_lock, memory_order_acquire))
         sched_yield();
 }
 
 static void fork_parent(void)
 {
-    atomic_flag_clear_explicit(&cb_trace_s.out_lock, memory_order_release);
+    if (held_for_fork)
+        atomic_flag_clear_explicit(&cb_trace_s.out_lock, memory_order_release);
 }
 
 static void fork_child(void)
