@@ -25,7 +25,7 @@
 #include "trace/tracer.h"
 #include "trace_reader.h"
 
-enum { THREADS = 8, ROUNDS = 20 };
+enum { THREADS = 8, ROUNDS = 12 };
 
 static _Atomic int done, paused;
 static pthread_t workers[THREADS];
@@ -78,7 +78,7 @@ static void test_eight_threads_with_start_stop_cycles_and_signals(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    cb_trace_set_buffer_size(1 << 20);
+    cb_trace_set_buffer_size(512 << 10);
     for (int round = 0; round < ROUNDS; round++) {
         assert_int_equal(cbench_start_trace_path(path), 0);
         for (int s = 0; s < 10; s++) {
