@@ -7,5 +7,6 @@
 #include "cbench/profile.h"
 #include "cbench/bench.h"
 #include "cbench/assert.h"
+#include "cbench/trace.h"
 
 #endif

@@ -56,5 +56,22 @@ set(CBENCH_PROFILE_SOURCES
   sampler/profile/symcache.c
   sampler/profile/text.c)
 
+# The execution tracer: per-thread buffers, the writer thread, the JSON
+# it writes, the flight recorder (docs/TRACING.md).
+set(CBENCH_TRACE_SOURCES
+  sampler/trace/buffer.c
+  sampler/trace/clock.c
+  sampler/trace/convert.c
+  sampler/trace/events.c
+  sampler/trace/flight.c
+  sampler/trace/names.c
+  sampler/trace/samples.c
+  sampler/trace/sink.c
+  sampler/trace/tasks.c
+  sampler/trace/trace.c
+  sampler/trace/trace_env.c
+  sampler/trace/writer.c)
+
 set(CBENCH_SAMPLER_SOURCES ${CBENCH_BASE_SOURCES} ${CBENCH_STACK_SOURCES}
-    ${CBENCH_INTERPOSE_SOURCES} ${CBENCH_PRODUCER_SOURCES} ${CBENCH_PROFILE_SOURCES})
+    ${CBENCH_INTERPOSE_SOURCES} ${CBENCH_PRODUCER_SOURCES} ${CBENCH_PROFILE_SOURCES}
+    ${CBENCH_TRACE_SOURCES})

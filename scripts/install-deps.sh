@@ -32,7 +32,13 @@ packages=(
     libbenchmark-dev         # Google Benchmark, a peer in bench/
     heaptrack                # another peer in bench/ (run_heap.sh)
     binutils                 # strip, readelf in tests
+    chromium                 # traces opened in speedscope, headless (puppeteer-core from npm)
 )
+# node and npm (speedscope and puppeteer-core for the trace viewer test):
+# Debian's, unless a node is already installed (some images ship a newer one).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do
