@@ -199,6 +199,7 @@ static int run_command(int argc, char **argv)
     else
         cb_console_init(&rep, stdout, o.verbose, isatty(STDOUT_FILENO), &res);
     cb_child_catch_interrupts();
+    cb_child_become_subreaper();
 
     bool all_passed = true, complete = true;
     cb_run_config cfg = {.o = &o, .outdir = outdir, .rep = &rep, .results = &res};
