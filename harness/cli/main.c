@@ -162,6 +162,10 @@ static int run_command(int argc, char **argv)
         cb_options_usage(stdout, "cbench", true);
         return 0;
     }
+    if (o.version) {
+        printf("cbench version %s linux/amd64\n", CBENCH_VERSION_STRING);
+        return 0;
+    }
     static char dot[] = ".";
     static char *default_ops[] = {dot};
     char **ops = argv + 1;

@@ -265,6 +265,8 @@ char *cb_run_flags(const cb_options *o, const char *outdir)
             cb_buf_printf(&b, "%s\n", bools[i].flag);
     if (o->memprofilerate >= 0)
         cb_buf_printf(&b, "--memprofilerate=%ld\n", o->memprofilerate);
+    if (o->cpuprofile && o->cpuprofilerate)
+        cb_buf_printf(&b, "--cpuprofilerate=%d\n", o->cpuprofilerate);
     /* Rates go only with their profile: a flag the binary does not need
      * is one a binary of an older cbench would refuse. */
     if (o->mutexprofile)
