@@ -47,6 +47,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
@@ -106,6 +107,8 @@ static bool to_file;
 static struct timespec started_real, started_mono;
 static bool force_itimer;
 static bool sees_new_threads; /* the pthread_create trampoline is in effect */
+static pid_t file_owner;      /* the process that started the profile to a path */
+static bool keep_others;      /* a file another process wrote meanwhile is not replaced */
 static size_t table_entries = TABLE_ENTRIES, table_arena = ARENA_WORDS;
 
 /* A sample noted while the thread was in deferring code: the first
@@ -419,14 +422,47 @@ static int start(FILE *out, const char *path)
     return 0;
 }
 
+/* A profile to a path that the program never stopped (it called exit()
+ * from a thread, say) is finished when the process exits, rather than
+ * leaving an empty "<path>.tmp.<pid>.<n>" behind. Only in the process
+ * that started it: a forked child finishes nothing of its parent's. */
+static void finish_at_exit(void)
+{
+    if (running && to_file && file_owner == getpid())
+        cbench_stop_cpu_profile();
+}
+
 /* The public entry points run start and stop as cbench's own work: what
  * they allocate (the file, /proc reads, libdw, zlib) is not counted. */
 static int start_own(FILE *out, const char *path)
 {
+    static bool at_exit_set;
     cb_own_begin();
     int rc = start(out, path);
+    if (rc == 0 && path) {
+        file_owner = getpid();
+        if (!at_exit_set)
+            at_exit_set = atexit(finish_at_exit) == 0;
+    }
     cb_own_end();
     return rc;
+}
+
+void cb_cpu_keep_others(bool on)
+{
+    keep_others = on;
+}
+
+/* Whether the file at path was written after this profile started: by
+ * another process, since this one writes it only at the stop. */
+static bool written_meanwhile(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return false;
+    return st.st_mtim.tv_sec > started_real.tv_sec ||
+           (st.st_mtim.tv_sec == started_real.tv_sec &&
+            st.st_mtim.tv_nsec >= started_real.tv_nsec);
 }
 
 int cbench_start_cpu_profile(FILE *out)
@@ -537,7 +573,15 @@ static int stop(void)
     int64_t duration = ns_since(&started_mono);
     cb_profile *p = build_profile(duration);
     int rc = p ? cb_profile_write(p, out_stream, 0) : -1;
-    if (to_file)
+    /* A wrapper (LD_PRELOAD=... timeout 30 ./prog) profiles too, and ends
+     * after the program: its profile must not replace the program's. */
+    if (to_file && rc == 0 && keep_others && written_meanwhile(out_file.path)) {
+        fprintf(stderr,
+                "cbench: CPU profile: %s was written by another process while this one (%d) "
+                "ran; this one's is left out (\"%%p\" in the path keeps each process's)\n",
+                out_file.path, (int)getpid());
+        cb_atomic_abandon(&out_file);
+    } else if (to_file)
         rc = cb_atomic_finish(&out_file, rc);
     int err = errno;
     to_file = false;
