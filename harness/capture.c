@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "diagnose.h"
 #include "base/fault.h"
 #include "cbench.h"
 #include "formats/benchline.h"
@@ -95,6 +96,7 @@ void cb_capture_configure(const cb_options *o)
         fflush(stdout);
         cap.events_fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
         setvbuf(stdout, NULL, _IOLBF, 0);
+        cb_diagnose_install();
     }
     /* The command names the folder already made safe (cb_safename_encode,
      * and "~2" when two binaries would share it): taken as it is, or it
@@ -293,6 +295,11 @@ static void add_artifact(cb_record *rec, const char *kind, const char *rel)
         lose("the path of a profile", cap.name);
 }
 
+void cb_capture_add_artifact(cb_record *rec, const char *kind, const char *rel)
+{
+    add_artifact(rec, kind, rel);
+}
+
 static int emit_heap(FILE *out, void *arg)
 {
     return cb_heapprof_write_window((const char *)arg, out, 0);
@@ -432,6 +439,103 @@ static void end(cb_record *rec, double t1)
     free(cap.name);
     cap.name = NULL;
     cap.open = false;
+}
+
+/* ---- the answer to a timeout ---- */
+
+static cb_capture_diagnose_hook hooks[4];
+
+int cb_capture_add_diagnose_hook(cb_capture_diagnose_hook hook)
+{
+    for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++)
+        if (!hooks[i] || hooks[i] == hook)
+            return hooks[i] = hook, 0;
+    return -1;
+}
+
+/* Copies the file at path to stdout, under a heading: the threads' stacks
+ * become part of the running test's output, as go test prints its
+ * goroutines' stacks under a timeout's panic. */
+static void print_file(const char *heading, const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return;
+    printf("%s", heading);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        fwrite(buf, 1, n, stdout);
+    fclose(f);
+    fflush(stdout);
+}
+
+/* The open capture's folder, made now when no profile asked for one. */
+static bool diagnosis_folder(void)
+{
+    if (cap.dir[0])
+        return true;
+    char folder[300], path[PATH_MAX + 32];
+    unique_folder(cap.name ? cap.name : "", folder, sizeof folder);
+    snprintf(cap.dir, sizeof cap.dir, "%s/%s", cap.binary, folder);
+    if (mkdirs(outpath(cap.dir, path, sizeof path)) == 0)
+        return true;
+    warn("cannot create the folder for", strerror(errno));
+    cap.dir[0] = 0;
+    return false;
+}
+
+/* threads.txt, written from here rather than through cb_write_file_atomic
+ * so that no frame but the hidden ones below stands above the signal's
+ * in the answering thread's stack. */
+static CB_HIDDEN int write_threads(const char *path)
+{
+    cb_atomic_file f;
+    if (cb_atomic_open(&f, path) != 0)
+        return -1;
+    return cb_atomic_finish(&f, cbench_write_profile("threads", f.f, 2));
+}
+
+/* Hidden (base/own.h): the thread the signal interrupted shows where it
+ * was, not the answer it is giving. */
+static CB_HIDDEN void diagnose(void)
+{
+    cb_record rec = {.kind = cap.kind, .status = CB_FAIL, .name = cap.name ? cap.name : ""};
+    rec.binary = cap.binary;
+    if (cap.open && diagnosis_folder()) {
+        char rel[PATH_MAX + 16], path[PATH_MAX + 32], abs[PATH_MAX + 32];
+        snprintf(rel, sizeof rel, "%s/threads.txt", cap.dir);
+        if (write_threads(outpath(rel, path, sizeof path)) == 0) {
+            add_artifact(&rec, "threads", rel);
+            char heading[PATH_MAX + 1024];
+            snprintf(heading, sizeof heading,
+                     "cbench: %s is still running at the timeout; every thread's stack "
+                     "(%s):\n",
+                     rec.name, rel);
+            print_file(heading, path);
+        } else {
+            warn("no threads.txt for", cbench_last_error());
+        }
+        stop_profiles(&rec);
+        outpath(cap.dir, abs, sizeof abs);
+        for (size_t i = 0; i < sizeof hooks / sizeof hooks[0] && hooks[i]; i++)
+            hooks[i](abs, cap.dir, &rec);
+    }
+    cb_capture_emit(cb_event_diagnosis(&rec));
+    for (int i = 0; i < rec.nartifacts; i++)
+        free(rec.artifacts[i].path);
+}
+
+CB_HIDDEN void cb_capture_diagnose(void)
+{
+    if (!cb_capture_events())
+        return;
+    cb_own_begin();
+    /* cmocka prints a test's result at the next one's start: a record
+     * held back belongs before the diagnosis. */
+    cb_capture_flush();
+    diagnose();
+    cb_own_end();
 }
 
 void cb_capture_abort(void)

@@ -207,6 +207,11 @@ int cb_plugin_run_group(const char *group_name, const struct CMUnitTest *tests, 
         }
     }
     cb_match_free(m);
+    /* The command is told what will run, so that a binary that dies in a
+     * test still accounts for the tests after it (reported not run). */
+    if (cb_capture_events())
+        for (size_t i = 0; i < n; i++)
+            cb_capture_emit(cb_event_plan(CB_KIND_TEST, copy[i].name));
     group_run r = {.group_setup = group_setup, .group_teardown = group_teardown};
     group_run *outer = run_now;
     run_now = &r;

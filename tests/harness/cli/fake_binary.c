@@ -91,10 +91,14 @@ static void write_received(const char *flags)
     char stdin_path[PATH_MAX] = "";
     ssize_t n = readlink("/proc/self/fd/0", stdin_path, sizeof stdin_path - 1);
     stdin_path[n > 0 ? n : 0] = '\0';
-    char *text;
-    if (asprintf(&text, "events=%s\nbinary=%s\nstdin=%s\nown_group=%d\nflags:\n%s\n",
+    char *text, cwd[PATH_MAX] = "";
+    if (!getcwd(cwd, sizeof cwd))
+        cwd[0] = '\0';
+    const char *var = getenv("FAKE_CTEST_VAR");
+    if (asprintf(&text,
+                 "events=%s\nbinary=%s\nstdin=%s\nown_group=%d\ncwd=%s\nctest_var=%s\nflags:\n%s\n",
                  getenv("CBENCH_EVENTS") ? getenv("CBENCH_EVENTS") : "", binary, stdin_path,
-                 getpgrp() == getpid(), flags) < 0)
+                 getpgrp() == getpid(), cwd, var ? var : "(unset)", flags) < 0)
         return;
     write_file(NULL, "received.txt", text);
     free(text);
