@@ -200,8 +200,26 @@ static void fail_running(binary_run *s, const char *why)
 
 /* ---- the plan: tests announced, so that those never run are told ---- */
 
+/* A benchmark's result line is padded to the longest name planned, with
+ * the "-N" of the largest --cpu value. */
+static void plan_bench(binary_run *s, const char *name)
+{
+    int procs = 1;
+    for (int i = 0; i < s->cfg->o->ncpus; i++)
+        if (s->cfg->o->cpus[i] > procs)
+            procs = s->cfg->o->cpus[i];
+    char suffix[16] = "";
+    if (procs > 1)
+        snprintf(suffix, sizeof suffix, "-%d", procs);
+    int width = (int)(strlen(name) + strlen(suffix));
+    if (width > s->cfg->rep->bench_width)
+        s->cfg->rep->bench_width = width;
+}
+
 static void plan_add(binary_run *s, cb_kind kind, const char *name)
 {
+    if (kind == CB_KIND_BENCH && name)
+        plan_bench(s, name);
     if (kind != CB_KIND_TEST || !name)
         return;
     if (s->nplan == s->plan_cap) {

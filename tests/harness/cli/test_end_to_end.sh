@@ -280,6 +280,16 @@ st=0
 [ "$st" -eq 2 ] || fail "uncreatable outdir: exit status $st"
 grep -q "not-a-folder/sub" bad7.err || fail "uncreatable outdir: $(cat bad7.err)"
 
+# ---- names on the console: control characters escaped; benchmark
+# lines padded to the longest name planned, as bench.txt pads them ----
+mkdir ctl
+cp "$fakes/cli_fake_ctl" ctl/f_ctl
+"$cbench" -v --cpu 1 --outdir ctl-out ctl > ctl.txt 2>&1 || fail "ctl: $(cat ctl.txt)"
+grep -qxF '=== RUN   ctl\x01name\x1b[31m' ctl.txt || fail "control characters not escaped: $(cat -v ctl.txt)"
+grep -qxF -- '--- PASS: ctl\x01name\x1b[31m (0.00s)' ctl.txt || fail "control characters in --- PASS"
+! grep -q $'\x1b' ctl.txt || fail "a raw escape reached the console"
+grep -qE $'^BenchmarkA {9}\t +100\t' ctl.txt || fail "BenchmarkA not padded to BenchmarkLongerName: $(grep Benchmark ctl.txt | cat -A)"
+
 # ---- compare ----
 "$cbench" compare cbench-out/bench.txt cbench-out/results.json > cmp.txt
 cat cmp.txt
