@@ -70,6 +70,7 @@ static struct {
     char *pending; /* a test's record event, held back (see cb_capture_flush) */
     bool lost;     /* something was lost for lack of memory: the run fails */
     int unwritten; /* profiles that could not be written: the run fails */
+    char first_unwritten[512]; /* the first one's message, repeated at the end */
 } cap = {.events_fd = -1};
 
 /* Something of `name`'s capture could not be kept. */
@@ -218,7 +219,9 @@ static const char *outpath(const char *rel, char *buf, size_t len)
 static void warn(const char *what, const char *detail)
 {
     fprintf(stderr, "cbench: %s %s: %s\n", what, cap.name ? cap.name : "", detail);
-    cap.unwritten++;
+    if (!cap.unwritten++)
+        snprintf(cap.first_unwritten, sizeof cap.first_unwritten, "%s %s: %s", what,
+                 cap.name ? cap.name : "", detail);
 }
 
 void cb_capture_flush(void)
@@ -564,9 +567,11 @@ int cb_capture_finish(void)
     if (cap.open)
         cb_capture_abort();
     cb_capture_flush();
+    /* Said again outside any test: under the command, a passing test's
+     * output is not shown, the binary's own is when it fails. */
     if (cap.unwritten)
-        fprintf(stderr, "cbench: %d profile%s could not be written (see above)\n", cap.unwritten,
-                cap.unwritten == 1 ? "" : "s");
+        fprintf(stderr, "cbench: %d profile%s could not be written; the first: %s\n",
+                cap.unwritten, cap.unwritten == 1 ? "" : "s", cap.first_unwritten);
     if (cap.lost) {
         fprintf(stderr, "cbench: out of memory during the run: %s\n",
                 cb_capture_events() ? "some results were not sent"

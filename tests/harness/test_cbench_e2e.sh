@@ -111,4 +111,13 @@ fi
 # Nothing half-written is left behind, even by the crash.
 leftover=$(find "$out" -name '.*tmp*' | head -1)
 [[ -z $leftover ]] || fail "temporary file left: $leftover"
+
+# A profile that cannot be written (its name is taken by a folder) fails
+# the run, and the console says why, though the test passed.
+mkdir -p "$tmp/full/e2e_pass/alpha_passes/cpu.pb.gz"
+status=0
+"$cbench" --cpuprofile --outdir "$tmp/full" bins/e2e_pass >full.txt 2>&1 || status=$?
+[[ $status -eq 1 ]] || fail "an unwritten profile: exit status $status, want 1"
+grep -q "could not be written; the first: writing the CPU profile of alpha_passes" full.txt ||
+    fail "the console does not say which profile was not written: $(cat full.txt)"
 echo "ok"

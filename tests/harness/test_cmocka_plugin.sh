@@ -104,7 +104,8 @@ mkdir -p "$tmp/full/plugin_prog/burns_cpu/cpu.pb.gz"
 status=0
 CBENCH_FLAGS=$'--cpuprofile\n--run=burns_cpu\n--outdir\n'"$tmp/full" "$prog" >full.txt 2>&1 || status=$?
 [[ $status -ne 0 ]] || fail "a profile that could not be written gave exit status 0"
-grep -q "cbench: 1 profile could not be written" full.txt || fail "no error for the unwritten profile"
+grep -q "cbench: 1 profile could not be written; the first: writing the CPU profile of burns_cpu: " full.txt ||
+    fail "no error for the unwritten profile: $(cat full.txt)"
 burn=$out/plugin/burns_cpu alloc=$out/plugin/allocates
 top "$burn/cpu.pb.gz" | grep -q burn_in_first_test || fail "burns_cpu's CPU profile lacks its function"
 top "$alloc/cpu.pb.gz" | grep -q burn_in_first_test && fail "allocates' CPU profile holds burns_cpu's work"

@@ -290,6 +290,10 @@ grep -qxF -- '--- PASS: ctl\x01name\x1b[31m (0.00s)' ctl.txt || fail "control ch
 ! grep -q $'\x1b' ctl.txt || fail "a raw escape reached the console"
 grep -qE $'^BenchmarkA {9}\t +100\t' ctl.txt || fail "BenchmarkA not padded to BenchmarkLongerName: $(grep Benchmark ctl.txt | cat -A)"
 
+# ---- --version ----
+"$cbench" --version > version.txt || fail "--version failed"
+grep -qE '^cbench version [0-9]+\.[0-9]+\.[0-9]+ linux/amd64$' version.txt || fail "--version: $(cat version.txt)"
+
 # ---- compare ----
 "$cbench" compare cbench-out/bench.txt cbench-out/results.json > cmp.txt
 cat cmp.txt
