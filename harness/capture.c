@@ -523,6 +523,13 @@ static CB_HIDDEN void diagnose(void)
         outpath(cap.dir, abs, sizeof abs);
         for (size_t i = 0; i < sizeof hooks / sizeof hooks[0] && hooks[i]; i++)
             hooks[i](abs, cap.dir, &rec);
+    } else if (!cap.open) {
+        /* Stuck outside any test (a group's setup, say): the stacks are
+         * the binary's output. */
+        printf("cbench: the binary is still running at the timeout, in no test; every "
+               "thread's stack:\n");
+        cbench_write_profile("threads", stdout, 2);
+        fflush(stdout);
     }
     cb_capture_emit(cb_event_diagnosis(&rec));
     for (int i = 0; i < rec.nartifacts; i++)
