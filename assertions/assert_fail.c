@@ -19,10 +19,13 @@
  * and prints with the test's result in every output format (standard,
  * TAP, subunit, JUnit XML), then _fail(file, line) adds the location and
  * ends the test. cmocka's standard output prints at most 1 KiB of a
- * message (TAP, subunit and XML print it whole); a longer one is
- * printed whole on stderr first, and cmocka gets its first lines. Outside, the message goes to stderr and abort() ends
- * the process, as assert() would: a check the caller asked for failed
- * where nothing else can report it.
+ * message (TAP, subunit and XML print it whole); a longer one is printed
+ * once, whole, on stderr where cmocka would print it (its "[  ERROR   ]
+ * --- " line), and cmocka gets one line that points at it: before, the
+ * whole message and then cmocka's cut copy made about 70 lines of one
+ * failure. Outside, the message goes to stderr and abort() ends the
+ * process, as assert() would: a check the caller asked for failed where
+ * nothing else can report it.
  */
 #include <dlfcn.h>
 #include <signal.h>
@@ -92,17 +95,16 @@ static bool whole_messages(void)
 }
 
 /* A message too long for cmocka's standard output goes to stderr whole,
- * and cmocka gets its first lines. */
-static void print_to_cmocka(const char *file, int line, const char *message)
+ * as cmocka would print it, and cmocka gets a line saying where it is. */
+static void print_to_cmocka(const char *message)
 {
     if (whole_messages() || strlen(message) <= CMOCKA_ROOM) {
         print_lines(message, SIZE_MAX);
         return;
     }
-    fprintf(stderr, "%s:%d: %s", file, line, message);
+    fprintf(stderr, "[  ERROR   ] --- %s", message);
     fflush(stderr);
-    print_lines(message, CMOCKA_ROOM - 100);
-    cm_print_error("  ... (cut to fit cmocka's output: the whole message is above)\n");
+    cm_print_error("(the message above: too long for cmocka's output)\n");
 }
 
 static const char no_memory[] = "resource assertion failed (no memory for its message)\n";
@@ -113,7 +115,7 @@ void cb_assert_fail(const char *file, int line, char *message)
         /* cmocka's copy of the message is cbench's own too: not counted
          * by any scope still open, and freed by cmocka as any block. */
         cb_own_begin();
-        print_to_cmocka(file, line, message ? message : no_memory);
+        print_to_cmocka(message ? message : no_memory);
         cb_own_end();
         free(message);
         _fail(file, line);

@@ -12,13 +12,19 @@
  *
  * Stacks are symbolized in-process with the profiles' symbol cache, and
  * sites whose stacks read the same are merged (an unrolled loop calls
- * from several addresses on one line). A stack shows at most five frames, from the function that called the
- * allocator (or the lock, or pthread_create); cbench's own frames are
- * skipped and the stack stops at `main` or at the test runner (cmocka).
+ * from several addresses on one line). A stack shows every frame from the
+ * function that called the allocator (or the lock, or pthread_create)
+ * down to the test: cbench's own frames are skipped and the stack stops
+ * at `main` or at the test runner (cmocka). Only the 16 frames recorded
+ * (CB_SCOPEREC_DEPTH) can be shown; a stack cut there says so. A frame
+ * without debug information is named from the dynamic symbol table
+ * ("SSL_read+0x2f (libssl.so.3)"), or else by its module and offset
+ * ("libcrypto.so.3+0x1a2b3c"), as pprof would find it.
  * Everything here runs with the thread's allocations marked as cbench's
  * own, after the scope's counts were read.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -31,7 +37,13 @@
 #include "stack/unwind.h"
 
 /* MAX_MERGED: the sites looked at, to merge those that read the same. */
-enum { MAX_SITES = 5, MAX_MERGED = 256, MAX_FRAMES = 5, MAX_TEXT = 100, MAX_THREADS = 64 };
+enum { MAX_SITES = 5, MAX_MERGED = 256, MAX_TEXT = 100, MAX_THREADS = 64 };
+
+/* "1 block", "2 blocks". */
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
 
 /* ---- stacks --------------------------------------------------------------- */
 
@@ -111,17 +123,37 @@ static const char *short_path(const char *path)
     return p > path ? p : path;
 }
 
+/* A frame without debug information: the exported symbol that holds it
+ * and the module, or the module and the offset in it. */
+static void print_bare_frame(FILE *out, uint64_t pc)
+{
+    Dl_info info;
+    if (!dladdr((void *)(uintptr_t)pc, &info) || !info.dli_fname) {
+        fprintf(out, "      %#" PRIx64 "\n", pc);
+        return;
+    }
+    const char *module = strrchr(info.dli_fname, '/');
+    module = module ? module + 1 : info.dli_fname;
+    if (!*module)
+        module = program_invocation_short_name;
+    if (info.dli_sname && info.dli_saddr)
+        fprintf(out, "      %s+%#" PRIxPTR " (%s)\n", info.dli_sname,
+                (uintptr_t)pc - (uintptr_t)info.dli_saddr, module);
+    else
+        fprintf(out, "      %s+%#" PRIxPTR "\n", module, (uintptr_t)pc - (uintptr_t)info.dli_fbase);
+}
+
 /* Prints one frame; false when the stack stops here. */
-static bool print_frame(FILE *out, uint64_t pc, int *shown, bool symbolized)
+static bool print_frame(FILE *out, uint64_t pc, bool symbolized)
 {
     cb_line lines[8];
     unsigned flags;
     int n = symbolized ? cb_symcache_lookup(pc, lines, 8, &flags) : 0;
     if (runner_frame(pc, n ? lines[n - 1].function : NULL))
         return false;
-    if (n == 0) {
-        fprintf(out, "      %#" PRIx64 "\n", pc);
-        return ++*shown < MAX_FRAMES;
+    if (n == 0 || !lines[n - 1].function) {
+        print_bare_frame(out, pc);
+        return true;
     }
     for (int j = 0; j < n; j++) { /* innermost (inlined) first */
         const cb_line *l = &lines[j];
@@ -131,20 +163,22 @@ static bool print_frame(FILE *out, uint64_t pc, int *shown, bool symbolized)
         if (l->file)
             fprintf(out, " (%s:%" PRId64 ")", short_path(l->file), l->line);
         fputc('\n', out);
-        if (++*shown >= MAX_FRAMES || (l->function && strcmp(l->function, "main") == 0))
+        if (l->function && strcmp(l->function, "main") == 0)
             return false;
     }
     return true;
 }
 
 /* Return addresses, the leaf first: each is looked up one byte back, in
- * the call instruction, so that it names the calling line. */
-static void print_stack(FILE *out, const symbols *y, const uint64_t *pcs, int depth)
+ * the call instruction, so that it names the calling line. A stack as
+ * deep as the recording that never reached the runner was cut there. */
+static void print_stack(FILE *out, const symbols *y, const uint64_t *pcs, int depth, int recorded)
 {
-    int shown = 0;
     for (int i = 0; i < depth; i++)
-        if (!print_frame(out, pcs[i] - 1, &shown, y->open))
-            break;
+        if (!print_frame(out, pcs[i] - 1, y->open))
+            return;
+    if (depth >= recorded)
+        fprintf(out, "      ... (deeper frames were not recorded: %d are)\n", recorded);
 }
 
 /* ---- the numbers ------------------------------------------------------------ */
@@ -176,25 +210,27 @@ static void print_measure(FILE *out, const cb_assert_scope *s, const cb_assert_r
     char t[32];
     switch (s->kind) {
     case CBENCH_ASSERT_ALLOCS_:
-        fprintf(out, "%" PRIu64 " allocations (%" PRIu64 " bytes), want fewer than %" PRId64,
-                r->value, r->other, r->limit);
+        fprintf(out, "%" PRIu64 " %s (%" PRIu64 " bytes), want fewer than %" PRId64, r->value,
+                plural(r->value, "allocation", "allocations"), r->other, r->limit);
         break;
     case CBENCH_ASSERT_NO_ALLOCS_:
-        fprintf(out, "%" PRIu64 " allocations (%" PRIu64 " bytes), want none", r->value, r->other);
+        fprintf(out, "%" PRIu64 " %s (%" PRIu64 " bytes), want none", r->value,
+                plural(r->value, "allocation", "allocations"), r->other);
         break;
     case CBENCH_ASSERT_ALLOCS_PER_RUN_:
         if (r->runs <= 0)
             fprintf(out, "runs must be at least 1, not %" PRId64, r->runs);
         else
             fprintf(out,
-                    "%" PRIu64 " allocations per run (%" PRIu64 " in %" PRId64
-                    " runs after a warm-up run), want fewer than %" PRId64,
-                    r->value, r->total, r->runs, r->limit);
+                    "%" PRIu64 " %s per run (%" PRIu64 " in %" PRId64
+                    " %s after a warm-up run), want fewer than %" PRId64,
+                    r->value, plural(r->value, "allocation", "allocations"), r->total, r->runs,
+                    plural((uint64_t)r->runs, "run", "runs"), r->limit);
         break;
     case CBENCH_ASSERT_ALLOC_BYTES_:
         fprintf(out,
-                "%" PRIu64 " bytes allocated (in %" PRIu64 " allocations), want fewer than %" PRId64,
-                r->value, r->other, r->limit);
+                "%" PRIu64 " bytes allocated (in %" PRIu64 " %s), want fewer than %" PRId64,
+                r->value, r->other, plural(r->other, "allocation", "allocations"), r->limit);
         break;
     case CBENCH_ASSERT_PEAK_MEMORY_:
         fprintf(out, "live heap grew by %" PRIu64 " bytes at its peak, want less than %" PRId64,
@@ -202,29 +238,31 @@ static void print_measure(FILE *out, const cb_assert_scope *s, const cb_assert_r
         break;
     case CBENCH_ASSERT_NO_LEAKS_:
         fprintf(out,
-                "%" PRIu64 " blocks (%" PRIu64
-                " bytes) allocated by the statement are still live, want none",
-                r->value, r->other);
+                "%" PRIu64 " %s (%" PRIu64 " bytes) allocated by the statement %s still live, "
+                "want none",
+                r->value, plural(r->value, "block", "blocks"), r->other,
+                plural(r->value, "is", "are"));
         break;
     case CBENCH_ASSERT_MUTEX_DELAY_:
         human_ns(t, sizeof t, r->value);
         fprintf(out,
                 "%" PRIu64 " ns (%s) waiting on contended locks in %" PRIu64
-                " contentions, want less than %" PRId64 " ns",
-                r->value, t, r->other, r->limit);
+                " %s, want less than %" PRId64 " ns",
+                r->value, t, r->other, plural(r->other, "contention", "contentions"), r->limit);
         break;
     case CBENCH_ASSERT_CONTENTIONS_:
         human_ns(t, sizeof t, r->other);
         fprintf(out,
-                "%" PRIu64 " contended lock acquisitions (%" PRIu64
+                "%" PRIu64 " contended lock %s (%" PRIu64
                 " ns (%s) waiting), want fewer than %" PRId64,
-                r->value, r->other, t, r->limit);
+                r->value, plural(r->value, "acquisition", "acquisitions"), r->other, t, r->limit);
         break;
     default:
         fprintf(out,
-                "%" PRIu64 " threads started by the statement are still running (of %" PRIu64
+                "%" PRIu64 " %s started by the statement %s still running (of %" PRIu64
                 " started), want none",
-                r->value, r->other);
+                r->value, plural(r->value, "thread", "threads"), plural(r->value, "is", "are"),
+                r->other);
         break;
     }
 }
@@ -264,22 +302,23 @@ static void print_site_numbers(FILE *out, cb_rank rank, const cb_site *site, int
     switch (rank) {
     case CB_RANK_ALLOCS:
     case CB_RANK_BYTES:
-        fprintf(out, "%" PRIu64 " allocations, %" PRIu64 " bytes", site->count, site->value);
+        fprintf(out, "%" PRIu64 " %s, %" PRIu64 " bytes", site->count,
+                plural(site->count, "allocation", "allocations"), site->value);
         if (runs > 1)
             fprintf(out, " (%.1f allocations per run)", (double)site->count / (double)runs);
         fputs(", allocated here:\n", out);
         break;
     case CB_RANK_PEAK:
-        fprintf(out, "%" PRIu64 " bytes in %" PRIu64 " blocks live at the peak, allocated here:\n",
-                site->value, site->count);
+        fprintf(out, "%" PRIu64 " bytes in %" PRIu64 " %s live at the peak, allocated here:\n",
+                site->value, site->count, plural(site->count, "block", "blocks"));
         break;
     case CB_RANK_LEAKS:
-        fprintf(out, "%" PRIu64 " bytes in %" PRIu64 " blocks leaked, allocated here:\n",
-                site->value, site->count);
+        fprintf(out, "%" PRIu64 " bytes in %" PRIu64 " %s leaked, allocated here:\n",
+                site->value, site->count, plural(site->count, "block", "blocks"));
         break;
     default:
-        fprintf(out, "%" PRIu64 " contentions, %" PRIu64 " ns waiting, waited here:\n",
-                site->count, site->value);
+        fprintf(out, "%" PRIu64 " %s, %" PRIu64 " ns waiting, waited here:\n", site->count,
+                plural(site->count, "contention", "contentions"), site->value);
         break;
     }
 }
@@ -310,7 +349,7 @@ static int merge_sites(const symbols *y, cb_site *sites, int n, cb_rank rank, sh
         FILE *f = open_memstream(&text, &len);
         if (!f)
             continue;
-        print_stack(f, y, sites[i].pcs, sites[i].depth);
+        print_stack(f, y, sites[i].pcs, sites[i].depth, CB_SCOPEREC_DEPTH);
         if (fclose(f) != 0) {
             free(text);
             continue;
@@ -387,7 +426,7 @@ static void print_threads(FILE *out, const symbols *y, const cb_assert_scope *s,
             fputs("  still running, by where they were started:\n", out);
         fprintf(out, "  - %zu thread%s, started here:\n", same, same == 1 ? "" : "s");
         if (depth > 1) /* pcs[0] is pthread_create itself */
-            print_stack(out, y, pcs + 1, depth - 1);
+            print_stack(out, y, pcs + 1, depth - 1, CB_MAX_STACK - 1);
     }
 }
 

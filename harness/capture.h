@@ -46,6 +46,29 @@ bool cb_capture_events(void);
  * stdout and stderr, so that it follows the output printed before it. */
 void cb_capture_emit(char *line);
 
+/*
+ * The binary's answer to the command's diagnosis signal at a timeout
+ * (docs/HARNESS.md, "Timeouts"), from harness/diagnose.c: for the open
+ * capture, every thread's stack in threads.txt (threads, debug=2) and on
+ * stdout, its profiles written as at its end, each registered hook run;
+ * then the "diagnosis" event with their paths. The capture stays open:
+ * the process is about to be killed.
+ */
+void cb_capture_diagnose(void);
+
+/*
+ * A step of the diagnosis besides the threads and the profiles (a trace's
+ * flight recorder, say): called with the capture's folder (absolute, and
+ * relative to the outdir, created) and the record whose artifacts the
+ * diagnosis event lists (cb_capture_add_artifact). Up to 4 hooks; -1 when
+ * full. Call once, before any test runs.
+ */
+typedef void (*cb_capture_diagnose_hook)(const char *dir, const char *rel, cb_record *rec);
+int cb_capture_add_diagnose_hook(cb_capture_diagnose_hook hook);
+
+/* Lists the file rel (relative to the outdir) in rec's artifacts as kind. */
+void cb_capture_add_artifact(cb_record *rec, const char *kind, const char *rel);
+
 /* At the end of the run: a binary run by itself writes results.json,
  * bench.txt and junit.xml to the outdir when profiles or --junit were
  * asked for. -1 when a file cannot be written (the message is printed). */

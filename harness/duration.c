@@ -56,7 +56,9 @@ int cb_duration_parse(const char *text, double *s)
         total += v * units[i].seconds;
         p += strlen(units[i].name);
     }
-    if (!isfinite(total))
+    /* Go's durations are int64 nanoseconds: longer ones (2562047h47m16.854775807s)
+     * do not exist, and would wrap when formatted. */
+    if (!isfinite(total) || total * 1e9 >= 9223372036854775807.0)
         return -1;
     *s = total;
     return 0;

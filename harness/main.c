@@ -8,6 +8,7 @@
  * ends with go test's "PASS" or "FAIL" line and, when profiles were asked
  * for, the result files in the outdir.
  */
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,7 +39,8 @@ static int parse_env(cb_options *o)
     char **argv;
     int argc;
     if (cb_options_split(flags, &argv, &argc) < 0) {
-        fprintf(stderr, "cbench: out of memory\n");
+        fprintf(stderr, "cbench: CBENCH_FLAGS: %s\n",
+                errno == EINVAL ? "a quote is not closed" : "out of memory");
         return -1;
     }
     char err[512];
@@ -49,10 +51,53 @@ static int parse_env(cb_options *o)
     return rc;
 }
 
+/*
+ * A binary of cbench_run_group_tests has no argv to read: cmocka's main
+ * is the program's. Flags typed on its command line would do nothing,
+ * so they are named on stderr (read from /proc/self/cmdline).
+ */
+static void warn_unread_flags(void)
+{
+    FILE *f = fopen("/proc/self/cmdline", "re");
+    if (!f)
+        return;
+    char arg[4096];
+    size_t n = 0;
+    int c;
+    bool first = true, warned = false;
+    while ((c = getc(f)) != EOF) {
+        if (c && n + 1 < sizeof arg) {
+            arg[n++] = (char)c;
+            continue;
+        }
+        if (c)
+            continue;
+        arg[n] = '\0';
+        n = 0;
+        if (first) {
+            first = false;
+            continue;
+        }
+        if (!cb_options_is_flag(arg))
+            continue;
+        if (!warned)
+            fprintf(stderr, "cbench: warning: this binary reads cbench's flags from CBENCH_FLAGS "
+                            "only (CBENCH_FLAGS='--cpuprofile --outdir out' %s), or run it with "
+                            "the cbench command; ignored:",
+                    program_invocation_name);
+        fprintf(stderr, " %s", arg);
+        warned = true;
+    }
+    fclose(f);
+    if (warned)
+        fprintf(stderr, "\n");
+}
+
 int cb_main_configure_from_env(void)
 {
     if (configured)
         return 0;
+    warn_unread_flags();
     cb_options o;
     cb_options_init(&o);
     if (parse_env(&o) < 0)

@@ -33,6 +33,7 @@ typedef enum flag_type {
     FLAG_RATE,
     FLAG_FRACTION,
     FLAG_DURATION,
+    FLAG_HZ,
 } flag_type;
 
 typedef struct flag_def {
@@ -61,6 +62,8 @@ static const flag_def flags[] = {
      "report B/op and allocs/op for every benchmark"},
     {"cpuprofile", FLAG_BOOL, OFF(cpuprofile), false, NULL,
      "write cpu.pb.gz for each test and benchmark"},
+    {"cpuprofilerate", FLAG_HZ, OFF(cpuprofilerate), false, "HZ",
+     "with --cpuprofile: take HZ samples a second (1-10000; default 100)"},
     {"memprofile", FLAG_BOOL, OFF(memprofile), false, NULL,
      "write heap.pb.gz and allocs.pb.gz for each"},
     {"memprofilerate", FLAG_RATE, OFF(memprofilerate), false, "N",
@@ -82,6 +85,7 @@ static const flag_def flags[] = {
     {"timeout", FLAG_DURATION, OFF(timeout_s), true, "D",
      "stop a binary that runs longer than D (default 10m; 0 = never)"},
     {"v", FLAG_BOOL, OFF(verbose), true, NULL, "print every test as it runs, and all output"},
+    {"version", FLAG_BOOL, OFF(version), true, NULL, "print cbench's version"},
     {"help", FLAG_BOOL, OFF(help), false, NULL, "print this help"},
     {"h", FLAG_BOOL, OFF(help), false, NULL, NULL},
 };
@@ -250,6 +254,14 @@ static const flag_def *find_flag(const char *name, size_t len)
     return NULL;
 }
 
+bool cb_options_is_flag(const char *arg)
+{
+    if (arg[0] != '-' || !arg[1])
+        return false;
+    const char *name = arg + 1 + (arg[1] == '-');
+    return find_flag(name, strcspn(name, "=")) != NULL;
+}
+
 static int set_flag(cb_options *o, const flag_def *d, const char *value, char *err, size_t errlen)
 {
     char *field = (char *)o + d->offset;
@@ -297,6 +309,12 @@ static int set_flag(cb_options *o, const flag_def *d, const char *value, char *e
     case FLAG_FRACTION:
         if (parse_long(value, 0, &v) != 0 || v > INT_MAX)
             return fail(err, errlen, "--%s: \"%s\" is not a whole number >= 0", d->name, value);
+        *(int *)field = (int)v;
+        return 0;
+    case FLAG_HZ:
+        if (parse_long(value, 1, &v) != 0 || v > CB_MAX_CPU_HZ)
+            return fail(err, errlen, "--%s: \"%s\" is not a rate from 1 to %d (Hz)", d->name,
+                        value, CB_MAX_CPU_HZ);
         *(int *)field = (int)v;
         return 0;
     case FLAG_DURATION:
@@ -350,11 +368,68 @@ int cb_options_parse(cb_options *o, int argc, char **argv, int first, int *noper
     return 0;
 }
 
+/* "--flag=value" (or "-flag=value"): the form the command writes, one
+ * flag a line, the value verbatim up to the line's end. */
+static bool attached_value(const char *line)
+{
+    if (line[0] != '-')
+        return false;
+    const char *name = line + 1 + (line[1] == '-');
+    size_t len = strspn(name, "abcdefghijklmnopqrstuvwxyz");
+    return len && name[len] == '=';
+}
+
+/*
+ * Splits [p, end) into words as a shell would: white space separates,
+ * '...' keeps everything, "..." keeps everything but \ before \ " $ `,
+ * and \ outside quotes keeps the next byte. Words are written back over
+ * the text (they never grow) and appended to argv. Returns the new argc,
+ * or -1 for an unclosed quote.
+ */
+static int shell_words(char *p, char *end, char **argv, int argc)
+{
+    char *out = p;
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+            p++;
+        if (p >= end)
+            break;
+        char *word = out;
+        while (p < end && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            char c = *p++;
+            if (c == '\\' && p < end) {
+                *out++ = *p++;
+            } else if (c == '\'') {
+                while (p < end && *p != '\'')
+                    *out++ = *p++;
+                if (p++ >= end)
+                    return -1;
+            } else if (c == '"') {
+                while (p < end && *p != '"') {
+                    if (*p == '\\' && p + 1 < end && strchr("\\\"$`", p[1]))
+                        p++;
+                    *out++ = *p++;
+                }
+                if (p++ >= end)
+                    return -1;
+            } else {
+                *out++ = c;
+            }
+        }
+        /* The byte after a word is a separator (or the end): room for the
+         * NUL, once the separator has been read. */
+        if (p < end)
+            p++;
+        *out++ = '\0';
+        argv[argc++] = word;
+    }
+    return argc;
+}
+
 int cb_options_split(const char *text, char ***argv_out, int *argc_out)
 {
-    const char *seps = strchr(text, '\n') ? "\n" : " \t";
     size_t len = strlen(text);
-    /* Upper bound: one word per byte, plus argv[0] and the NULL. */
+    /* Upper bound: one word per two bytes, plus argv[0] and the NULL. */
     size_t maxwords = len / 2 + 3;
     size_t size = maxwords * sizeof(char *) + sizeof "cbench" + len + 1;
     char **argv = cb_fault_malloc(size);
@@ -368,21 +443,29 @@ int cb_options_split(const char *text, char ***argv_out, int *argc_out)
     char *copy = strings + sizeof "cbench";
     memcpy(copy, text, len + 1);
     int argc = 1;
-    for (char *p = copy; *p;) {
-        /* Lines may be indented, or come from a file written on Windows;
-         * a value's own trailing spaces are kept. */
-        p += strspn(p, seps[0] == '\n' ? "\n \t" : seps);
+    for (char *p = copy; *p && argc >= 0;) {
+        /* A line at a time: lines may be indented, or come from a file
+         * written on Windows. */
+        p += strspn(p, "\n \t\r");
         if (!*p)
             break;
-        char *end = p + strcspn(p, seps);
-        char *trim = end;
-        while (trim > p && trim[-1] == '\r')
-            trim--;
+        char *end = p + strcspn(p, "\n");
         bool more = *end != '\0';
-        *trim = '\0';
-        if (trim > p)
+        if (attached_value(p)) {
+            char *trim = end;
+            while (trim > p && trim[-1] == '\r')
+                trim--;
+            *trim = '\0';
             argv[argc++] = p;
+        } else {
+            argc = shell_words(p, end, argv, argc);
+        }
         p = more ? end + 1 : end;
+    }
+    if (argc < 0) {
+        free(argv);
+        errno = EINVAL;
+        return -1;
     }
     argv[argc] = NULL;
     *argv_out = argv;

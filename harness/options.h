@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #define CB_MAX_CPUS 16
+#define CB_MAX_CPU_HZ 10000 /* the CPU profiler's highest rate */
 
 typedef struct cb_options {
     const char *run;          /* --run REGEX: tests (and benchmarks) to run; NULL = all */
@@ -26,6 +27,7 @@ typedef struct cb_options {
     int ncpus;
     bool benchmem;            /* --benchmem: B/op and allocs/op for every benchmark */
     bool cpuprofile;          /* --cpuprofile: cpu.pb.gz per test and benchmark */
+    int cpuprofilerate;       /* --cpuprofilerate HZ: CPU samples a second; 0 = cbench's 100 */
     bool memprofile;          /* --memprofile: heap.pb.gz and allocs.pb.gz per test */
     long memprofilerate;      /* --memprofilerate N; -1 = leave cbench's default */
     bool mutexprofile;        /* --mutexprofile: mutex.pb.gz per test and benchmark */
@@ -39,6 +41,7 @@ typedef struct cb_options {
     bool list;                /* --list: print the names of tests and benchmarks */
     bool verbose;             /* -v */
     bool help;                /* -h, --help */
+    bool version;             /* --version (the command) */
 } cb_options;
 
 /* Fills *o with the defaults above. */
@@ -56,11 +59,17 @@ int cb_options_parse(cb_options *o, int argc, char **argv, int first, int *noper
                      char *err, size_t errlen);
 
 /*
- * Splits a CBENCH_FLAGS value (flags separated by newlines; or by spaces
- * when it holds no newline) into a NULL-terminated argv in *argv_out
- * (argv_out[0] = "cbench"), allocated in one block for free(). -1 on ENOMEM.
+ * Splits a CBENCH_FLAGS value into a NULL-terminated argv in *argv_out
+ * (argv_out[0] = "cbench"), allocated in one block for free(). A line
+ * "--flag=value" is one word, its value verbatim to the line's end (the
+ * form the command writes); any other text is split as a shell would
+ * (white space, quotes, backslashes), so "--outdir x" is two words.
+ * -1 with errno ENOMEM, or EINVAL for an unclosed quote.
  */
 int cb_options_split(const char *flags, char ***argv_out, int *argc_out);
+
+/* Whether arg is one of the flags ("--cpuprofile", "-bench=x"). */
+bool cb_options_is_flag(const char *arg);
 
 /* Writes the usage text for the flags to `out`. */
 void cb_options_usage(void *out_file, const char *prog, bool command);

@@ -22,12 +22,12 @@
  * the test's result (at the next test's setup, or the group's teardown),
  * so that cmocka's failure message counts as the test's output.
  */
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "assertions.h"
+#include "bench/match.h"
 #include "capture.h"
 #include "cbench.h"
 #include "formats/event.h"
@@ -52,7 +52,7 @@ static group_run *run_now;
 
 static void record_test(cb_status status, const char *message)
 {
-    cb_record rec = {.kind = CB_KIND_TEST, .status = status, .procs = 1};
+    cb_record rec = {.kind = CB_KIND_TEST, .status = status};
     rec.message = (char *)message;
     cb_capture_end(&rec);
     run_now->recorded = true;
@@ -136,32 +136,33 @@ void cbench_skip_(const char *file, int line)
     _skip(file, line);
 }
 
-/* --run: a test runs when the pattern's first '/'-element matches its name. */
-static bool selected(const regex_t *re, const char *name)
+/* --run: Go's matching (bench/match.h), as for benchmarks. A test is a
+ * name of one level: it runs when the pattern's first level matches it,
+ * in any alternative ("a/x|b" runs a, and b), as Go runs a test whose
+ * subtests the pattern's deeper levels may select. */
+static bool selected(const cb_match *m, const char *name)
 {
-    return !re || regexec(re, name, 0, NULL, 0) == 0;
+    return !m || cb_match_name(m, name, NULL);
 }
 
-static int compile_run(const char *pattern, regex_t *re)
+/* 0 with *m NULL when there is no pattern; -1 after a message. */
+static int compile_run(const char *pattern, cb_match **m)
 {
+    *m = NULL;
     if (!pattern)
         return 0;
-    char first[1024];
-    snprintf(first, sizeof first, "%s", pattern);
-    char *slash = strchr(first, '/');
-    if (slash)
-        *slash = 0;
-    if (regcomp(re, first, REG_EXTENDED | REG_NOSUB) != 0) {
-        fprintf(stderr, "cbench: --run: bad regular expression \"%s\"\n", pattern);
+    char err[256];
+    if (!(*m = cb_match_new(pattern, err, sizeof err))) {
+        fprintf(stderr, "cbench: --run: %s\n", err);
         return -1;
     }
-    return 1;
+    return 0;
 }
 
-static void list_tests(const struct CMUnitTest *tests, size_t n, const regex_t *re)
+static void list_tests(const struct CMUnitTest *tests, size_t n, const cb_match *m)
 {
     for (size_t i = 0; i < n; i++) {
-        if (!selected(re, tests[i].name))
+        if (!selected(m, tests[i].name))
             continue;
         if (cb_capture_events())
             cb_capture_emit(cb_event_list(CB_KIND_TEST, tests[i].name));
@@ -174,14 +175,12 @@ int cb_plugin_run_group(const char *group_name, const struct CMUnitTest *tests, 
                         CMFixtureFunction group_setup, CMFixtureFunction group_teardown)
 {
     const cb_options *o = cb_capture_options();
-    regex_t re;
-    int have_re = compile_run(o->run, &re);
-    if (have_re < 0)
+    cb_match *m;
+    if (compile_run(o->run, &m) < 0)
         return 1;
     if (o->list) {
-        list_tests(tests, ntests, have_re ? &re : NULL);
-        if (have_re)
-            regfree(&re);
+        list_tests(tests, ntests, m);
+        cb_match_free(m);
         return 0;
     }
     size_t cap = ntests * (size_t)o->count, n = 0;
@@ -190,12 +189,13 @@ int cb_plugin_run_group(const char *group_name, const struct CMUnitTest *tests, 
     if (!copy || !ctx) {
         free(copy);
         free(ctx);
+        cb_match_free(m);
         fprintf(stderr, "cbench: out of memory\n");
         return 1;
     }
     for (int k = 0; k < o->count; k++) {
         for (size_t i = 0; i < ntests; i++) {
-            if (!selected(have_re ? &re : NULL, tests[i].name))
+            if (!selected(m, tests[i].name))
                 continue;
             ctx[n].orig = &tests[i];
             copy[n] = (struct CMUnitTest){.name = tests[i].name,
@@ -206,8 +206,12 @@ int cb_plugin_run_group(const char *group_name, const struct CMUnitTest *tests, 
             n++;
         }
     }
-    if (have_re)
-        regfree(&re);
+    cb_match_free(m);
+    /* The command is told what will run, so that a binary that dies in a
+     * test still accounts for the tests after it (reported not run). */
+    if (cb_capture_events())
+        for (size_t i = 0; i < n; i++)
+            cb_capture_emit(cb_event_plan(CB_KIND_TEST, copy[i].name));
     group_run r = {.group_setup = group_setup, .group_teardown = group_teardown};
     group_run *outer = run_now;
     run_now = &r;

@@ -4,6 +4,7 @@
 # The in-process runner: cbench_main, the cmocka plugin, per-test capture.
 set(CBENCH_RUNNER_SOURCES
   harness/capture.c
+  harness/diagnose.c
   harness/main.c
   harness/plugin.c)
 
@@ -63,6 +64,7 @@ set(CBENCH_CLI_SOURCES
   harness/cli/child.c
   harness/cli/compare.c
   harness/cli/console.c
+  harness/cli/ctest.c
   harness/cli/discover.c
   harness/cli/event_read.c
   harness/cli/json_load.c

@@ -18,4 +18,10 @@ void cb_cpu_set_table_size(size_t entries, size_t arena_words);
 /* Which timer kind the running (or last) profile used. */
 bool cb_cpu_using_itimer(void);
 
+/* From now on, a profile to a path does not replace a file that another
+ * process wrote there while it ran (CBENCH_CPUPROFILE: a wrapper process
+ * ends after the program it ran, with the same path); it says so on
+ * stderr. */
+void cb_cpu_keep_others(bool on);
+
 #endif

@@ -10,19 +10,50 @@
  *
  * Profiles are written only by the process that read the variables, not
  * by children it forks (which would overwrite them), and through a
- * temporary file and a rename. Failures are reported on stderr: there is
- * no caller to return them to.
+ * temporary file and a rename. "%p" in a path is the process id, so that
+ * each process of a pipeline or a wrapper (timeout, env, a shell) keeps
+ * its own; without it, a CPU profile does not replace a file that another
+ * process wrote while it ran, so a wrapper that exits after the program
+ * leaves the program's profile in place. Failures are reported on stderr: there
+ * is no caller to return them to.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "base/own.h"
 #include "cbench/profile.h"
+#include "cpu.h"
 #include "profile/profile.h"
 
 static pid_t owner;
 static const char *heap_path;
+static char heap_buf[4096], cpu_buf[4096];
+
+/* path with each "%p" replaced by the process id ("%%" is a '%'), in buf;
+ * NULL when it does not fit. Runs in a constructor: no allocation. */
+static const char *expand(const char *path, char *buf, size_t len)
+{
+    size_t n = 0;
+    for (const char *p = path; *p; p++) {
+        char pid[24];
+        const char *piece = pid;
+        if (p[0] == '%' && p[1] == 'p')
+            snprintf(pid, sizeof pid, "%d", (int)getpid()), p++;
+        else if (p[0] == '%' && p[1] == '%')
+            piece = "%", p++;
+        else
+            pid[0] = *p, pid[1] = '\0';
+        size_t k = strlen(piece);
+        if (n + k >= len)
+            return NULL;
+        memcpy(buf + n, piece, k);
+        n += k;
+    }
+    buf[n] = '\0';
+    return buf;
+}
 static int cpu_running;
 
 static int emit_heap(FILE *out, void *arg)
@@ -52,11 +83,18 @@ __attribute__((constructor)) static void read_environment(void)
     heap_path = getenv("CBENCH_HEAPPROFILE");
     if (heap_path && !*heap_path)
         heap_path = NULL;
+    if (heap_path && !(heap_path = expand(heap_path, heap_buf, sizeof heap_buf)))
+        fprintf(stderr, "cbench: CBENCH_HEAPPROFILE: the path is too long\n");
+    if (cpu && *cpu && !(cpu = expand(cpu, cpu_buf, sizeof cpu_buf))) {
+        fprintf(stderr, "cbench: CBENCH_CPUPROFILE: the path is too long\n");
+        cpu = NULL;
+    }
     if (rate && *rate)
         cbench_set_mem_profile_rate(atol(rate));
     if (hz && *hz)
         cbench_set_cpu_profile_rate(atoi(hz));
     if (cpu && *cpu) {
+        cb_cpu_keep_others(true);
         if (cbench_start_cpu_profile_path(cpu) == 0)
             cpu_running = 1;
         else

@@ -32,6 +32,7 @@ packages=(
     libbenchmark-dev         # Google Benchmark, a peer in bench/
     heaptrack                # another peer in bench/ (run_heap.sh)
     binutils                 # strip, readelf in tests
+    valgrind                 # memcheck over the malloc interposer in CI (tests/valgrind/run.sh)
     chromium                 # traces opened in speedscope, headless (puppeteer-core from npm)
 )
 # node and npm (speedscope and puppeteer-core for the trace viewer test):

@@ -41,6 +41,7 @@
 #include "bench/state.h"
 #include "bench/timer.h"
 #include "capture.h"
+#include "formats/event.h"
 #include "base/own.h"
 
 static const int64_t max_n = 1000000000;
@@ -324,6 +325,23 @@ CBENCH_API bool cbench_run(cbench_b *b, const char *name, void (*fn)(cbench_b *)
     return ok;
 }
 
+/* Under the command, the benchmarks --bench selects are named before the
+ * first runs, so that the console pads result lines to the longest name,
+ * as go test does (sub-benchmarks, not known yet, may be longer). */
+static void plan(const struct cbench_benchmark *bm, size_t n, const cb_match *match)
+{
+    if (!cb_capture_events())
+        return;
+    for (size_t i = 0; i < n; i++) {
+        char name[512];
+        if (!bm[i].name || !bm[i].fn)
+            continue;
+        cb_bench_names_display(bm[i].name, name, sizeof name);
+        if (cb_match_name(match, name, NULL))
+            cb_capture_emit(cb_event_plan(CB_KIND_BENCH, name));
+    }
+}
+
 int cb_bench_run_all(const struct cbench_benchmark *bm, size_t n, const cb_options *o)
 {
     if (!o || !o->bench || !*o->bench)
@@ -339,6 +357,7 @@ int cb_bench_run_all(const struct cbench_benchmark *bm, size_t n, const cb_optio
         return 1;
     }
     cb_bench_names_init(&ctx.names);
+    plan(bm, n, ctx.match);
     int failed = 0;
     for (size_t i = 0; i < n; i++) {
         if (!bm[i].name || !bm[i].fn)

@@ -20,6 +20,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/benchline.h"
+
+/* A test's name as text on the console: control characters escaped as
+ * Go escapes them ("\x01"), invalid UTF-8 as U+FFFD, so that a name
+ * cannot move the cursor or hide in the terminal. */
+static void put_name(cb_reporter *r, const char *name)
+{
+    cb_buf b = {0};
+    cb_benchline_put_text(&b, name, false);
+    if (b.failed)
+        r->out_of_memory = true;
+    fputs(b.p && !b.failed ? b.p : "?", r->out);
+    free(b.p);
+}
+
 /* Before a line of cbench's own: no progress line, no unfinished line of output. */
 static void erase_progress(cb_reporter *r)
 {
@@ -61,6 +76,7 @@ static void console_binary_begin(cb_reporter *r, const cb_binary *b)
 {
     r->bin = b;
     r->header_done = r->progress_shown = r->mid_line = r->printed = r->failed = false;
+    r->bench_width = 0;
 }
 
 static void console_start(cb_reporter *r, cb_kind kind, const char *name)
@@ -68,7 +84,9 @@ static void console_start(cb_reporter *r, cb_kind kind, const char *name)
     erase_progress(r);
     if (kind == CB_KIND_TEST) {
         if (r->verbose) {
-            fprintf(r->out, "=== RUN   %s\n", name);
+            fputs("=== RUN   ", r->out);
+            put_name(r, name);
+            fputc('\n', r->out);
             r->printed = true;
         }
     } else {
@@ -111,16 +129,24 @@ static void console_record(cb_reporter *r, const cb_record *rec)
         put_header(r);
         /* A benchmark that broke a limit shows its line, then the failure. */
         if (rec->status == CB_PASS || cb_record_has_result(rec)) {
-            char line[1024];
-            fprintf(r->out, "%s\n", cb_reporter_bench_line(r, rec, line, sizeof line));
+            cb_buf line = {0};
+            cb_benchline_put(&line, rec, r->bench_width);
+            if (line.failed)
+                r->out_of_memory = true;
+            else
+                fprintf(r->out, "%s\n", line.p);
+            free(line.p);
         }
         if (rec->status != CB_PASS && shown) {
-            fprintf(r->out, "--- %s: %s\n", cb_reporter_status_word(rec->status), rec->name);
+            fprintf(r->out, "--- %s: ", cb_reporter_status_word(rec->status));
+            put_name(r, rec->name);
+            fputc('\n', r->out);
             put_details(r, rec);
         }
     } else if (shown) {
-        fprintf(r->out, "--- %s: %s (%.2fs)\n", cb_reporter_status_word(rec->status), rec->name,
-                rec->elapsed_s);
+        fprintf(r->out, "--- %s: ", cb_reporter_status_word(rec->status));
+        put_name(r, rec->name);
+        fprintf(r->out, " (%.2fs)\n", rec->elapsed_s);
         if (rec->status != CB_PASS)
             put_details(r, rec);
     }

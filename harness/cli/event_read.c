@@ -20,7 +20,8 @@ static cb_event_type event_type(const char *s)
 {
     static const char *const names[] = {
         [CB_EV_START] = "start",   [CB_EV_RECORD] = "record", [CB_EV_LIST] = "list",
-        [CB_EV_OUTPUT] = "output", [CB_EV_CANCEL] = "cancel",
+        [CB_EV_OUTPUT] = "output", [CB_EV_CANCEL] = "cancel", [CB_EV_PLAN] = "plan",
+        [CB_EV_DIAGNOSIS] = "diagnosis",
     };
     for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
         if (strcmp(s, names[i]) == 0)
@@ -35,7 +36,7 @@ static int fill(const json_t *root, cb_event *ev)
     if (!type)
         return EINVAL;
     ev->type = event_type(type);
-    if (ev->type == CB_EV_RECORD) {
+    if (ev->type == CB_EV_RECORD || ev->type == CB_EV_DIAGNOSIS) {
         if (cb_record_read(root, &ev->rec) != 0)
             return errno;
         ev->kind = ev->rec.kind;

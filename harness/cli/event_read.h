@@ -15,15 +15,17 @@ typedef enum cb_event_type {
     CB_EV_LIST,
     CB_EV_OUTPUT,
     CB_EV_CANCEL,
+    CB_EV_PLAN,      /* a test the binary is about to run (name) */
+    CB_EV_DIAGNOSIS, /* the answer at a timeout: the running one, its artifacts (rec) */
     CB_EV_UNKNOWN /* a well-formed event of a later protocol: ignore it */
 } cb_event_type;
 
 typedef struct cb_event {
     cb_event_type type;
     cb_kind kind;
-    char *name;    /* START, LIST, CANCEL */
+    char *name;    /* START, LIST, CANCEL, PLAN */
     char *text;    /* OUTPUT */
-    cb_record rec; /* RECORD */
+    cb_record rec; /* RECORD, DIAGNOSIS */
 } cb_event;
 
 /*

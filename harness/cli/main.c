@@ -162,6 +162,10 @@ static int run_command(int argc, char **argv)
         cb_options_usage(stdout, "cbench", true);
         return 0;
     }
+    if (o.version) {
+        printf("cbench version %s linux/amd64\n", CBENCH_VERSION_STRING);
+        return 0;
+    }
     static char dot[] = ".";
     static char *default_ops[] = {dot};
     char **ops = argv + 1;
@@ -199,6 +203,7 @@ static int run_command(int argc, char **argv)
     else
         cb_console_init(&rep, stdout, o.verbose, isatty(STDOUT_FILENO), &res);
     cb_child_catch_interrupts();
+    cb_child_become_subreaper();
 
     bool all_passed = true, complete = true;
     cb_run_config cfg = {.o = &o, .outdir = outdir, .rep = &rep, .results = &res};

@@ -49,6 +49,7 @@ struct cb_reporter {
     bool printed;        /* anything printed for this binary */
     bool failed;         /* a test or benchmark of it failed */
     bool out_of_memory;  /* something could not be shown for lack of memory */
+    int bench_width;     /* console: result names padded to this, the longest planned */
     cb_buf line;         /* json: output not yet ending in a newline */
     char *line_test;     /* json: whom that output belongs to */
 };

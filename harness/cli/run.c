@@ -6,7 +6,15 @@
  * running test is kept (up to KEEP_MAX bytes) so that a failure can show
  * it, and so can the binary's own output when the binary fails outside
  * any test. A "start" with no "record" when the binary ends is the test
- * that crashed, hung or exited: it gets a failed record saying which.
+ * that crashed, hung or exited: it gets a failed record saying which,
+ * with the artifacts its "diagnosis" listed (threads.txt, the profiles)
+ * when the binary answered the timeout's signal. The tests the binary
+ * announced ("plan") and never started are then reported skipped, "not
+ * run", so that the counts add up.
+ *
+ * A binary runs as CTest would run it: in the working directory and with
+ * the ENVIRONMENT its build folder's CTest files give it (ctest.h), or in
+ * its own folder.
  *
  * Running out of memory loses nothing silently: whatever could not be
  * kept (an event, a record, a test's output) marks the run out of memory,
@@ -26,6 +34,7 @@
 
 #include "base/fault.h"
 #include "child.h"
+#include "ctest.h"
 #include "duration.h"
 #include "event_read.h"
 #include "formats/buf.h"
@@ -34,6 +43,10 @@
 
 #define KEEP_MAX (1u << 20)
 #define BINARY_RECORD_NAME "(binary)"
+/* At a timeout: the signal that asks the binary for its diagnosis, and
+ * how long its answer may take (every thread's stack, the profiles). */
+#define DIAGNOSE_SIGNAL (SIGRTMIN + 8)
+#define DIAGNOSE_S 5.0
 
 extern char **environ;
 
@@ -94,6 +107,10 @@ typedef struct binary_run {
     kept test_out, bin_out;
     bool any_failed;    /* a failed record arrived or was made */
     bool out_of_memory; /* something of this run could not be kept */
+    bool diagnosed;     /* the binary's answer to the timeout arrived */
+    cb_record diagnosis; /* its artifacts, for the running test's record */
+    char **plan;        /* tests announced, in order; NULL once started */
+    size_t nplan, plan_cap, plan_next;
 } binary_run;
 
 static double since(const struct timespec *t0)
@@ -170,10 +187,100 @@ static void fail_running(binary_run *s, const char *why)
     rec.status = CB_FAIL;
     rec.elapsed_s = since(&s->started);
     rec.message = (char *)why;
+    /* What the binary wrote for it when asked at the timeout. */
+    if (s->diagnosed && s->diagnosis.name && strcmp(s->diagnosis.name, rec.name) == 0) {
+        memcpy(rec.artifacts, s->diagnosis.artifacts, sizeof rec.artifacts);
+        rec.nartifacts = s->diagnosis.nartifacts;
+    }
     put_record(s, &rec);
     if (s->name && cb_run_remove_temporaries(s->cfg->outdir, s->bin->name, s->name) < 0)
         s->out_of_memory = true;
     stop_running(s);
+}
+
+/* ---- the plan: tests announced, so that those never run are told ---- */
+
+/* A benchmark's result line is padded to the longest name planned, with
+ * the "-N" of the largest --cpu value. */
+static void plan_bench(binary_run *s, const char *name)
+{
+    int procs = 1;
+    for (int i = 0; i < s->cfg->o->ncpus; i++)
+        if (s->cfg->o->cpus[i] > procs)
+            procs = s->cfg->o->cpus[i];
+    char suffix[16] = "";
+    if (procs > 1)
+        snprintf(suffix, sizeof suffix, "-%d", procs);
+    int width = (int)(strlen(name) + strlen(suffix));
+    if (width > s->cfg->rep->bench_width)
+        s->cfg->rep->bench_width = width;
+}
+
+static void plan_add(binary_run *s, cb_kind kind, const char *name)
+{
+    if (kind == CB_KIND_BENCH && name)
+        plan_bench(s, name);
+    if (kind != CB_KIND_TEST || !name)
+        return;
+    if (s->nplan == s->plan_cap) {
+        size_t cap = s->plan_cap ? 2 * s->plan_cap : 64;
+        char **v = cb_fault_realloc(s->plan, cap * sizeof v[0]);
+        if (!v) {
+            s->out_of_memory = true;
+            return;
+        }
+        s->plan = v;
+        s->plan_cap = cap;
+    }
+    if (!(s->plan[s->nplan] = cb_fault_strdup(name))) {
+        s->out_of_memory = true;
+        return;
+    }
+    s->nplan++;
+}
+
+/* A test started: the first announced one of that name, from where the
+ * last one started (tests run in the order announced). */
+static void plan_started(binary_run *s, cb_kind kind, const char *name)
+{
+    if (kind != CB_KIND_TEST || !name)
+        return;
+    for (size_t i = s->plan_next; i < s->nplan; i++) {
+        if (s->plan[i] && strcmp(s->plan[i], name) == 0) {
+            free(s->plan[i]);
+            s->plan[i] = NULL;
+            s->plan_next = i + 1;
+            return;
+        }
+    }
+}
+
+/* The binary ended during `test`, for `why`: each test it announced and
+ * never started is reported skipped. */
+static void report_unrun(binary_run *s, const char *test, const char *why)
+{
+    char message[600];
+    snprintf(message, sizeof message, "not run: the binary stopped during %s (%s)", test, why);
+    for (size_t i = 0; i < s->nplan; i++) {
+        if (!s->plan[i])
+            continue;
+        cb_record rec;
+        memset(&rec, 0, sizeof rec);
+        rec.kind = CB_KIND_TEST;
+        rec.name = s->plan[i];
+        rec.status = CB_SKIP;
+        rec.message = message;
+        put_record(s, &rec);
+    }
+}
+
+static void plan_free(binary_run *s)
+{
+    for (size_t i = 0; i < s->nplan; i++)
+        free(s->plan[i]);
+    free(s->plan);
+    s->plan = NULL;
+    s->nplan = s->plan_cap = s->plan_next = 0;
 }
 
 static void on_event(void *arg, const char *json, size_t len)
@@ -193,7 +300,17 @@ static void on_event(void *arg, const char *json, size_t len)
     }
     cb_reporter *r = s->cfg->rep;
     switch (ev.type) {
+    case CB_EV_PLAN:
+        plan_add(s, ev.kind, ev.name);
+        break;
+    case CB_EV_DIAGNOSIS:
+        cb_record_free(&s->diagnosis);
+        s->diagnosis = ev.rec;
+        memset(&ev.rec, 0, sizeof ev.rec); /* kept: not freed below */
+        s->diagnosed = true;
+        break;
     case CB_EV_START:
+        plan_started(s, ev.kind, ev.name);
         if (s->running)
             fail_running(s, "started another test before reporting a result");
         s->running = true;
@@ -265,6 +382,8 @@ char *cb_run_flags(const cb_options *o, const char *outdir)
             cb_buf_printf(&b, "%s\n", bools[i].flag);
     if (o->memprofilerate >= 0)
         cb_buf_printf(&b, "--memprofilerate=%ld\n", o->memprofilerate);
+    if (o->cpuprofile && o->cpuprofilerate)
+        cb_buf_printf(&b, "--cpuprofilerate=%d\n", o->cpuprofilerate);
     /* Rates go only with their profile: a flag the binary does not need
      * is one a binary of an older cbench would refuse. */
     if (o->mutexprofile)
@@ -281,20 +400,35 @@ char *cb_run_flags(const cb_options *o, const char *outdir)
 
 static bool is_protocol_var(const char *entry)
 {
-    static const char *names[] = {"CBENCH_FLAGS=", "CBENCH_EVENTS=", "CBENCH_BINARY_NAME="};
+    static const char *names[] = {"CBENCH_FLAGS=", "CBENCH_EVENTS=", "CBENCH_BINARY_NAME=",
+                                  "CBENCH_DIAGNOSE_SIGNAL="};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strncmp(entry, names[i], strlen(names[i])) == 0)
             return true;
     return false;
 }
 
-/* environ without the protocol's variables, then ours. NULL on ENOMEM. */
-static char **make_env(const cb_run_config *cfg, const cb_binary *b)
+/* Whether entry ("NAME=...") sets a variable that one of v sets too. */
+static bool set_in(const char *entry, char *const *v, size_t n)
+{
+    size_t len = strcspn(entry, "=");
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(v[i], entry, len) == 0 && v[i][len] == '=')
+            return true;
+    return false;
+}
+
+/* The child's environment: environ without the protocol's variables and
+ * those the test's CTest ENVIRONMENT sets, then those, then the
+ * protocol's. env[0..*owned_from) are environ's; the rest are ours to
+ * free. NULL on ENOMEM. */
+static char **make_env(const cb_run_config *cfg, const cb_binary *b, const cb_ctest_info *ct,
+                       size_t *owned_from)
 {
     size_t n = 0;
     while (environ[n])
         n++;
-    char **env = cb_fault_calloc(n + 4, sizeof env[0]);
+    char **env = cb_fault_calloc(n + ct->nenv + 5, sizeof env[0]);
     char *flags = cb_run_flags(cfg->o, cfg->outdir);
     if (!env || !flags) {
         free(env);
@@ -303,29 +437,30 @@ static char **make_env(const cb_run_config *cfg, const cb_binary *b)
     }
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (!is_protocol_var(environ[i]))
+        if (!is_protocol_var(environ[i]) && !set_in(environ[i], ct->env, ct->nenv))
             env[k++] = environ[i];
-    /* The three strings are freed by free_env, the others are environ's. */
-    cb_fault_asprintf(&env[k], "CBENCH_FLAGS=%s", flags);
-    env[k + 1] = cb_fault_strdup("CBENCH_EVENTS=1");
-    cb_fault_asprintf(&env[k + 2], "CBENCH_BINARY_NAME=%s", b->name);
+    *owned_from = k;
+    bool ok = true;
+    for (size_t i = 0; i < ct->nenv; i++)
+        if (!is_protocol_var(ct->env[i]))
+            ok &= (env[k++] = cb_fault_strdup(ct->env[i])) != NULL;
+    ok &= cb_fault_asprintf(&env[k++], "CBENCH_FLAGS=%s", flags) >= 0;
+    ok &= (env[k++] = cb_fault_strdup("CBENCH_EVENTS=1")) != NULL;
+    ok &= cb_fault_asprintf(&env[k++], "CBENCH_BINARY_NAME=%s", b->name) >= 0;
+    ok &= cb_fault_asprintf(&env[k++], "CBENCH_DIAGNOSE_SIGNAL=%d", DIAGNOSE_SIGNAL) >= 0;
     free(flags);
-    if (!env[k] || !env[k + 1] || !env[k + 2]) {
-        free(env[k]);
-        free(env[k + 1]);
-        free(env[k + 2]);
+    if (!ok) {
+        for (size_t i = *owned_from; i < k; i++)
+            free(env[i]);
         free(env);
         return NULL;
     }
     return env;
 }
 
-static void free_env(char **env)
+static void free_env(char **env, size_t owned_from)
 {
-    size_t n = 0;
-    while (env[n])
-        n++;
-    for (size_t i = n - 3; i < n; i++)
+    for (size_t i = owned_from; env[i]; i++)
         free(env[i]);
     free(env);
 }
@@ -435,16 +570,26 @@ cb_run_result cb_run_binary(const cb_run_config *cfg, const cb_binary *b)
     char why[300] = "", err[256] = "";
     cb_child_exit ex;
     memset(&ex, 0, sizeof ex);
-    char **env = make_env(cfg, b);
+    cb_ctest_info ct;
+    size_t owned_from = 0;
+    char **env = cb_ctest_lookup(b->path, &ct) == 0 ? make_env(cfg, b, &ct, &owned_from) : NULL;
     int rc = -1;
     if (!env) {
         snprintf(err, sizeof err, "out of memory");
         s.out_of_memory = true;
-    } else
-        rc = cb_child_run(b->path, env, cfg->o->timeout_s, on_data, &s, &ex, err, sizeof err);
+    } else {
+        cb_child_spec spec = {.path = b->path,
+                              .envp = env,
+                              .cwd = ct.cwd,
+                              .timeout_s = cfg->o->timeout_s,
+                              .diagnose_signal = DIAGNOSE_SIGNAL,
+                              .diagnose_s = DIAGNOSE_S,
+                              .diagnosed = &s.diagnosed};
+        rc = cb_child_run_spec(&spec, on_data, &s, &ex, err, sizeof err);
+        free_env(env, owned_from);
+        cb_ctest_free(&ct);
+    }
     cb_stream_finish(&s.stream);
-    if (env)
-        free_env(env);
 
     char text[64];
     if (rc != 0)
@@ -461,13 +606,17 @@ cb_run_result cb_run_binary(const cb_run_config *cfg, const cb_binary *b)
 
     bool in_test = s.running;
     if (s.running) {
-        char msg[400];
+        char msg[400], *test = s.name ? cb_fault_strdup(s.name) : NULL;
+        if (s.name && !test)
+            s.out_of_memory = true;
         if (why[0])
             snprintf(msg, sizeof msg, "%s", why);
         else
             snprintf(msg, sizeof msg,
                      "the binary exited (status 0) before the test reported a result");
         fail_running(&s, msg);
+        report_unrun(&s, test ? test : "a test", msg);
+        free(test);
     }
     /* A failure of the binary itself: outside any test, or an exit status
      * that no failed test explains. */
@@ -489,5 +638,7 @@ cb_run_result cb_run_binary(const cb_run_config *cfg, const cb_binary *b)
     free(s.test_out.p);
     free(s.bin_out.p);
     cb_stream_free(&s.stream);
+    cb_record_free(&s.diagnosis);
+    plan_free(&s);
     return out_of_memory ? CB_RUN_OUT_OF_MEMORY : passed ? CB_RUN_PASSED : CB_RUN_FAILED;
 }

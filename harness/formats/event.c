@@ -41,6 +41,19 @@ char *cb_event_cancel(cb_kind kind, const char *name)
     return named_event("cancel", kind, name);
 }
 
+char *cb_event_plan(cb_kind kind, const char *name)
+{
+    return named_event("plan", kind, name);
+}
+
+char *cb_event_diagnosis(const cb_record *rec)
+{
+    cb_buf b = {0};
+    cb_buf_puts(&b, CB_EVENT_MARK "{\"event\":\"diagnosis\",");
+    cb_record_json_put(&b, rec, false);
+    return finish(&b);
+}
+
 char *cb_event_record(const cb_record *rec)
 {
     cb_buf b = {0};

@@ -19,5 +19,10 @@ char *cb_event_record(const cb_record *rec);           /* a result */
 char *cb_event_list(cb_kind kind, const char *name);   /* --list */
 char *cb_event_cancel(cb_kind kind, const char *name); /* a start withdrawn: no result will come */
 char *cb_event_output(const char *text);               /* --json only: output text */
+char *cb_event_plan(cb_kind kind, const char *name);   /* a test that is about to run, in order */
+/* The answer to the command's diagnosis signal at a timeout (docs/HARNESS.md,
+ * "Timeouts"): the running test or benchmark (kind and name; name "" when
+ * none runs) and the artifacts written for it; no status. */
+char *cb_event_diagnosis(const cb_record *rec);
 
 #endif

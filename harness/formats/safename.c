@@ -9,6 +9,7 @@
  */
 #include "formats/safename.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 
 #include <stdint.h>
@@ -84,4 +85,21 @@ char *cb_safename_encode(const char *name, char *buf, size_t len)
         buf[cut++] = lower[(h >> shift) & 15];
     buf[cut] = '\0';
     return buf;
+}
+
+bool cb_safename_is_safe(const char *name)
+{
+    size_t n = strlen(name);
+    if (!n || n > 255)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (is_plain(c, i) || c == '~')
+            continue;
+        if (c != '%' || !isxdigit((unsigned char)name[i + 1]) ||
+            !isxdigit((unsigned char)name[i + 2]))
+            return false;
+        i += 2;
+    }
+    return true;
 }

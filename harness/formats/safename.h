@@ -5,6 +5,7 @@
 #ifndef CB_FORMATS_SAFENAME_H
 #define CB_FORMATS_SAFENAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -18,5 +19,12 @@
  * bytes (256 are always enough; less cuts the name shorter); returns buf.
  */
 char *cb_safename_encode(const char *name, char *buf, size_t len);
+
+/*
+ * Whether `name` can stand as a folder name as it is: what the encoding
+ * produces (plain bytes, escapes, the hash's '~'), and "~2" suffixes.
+ * Used for a name that comes already encoded (CBENCH_BINARY_NAME).
+ */
+bool cb_safename_is_safe(const char *name);
 
 #endif

@@ -163,6 +163,9 @@ typedef struct thread_heap {
      * allocation is sampled) and the profile's threshold waits here. */
     bool recording;
     uint64_t profile_at;
+    /* The peak before note_peak last raised it, and what it raised it to:
+     * an allocation that glibc then refuses gives its peak back. */
+    int64_t peak_before, peak_raised;
 } thread_heap;
 
 _Static_assert(offsetof(thread_heap, node.state) + sizeof(uint32_t) <= 64,
@@ -238,9 +241,12 @@ static void register_thread(void)
  * the reset's epoch, and takes it into account (new_epoch_locked). */
 static __attribute__((noinline)) void note_peak(int64_t live)
 {
+    self.peak_before = atomic_load_explicit(&self.c.peak, RELAXED);
+    self.peak_raised = live;
     for (;;) {
         uint32_t epoch = atomic_load_explicit(&g.epoch, RELAXED);
         if (atomic_load_explicit(&self.c.epoch, RELAXED) != epoch) {
+            self.peak_before = INT64_MIN;
             atomic_store_explicit(&self.c.epoch, epoch, RELAXED);
             atomic_store_explicit(&self.c.peak, live, RELAXED);
             if (cb_scoperec_heap_wanted() && !self.recording) {
@@ -340,12 +346,23 @@ static inline __attribute__((always_inline)) void count_free(uint64_t n)
  * the counters stay at zero. */
 #ifndef CB_NO_HEAP_INTERPOSE
 
-/* Takes back the counting of an allocation glibc then refused. */
+/* Takes back the counting of an allocation glibc then refused, and the
+ * peak it raised: a refused malloc((size_t)1 << 62) made the peak 4 EiB
+ * for good. The peak goes back to where it was, or to the live bytes
+ * when a reset came in between (then INT64_MIN was where it was). */
 static __attribute__((noinline)) void uncount_alloc(uint64_t n)
 {
     if (listed()) {
+        int64_t live = (int64_t)(atomic_load_explicit(&self.c.bytes, RELAXED) -
+                                 atomic_load_explicit(&self.c.freed, RELAXED));
         bump(&self.c.bytes, -n);
         bump(&self.c.mallocs, (uint64_t)-1);
+        if (self.peak_raised == live && atomic_load_explicit(&self.c.peak, RELAXED) == live) {
+            int64_t back = live - (int64_t)n;
+            atomic_store_explicit(&self.c.peak,
+                                  self.peak_before > back ? self.peak_before : back, RELAXED);
+            self.peak_raised = INT64_MIN;
+        }
         return;
     }
     atomic_fetch_sub(&g.mallocs, 1);

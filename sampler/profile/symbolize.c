@@ -1,10 +1,15 @@
 /*
  * In-process symbolization with libdwfl: address -> inline chain of lines.
  *
- * The model: libdwfl reports every module of /proc/self/maps once, when the
- * symbolizer is created, and finds each module's ELF file and separate
+ * The model: libdwfl reports every module of /proc/self/maps when the
+ * symbolizer is created (and the ones mapped since, when asked:
+ * cb_symbolizer_report_new), and finds each module's ELF file and separate
  * debuginfo (build-id or .gnu_debuglink under /usr/lib/debug) lazily, the
- * first time an address inside it is asked for. Everything it returns
+ * first time an address inside it is asked for. Only on this machine:
+ * libdwfl's standard search ends by asking debuginfod servers, which
+ * loaded libdebuginfod and libcurl with its 28 libraries into the program
+ * in the middle of a test run (and would reach the network where
+ * DEBUGINFOD_URLS is set); cbench's own search stops before that. Everything it returns
  * (names, file paths) lives inside the Dwfl, so the strings handed out stay
  * valid until cb_symbolizer_free and nothing is copied.
  *
@@ -29,6 +34,7 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -61,14 +67,53 @@ struct cb_symbolizer {
     size_t nnames;
 };
 
+/* Opens dir/name (dir may be ""), or -1. */
+static int open_in(const char *dir, const char *sub, const char *name)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s%s%s", dir, sub, name) >= (int)sizeof path)
+        return -1;
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * libdwfl's standard search without its last step (debuginfod): the
+ * build-id tree under /usr/lib/debug, then the .gnu_debuglink name next
+ * to the file, in its .debug folder, and under /usr/lib/debug (the
+ * default path ":.debug:/usr/lib/debug").
+ */
+static int find_debuginfo_here(Dwfl_Module *mod, void **userdata, const char *modname,
+                               Dwarf_Addr base, const char *file_name, const char *debuglink_file,
+                               GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+    int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
+                                          debuglink_file, debuglink_crc, debuginfo_file_name);
+    if (fd >= 0 || !debuglink_file || !file_name || strchr(debuglink_file, '/'))
+        return fd;
+    char dir[4096];
+    const char *slash = strrchr(file_name, '/');
+    if (!slash || (size_t)(slash - file_name) + 2 > sizeof dir)
+        return -1;
+    memcpy(dir, file_name, (size_t)(slash - file_name) + 1);
+    dir[slash - file_name + 1] = '\0';
+    char *base_name = strrchr(file_name, '/') + 1;
+    /* The debug file is never the file itself. */
+    if ((fd = strcmp(base_name, debuglink_file) != 0 ? open_in(dir, "", debuglink_file) : -1) < 0 &&
+        (fd = open_in(dir, ".debug/", debuglink_file)) < 0) {
+        char under[4096 + 16];
+        snprintf(under, sizeof under, "/usr/lib/debug%s", dir);
+        fd = open_in(under, "", debuglink_file);
+    }
+    return fd;
+}
+
 /*
  * libdwfl keeps a pointer to the callbacks for the Dwfl's whole life, so
- * they are static. A NULL debuginfo_path means the default search path
- * (":.debug:/usr/lib/debug"), plus the build-id tree.
+ * they are static.
  */
 static const Dwfl_Callbacks cb_dwfl_callbacks = {
     .find_elf = dwfl_linux_proc_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .find_debuginfo = find_debuginfo_here,
     .debuginfo_path = NULL,
 };
 
@@ -103,6 +148,16 @@ cb_symbolizer *cb_symbolizer_new(void)
         return NULL;
     }
     return s;
+}
+
+int cb_symbolizer_report_new(cb_symbolizer *s)
+{
+    dwfl_report_begin_add(s->dwfl);
+    int rc = dwfl_linux_proc_report(s->dwfl, getpid());
+    if (dwfl_report_end(s->dwfl, NULL, NULL) != 0 || rc != 0)
+        return cb_error(rc > 0 ? rc : EIO, "symbolizer: reporting new modules: %s",
+                        rc > 0 ? strerror(rc) : dwfl_errmsg(-1));
+    return 0;
 }
 
 void cb_symbolizer_free(cb_symbolizer *s)

@@ -48,6 +48,10 @@ cb_symbolizer *cb_symbolizer_new(void);
  * (0 when nothing is known) and sets *flags to the CB_SYM_* that hold. */
 int cb_symbolize(cb_symbolizer *s, uint64_t addr, cb_line *lines, int max, unsigned *flags);
 
+/* Reports the modules mapped since s was made (dlopen), keeping those it
+ * knows and what it loaded for them. 0, or -1 with errno. */
+int cb_symbolizer_report_new(cb_symbolizer *s);
+
 void cb_symbolizer_free(cb_symbolizer *s);
 
 #endif

@@ -25,6 +25,7 @@ static size_t nmaps;
 static cb_hmap by_address; /* address -> 1 + index into answers */
 static answer *answers;
 static size_t nanswers, capanswers;
+static unsigned generation;
 
 static bool same_mapping(const cb_mapping *a, const cb_mapping *b)
 {
@@ -39,6 +40,22 @@ static bool same_mappings(const cb_mapping *m, size_t n)
     for (size_t i = 0; i < n; i++)
         if (!same_mapping(&m[i], &maps[i]))
             return false;
+    return true;
+}
+
+/* Whether every mapping the cache was made for is still in m. Both are
+ * sorted by address but for the main program's, first in each. */
+static bool only_added(const cb_mapping *m, size_t n)
+{
+    if (!n || !nmaps || !same_mapping(&m[0], &maps[0]))
+        return false;
+    size_t j = 1;
+    for (size_t i = 1; i < nmaps; i++) {
+        while (j < n && m[j].start < maps[i].start)
+            j++;
+        if (j == n || !same_mapping(&m[j], &maps[i]))
+            return false;
+    }
     return true;
 }
 
@@ -76,7 +93,18 @@ void cb_symcache_acquire(const cb_mapping *m, size_t n)
     cb_spin_lock(&lock);
     if (sym && same_mappings(m, n))
         return;
+    cb_mapping *copy;
+    if (sym && only_added(m, n) && (copy = copy_mappings(m, n)) != NULL) {
+        if (cb_symbolizer_report_new(sym) == 0) {
+            cb_mappings_free(maps, nmaps);
+            maps = copy;
+            nmaps = n;
+            return;
+        }
+        cb_mappings_free(copy, n);
+    }
     forget();
+    generation++;
     /* Without a copy of the mappings the next write cannot tell whether
      * they changed, so it will start afresh: correct, only slower. */
     maps = copy_mappings(m, n);
@@ -142,4 +170,9 @@ int cb_symcache_lookup(uint64_t addr, cb_line *lines, int max, unsigned *flags)
 void cb_symcache_release(void)
 {
     cb_spin_unlock(&lock);
+}
+
+unsigned cb_symcache_generation(void)
+{
+    return generation;
 }

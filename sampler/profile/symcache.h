@@ -7,7 +7,11 @@
  * So one symbolizer is kept, with the list of executable mappings it was
  * made for, and the answers it gave, by address. A write that finds the
  * same mappings (start, limit, offset, file, build ID) reuses all of it; a
- * write that finds them changed (dlopen, dlclose) starts afresh.
+ * write that finds more (dlopen) reports the new modules to it and keeps
+ * the rest; a write that finds one gone or changed (dlclose) starts
+ * afresh. (Starting afresh at every dlopen loaded every module's debug
+ * information twice in a run: measured, the heap profile of the first
+ * test of a binary then cost 90 ms more.)
  *
  * Writers take the cache for the whole of their resolve step, so profile
  * writes are serialized; a spinlock rather than a pthread mutex, since
@@ -31,5 +35,8 @@ void cb_symcache_acquire(const cb_mapping *maps, size_t n);
 int cb_symcache_lookup(uint64_t addr, cb_line *lines, int max, unsigned *flags);
 
 void cb_symcache_release(void);
+
+/* How many symbolizers the cache has made so far (for tests). */
+unsigned cb_symcache_generation(void);
 
 #endif

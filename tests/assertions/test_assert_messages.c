@@ -127,6 +127,12 @@ static void expect_failure(const char *name)
         fail_msg("%s: expected a failed cmocka test (status %#x):\n%s", name, r.status, r.out);
     if (!strstr(r.out, "assert_prog.c:") || !strstr(r.out, ": error: Failure!"))
         fail_msg("%s: cmocka did not report the assertion's place:\n%s", name, r.out);
+    /* Printed once: the verdict is on one line of the output. */
+    int verdicts = 0;
+    for (const char *p = r.out; (p = strstr(p, ") failed: ")) != NULL; p++)
+        verdicts++;
+    if (verdicts != 1)
+        fail_msg("%s: the message is printed %d times:\n%s", name, verdicts, r.out);
     check_message(&r);
     free(r.out);
 }
@@ -196,6 +202,21 @@ static void a_long_message_is_printed_whole(void **state)
     expect_failure("long_message_fails");
 }
 
+/* Stacks go down to the test, however deep the site. */
+static void a_deep_site_reaches_the_test(void **state)
+{
+    (void)state;
+    expect_failure("deep_stack_fails");
+}
+
+/* Frames in a stripped library are named as far as its dynamic symbols
+ * allow, never bare addresses. */
+static void stripped_frames_are_named(void **state)
+{
+    (void)state;
+    expect_failure("stripped_library_fails");
+}
+
 /* TAP prints messages whole: nothing is cut. */
 static void a_long_message_goes_whole_to_tap(void **state)
 {
@@ -243,6 +264,8 @@ int main(void)
         cmocka_unit_test(fails_under_the_cbench_plugin),
         cmocka_unit_test(a_long_message_is_printed_whole),
         cmocka_unit_test(a_long_message_goes_whole_to_tap),
+        cmocka_unit_test(a_deep_site_reaches_the_test),
+        cmocka_unit_test(stripped_frames_are_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,7 +50,12 @@ assert status("e2e_crash", "epsilon_passes") == "pass"
 z = recs[("e2e_crash", "zeta_crashes")]
 assert z["status"] == "fail", z
 assert "SIGABRT" in (z.get("message") or ""), z
-assert ("e2e_crash", "eta_never_runs") not in recs
+# The test after the crash did not run: it is reported so, and counted.
+eta = recs[("e2e_crash", "eta_never_runs")]
+assert eta["status"] == "skip", eta
+assert eta["message"] == "not run: the binary stopped during zeta_crashes (killed by SIGABRT (Aborted))", eta
+crash_tests = [r for (b, n), r in recs.items() if b == "e2e_crash"]
+assert len(crash_tests) == 3, crash_tests
 assert not any(b == "not_cbench" for b, _ in recs), "a non-cbench program was run"
 benches = {n: r for (b, n), r in recs.items() if r["kind"] == "bench"}
 assert set(benches) == {"BenchmarkSum", "BenchmarkAlloc", "BenchmarkParent/one",
@@ -106,4 +111,13 @@ fi
 # Nothing half-written is left behind, even by the crash.
 leftover=$(find "$out" -name '.*tmp*' | head -1)
 [[ -z $leftover ]] || fail "temporary file left: $leftover"
+
+# A profile that cannot be written (its name is taken by a folder) fails
+# the run, and the console says why, though the test passed.
+mkdir -p "$tmp/full/e2e_pass/alpha_passes/cpu.pb.gz"
+status=0
+"$cbench" --cpuprofile --outdir "$tmp/full" bins/e2e_pass >full.txt 2>&1 || status=$?
+[[ $status -eq 1 ]] || fail "an unwritten profile: exit status $status, want 1"
+grep -q "could not be written; the first: writing the CPU profile of alpha_passes" full.txt ||
+    fail "the console does not say which profile was not written: $(cat full.txt)"
 echo "ok"

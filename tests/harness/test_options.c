@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,8 +171,9 @@ static void test_benchtime_takes_durations_and_counts(void **state)
         assert_true(ok[i].n ||
                     (o.benchtime_s > ok[i].s * 0.999999 && o.benchtime_s < ok[i].s * 1.000001));
     }
-    static const char *bad[] = {"",     "x",    "0x", "-1s", "1",   "0",   "0s",
-                                "1.5x", "1e3s", "s",  "10q", "abc", "5xx", "-5x"};
+    /* Past Go's longest duration (int64 ns, 2562047h47m16.854775807s) too. */
+    static const char *bad[] = {"",     "x",    "0x", "-1s", "1",   "0",   "0s",          "1.5x",
+                                "1e3s", "s",    "10q", "abc", "5xx", "-5x", "99999999999h", "2562048h"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cb_options o;
         char err[256] = "";
@@ -366,6 +368,52 @@ static void test_split_takes_lines_or_words(void **state)
     free(argv);
 }
 
+/* Text that is not the command's "--flag=value" lines is split as a
+ * shell would: "--outdir x" on a line of its own is a flag and a value. */
+static void test_split_reads_other_text_as_a_shell_would(void **state)
+{
+    (void)state;
+    char **argv;
+    int argc;
+    assert_int_equal(cb_options_split("--cpuprofile\n--outdir x\n--run=a b\n", &argv, &argc), 0);
+    assert_int_equal(argc, 5);
+    assert_string_equal(argv[1], "--cpuprofile");
+    assert_string_equal(argv[2], "--outdir");
+    assert_string_equal(argv[3], "x");
+    assert_string_equal(argv[4], "--run=a b");
+    free(argv);
+    assert_int_equal(
+        cb_options_split("--outdir 'my out' --run \"a\\\"b c\" --bench x\\ y", &argv, &argc), 0);
+    assert_int_equal(argc, 7);
+    assert_string_equal(argv[2], "my out");
+    assert_string_equal(argv[4], "a\"b c");
+    assert_string_equal(argv[6], "x y");
+    free(argv);
+    errno = 0;
+    assert_int_equal(cb_options_split("--outdir 'open", &argv, &argc), -1);
+    assert_int_equal(errno, EINVAL);
+}
+
+static void test_cpuprofilerate_is_a_rate_in_hz(void **state)
+{
+    (void)state;
+    cb_options o;
+    char err[256] = "";
+    cb_options_init(&o);
+    assert_int_equal(o.cpuprofilerate, 0);
+    assert_int_equal(PARSE(&o, NULL, err, "--cpuprofilerate", "1000"), 0);
+    assert_int_equal(o.cpuprofilerate, 1000);
+    static const char *bad[] = {"0", "-1", "10001", "1k", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(PARSE(&o, NULL, err, "--cpuprofilerate", (char *)bad[i]), -1);
+        assert_non_null(strstr(err, "--cpuprofilerate"));
+    }
+    assert_true(cb_options_is_flag("--cpuprofilerate=5"));
+    assert_true(cb_options_is_flag("-outdir"));
+    assert_false(cb_options_is_flag("--gtest_filter=x"));
+    assert_false(cb_options_is_flag("-"));
+}
+
 static void test_split_output_parses(void **state)
 {
     (void)state;
@@ -426,6 +474,8 @@ int main(void)
         cmocka_unit_test(test_durations_format_as_go_prints_them),
         cmocka_unit_test(test_split_takes_lines_or_words),
         cmocka_unit_test(test_split_output_parses),
+        cmocka_unit_test(test_split_reads_other_text_as_a_shell_would),
+        cmocka_unit_test(test_cpuprofilerate_is_a_rate_in_hz),
         cmocka_unit_test(test_usage_lists_command_flags_only_for_the_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,44 @@ static void test_path_profile_appears_only_when_complete(void **state)
     assert_int_equal(cbench_stop_cpu_profile(), 0);
     pb_profile *p = read_profile_file(path);
     assert_non_null(p);
+    free_profile(p);
+    snprintf(cmd, sizeof cmd, "test $(ls %s | wc -l) -eq 1 && rm -rf %s", dir, dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void *exit_from_thread(void *arg)
+{
+    (void)arg;
+    exit(0);
+}
+
+/* A program that exits (from another thread, even) without stopping a
+ * profile to a path finds it finished: the file holds its samples, and no
+ * temporary file is left. Before, an empty "<path>.tmp.<pid>.<n>" was. */
+static void test_a_profile_left_running_is_finished_at_exit(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cbench-cpu-XXXXXX", path[128], cmd[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/cpu.pb.gz", dir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (cbench_start_cpu_profile_path(path) != 0)
+            _exit(1);
+        burn_cpu(50000000);
+        pthread_t t;
+        pthread_create(&t, NULL, exit_from_thread, NULL);
+        pthread_join(t, NULL);
+        _exit(2);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    pb_profile *p = read_profile_file(path);
+    assert_non_null(p);
+    assert_true(total_value(p, 0) > 0);
     free_profile(p);
     snprintf(cmd, sizeof cmd, "test $(ls %s | wc -l) -eq 1 && rm -rf %s", dir, dir);
     assert_int_equal(system(cmd), 0);
@@ -321,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_path_in_missing_folder_fails_at_start),
         cmocka_unit_test(test_path_profile_appears_only_when_complete),
         cmocka_unit_test(test_fork_while_profiling_leaves_parent_profile_intact),
+        cmocka_unit_test(test_a_profile_left_running_is_finished_at_exit),
         cmocka_unit_test(test_rate_sets_the_period_and_zero_restores_default),
         cmocka_unit_test(test_labels_mark_samples_and_inner_key_hides_outer),
         cmocka_unit_test(test_thousands_of_cycles_leak_nothing),

@@ -54,25 +54,28 @@ static void test_cxx_keeps_ints_pointers_and_structs(void **state)
     assert_int_equal(keep_cxx_expression(N), N);
 }
 
+/* Only an optimizing build drops calls: in another (-O0) the test is left
+ * out of the list (tests/harness/bench/CMakeLists.txt says so). */
+#ifdef __OPTIMIZE__
 static void test_without_keep_the_compiler_drops_the_calls(void **state)
 {
     (void)state;
-#ifdef __OPTIMIZE__
     keep_calls = 0;
     for (int i = 0; i < N; i++)
         (void)counted_int(21);
     assert_true(keep_calls < N);
-#else
-    skip();
-#endif
 }
+#define WHEN_OPTIMIZED(test) cmocka_unit_test(test),
+#else
+#define WHEN_OPTIMIZED(test)
+#endif
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_c_keeps_ints_pointers_structs_and_arrays),
         cmocka_unit_test(test_cxx_keeps_ints_pointers_and_structs),
-        cmocka_unit_test(test_without_keep_the_compiler_drops_the_calls),
+        WHEN_OPTIMIZED(test_without_keep_the_compiler_drops_the_calls)
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

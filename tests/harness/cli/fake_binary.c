@@ -2,7 +2,7 @@
  * A test binary that speaks the cbench protocol by hand (docs/HARNESS.md,
  * "Protocol"), for the command's end-to-end test. One source, one
  * behaviour per build (FAKE_PASS, FAKE_FAIL, FAKE_CRASH, FAKE_HANG,
- * FAKE_EXIT), so the test knows exactly what each binary did.
+ * FAKE_EXIT, FAKE_CTL), so the test knows exactly what each binary did.
  *
  * Every binary writes what it received (environment, stdin, process
  * group) to <outdir>/<binary>/received.txt, so the test can check how the
@@ -91,10 +91,14 @@ static void write_received(const char *flags)
     char stdin_path[PATH_MAX] = "";
     ssize_t n = readlink("/proc/self/fd/0", stdin_path, sizeof stdin_path - 1);
     stdin_path[n > 0 ? n : 0] = '\0';
-    char *text;
-    if (asprintf(&text, "events=%s\nbinary=%s\nstdin=%s\nown_group=%d\nflags:\n%s\n",
+    char *text, cwd[PATH_MAX] = "";
+    if (!getcwd(cwd, sizeof cwd))
+        cwd[0] = '\0';
+    const char *var = getenv("FAKE_CTEST_VAR");
+    if (asprintf(&text,
+                 "events=%s\nbinary=%s\nstdin=%s\nown_group=%d\ncwd=%s\nctest_var=%s\nflags:\n%s\n",
                  getenv("CBENCH_EVENTS") ? getenv("CBENCH_EVENTS") : "", binary, stdin_path,
-                 getpgrp() == getpid(), flags) < 0)
+                 getpgrp() == getpid(), cwd, var ? var : "(unset)", flags) < 0)
         return;
     write_file(NULL, "received.txt", text);
     free(text);
@@ -165,6 +169,18 @@ int main(void)
     record("test_ok", "pass", NULL);
     fprintf(stderr, "teardown went wrong\n");
     return 3;
+#elif defined(FAKE_CTL)
+    /* A name with control characters (JSON escapes), and benchmarks
+     * planned before they run. */
+    start("test", "ctl\\u0001name\\u001b[31m");
+    record("ctl\\u0001name\\u001b[31m", "pass", NULL);
+    event("{\"event\":\"plan\",\"kind\":\"bench\",\"name\":\"BenchmarkA\"}");
+    event("{\"event\":\"plan\",\"kind\":\"bench\",\"name\":\"BenchmarkLongerName\"}");
+    start("bench", "BenchmarkA");
+    event("{\"event\":\"record\",\"kind\":\"bench\",\"name\":\"BenchmarkA\",\"procs\":1,"
+          "\"status\":\"pass\",\"elapsed_s\":1,\"n\":100,\"metrics\":["
+          "{\"value\":10,\"unit\":\"ns/op\"}],\"artifacts\":{}}");
+    return 0;
 #else
 #error "define one FAKE_ mode"
 #endif

@@ -97,6 +97,31 @@ grep -qx "own_group=1" "$recv" || fail "not in its own process group"
 grep -qx -- "--outdir=$work/cbench-out" "$recv" || fail "--outdir is not absolute: $(cat "$recv")"
 grep -qx -- "--bench=." "$recv" || fail "--bench not passed"
 ! grep -q -- "--timeout" "$recv" || fail "--timeout is the command's own flag"
+# No CTest file: a binary runs in its own folder.
+grep -qx "cwd=$work/suite" "$recv" || fail "not run in its own folder: $(grep cwd= "$recv")"
+
+# ---- a build folder is a CTest project: each binary runs where CTest
+# would run it, with the environment its test sets ----
+mkdir -p build/bin build/tests/data
+cp "$fakes/cli_fake_pass" build/bin/t_one
+cp "$fakes/cli_fake_pass" build/bin/t_two
+cat > build/CTestTestfile.cmake <<CT
+# CMake generated Testfile for
+subdirs("tests")
+CT
+cat > build/tests/CTestTestfile.cmake <<CT
+add_test([=[one]=] "$work/build/bin/t_one")
+set_tests_properties([=[one]=] PROPERTIES  ENVIRONMENT "FAKE_CTEST_VAR=a b;OTHER=x\\;y" WORKING_DIRECTORY "$work/build/tests/data" _BACKTRACE_TRIPLES "x;1;add_test")
+add_test(two "$work/build/bin/t_two" "--some-arg")
+CT
+FAKE_CTEST_VAR=outer "$cbench" --outdir ctest-out build/bin >ctest.txt 2>&1 || fail "CTest folder: $(cat ctest.txt)"
+grep -qx "cwd=$work/build/tests/data" ctest-out/t_one/received.txt ||
+    fail "WORKING_DIRECTORY not used: $(grep cwd= ctest-out/t_one/received.txt)"
+grep -qx "ctest_var=a b" ctest-out/t_one/received.txt || fail "ENVIRONMENT not used"
+# No WORKING_DIRECTORY: the folder of the CTest file that added the test.
+grep -qx "cwd=$work/build/tests" ctest-out/t_two/received.txt ||
+    fail "not run in its CTest folder: $(grep cwd= ctest-out/t_two/received.txt)"
+grep -qx "ctest_var=outer" ctest-out/t_two/received.txt || fail "the environment was lost"
 
 # Files the crashing test wrote are kept; its half-written temporaries are not.
 crashdir=cbench-out/c_crash/test_crash
@@ -254,6 +279,20 @@ st=0
 "$cbench" --outdir not-a-folder/sub suite/a_pass > /dev/null 2> bad7.err || st=$?
 [ "$st" -eq 2 ] || fail "uncreatable outdir: exit status $st"
 grep -q "not-a-folder/sub" bad7.err || fail "uncreatable outdir: $(cat bad7.err)"
+
+# ---- names on the console: control characters escaped; benchmark
+# lines padded to the longest name planned, as bench.txt pads them ----
+mkdir ctl
+cp "$fakes/cli_fake_ctl" ctl/f_ctl
+"$cbench" -v --cpu 1 --outdir ctl-out ctl > ctl.txt 2>&1 || fail "ctl: $(cat ctl.txt)"
+grep -qxF '=== RUN   ctl\x01name\x1b[31m' ctl.txt || fail "control characters not escaped: $(cat -v ctl.txt)"
+grep -qxF -- '--- PASS: ctl\x01name\x1b[31m (0.00s)' ctl.txt || fail "control characters in --- PASS"
+! grep -q $'\x1b' ctl.txt || fail "a raw escape reached the console"
+grep -qE $'^BenchmarkA {9}\t +100\t' ctl.txt || fail "BenchmarkA not padded to BenchmarkLongerName: $(grep Benchmark ctl.txt | cat -A)"
+
+# ---- --version ----
+"$cbench" --version > version.txt || fail "--version failed"
+grep -qE '^cbench version [0-9]+\.[0-9]+\.[0-9]+ linux/amd64$' version.txt || fail "--version: $(cat version.txt)"
 
 # ---- compare ----
 "$cbench" compare cbench-out/bench.txt cbench-out/results.json > cmp.txt

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/child.h"
 #include "options.h"
 #include "formats/safename.h"
 #include "run.h"
@@ -152,6 +153,108 @@ static void test_only_temporaries_of_the_killed_test_are_removed(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+
+/* A shell script at a fresh path, for cb_child_run to execute. */
+static char *script(const char *body)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/cbench-child-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "#!/bin/sh\n%s\n", body);
+    fclose(f);
+    chmod(path, 0755);
+    return path;
+}
+
+static void collect(void *arg, const char *data, size_t len)
+{
+    char *out = arg;
+    size_t n = strlen(out);
+    if (n + len < 4096) {
+        memcpy(out + n, data, len);
+        out[n + len] = '\0';
+    }
+}
+
+extern char **environ;
+
+/* The loop waits on the pipe and on the exit at once: a binary that
+ * closes its pipe long before it exits, or whose exit comes while a
+ * grandchild holds the pipe open, is seen without any wait running out.
+ * The loop that polled with a cap woke up every 1-100 ms meanwhile (and
+ * noticed such an exit up to 100 ms late): each wake-up with nothing to
+ * do is counted. */
+static void test_an_exit_is_waited_for_not_polled(void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {
+        "echo closing; exec >&- 2>&-; sleep 0.4; exit 3",
+        "echo forking; (sleep 0.4) & exit 3",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        char *path = script(bodies[i]);
+        char out[4096] = "", err[256];
+        cb_child_exit ex;
+        assert_int_equal(cb_child_run(path, environ, 0, collect, out, &ex, err, sizeof err), 0);
+        unlink(path);
+        assert_true(ex.exited);
+        assert_int_equal(ex.status, 3);
+        assert_non_null(strstr(out, i ? "forking" : "closing"));
+        assert_int_equal(ex.idle_wakeups, 0);
+    }
+}
+
+static bool running(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    bool alive = fgets(line, sizeof line, f) && !strstr(line, ") Z ");
+    fclose(f);
+    return alive;
+}
+
+/* A test that leaves the process group (setsid) and forks again, once
+ * holding the pipe and once as a daemon that closed it, is not reached by
+ * the group's kill: as the subreaper, the command gets the orphans and
+ * kills them when the binary is done. */
+static void test_nothing_the_binary_started_outlives_it(void **state)
+{
+    (void)state;
+    static const char *const orphans[] = {
+        "sleep 60 & echo $! >> %s",                            /* holds the pipe */
+        "exec >&- 2>&- </dev/null; sleep 60 & echo $! >> %s", /* a daemon */
+    };
+    cb_child_become_subreaper();
+    for (size_t i = 0; i < 2; i++) {
+        char pids[] = "/tmp/cbench-orphans-XXXXXX";
+        int fd = mkstemp(pids);
+        assert_true(fd >= 0);
+        close(fd);
+        char orphan[256], body[512];
+        snprintf(orphan, sizeof orphan, orphans[i], pids);
+        snprintf(body, sizeof body, "setsid sh -c '%s' &\nwait; exit 0", orphan);
+        char *path = script(body);
+        char out[4096] = "", err[256];
+        cb_child_exit ex;
+        assert_int_equal(cb_child_run(path, environ, 0, collect, out, &ex, err, sizeof err), 0);
+        unlink(path);
+        assert_true(ex.exited);
+        FILE *f = fopen(pids, "r");
+        assert_non_null(f);
+        int pid = 0;
+        assert_int_equal(fscanf(f, "%d", &pid), 1);
+        fclose(f);
+        unlink(pids);
+        assert_false(running(pid));
+        assert_int_equal(ex.leftovers_killed, 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -159,6 +262,8 @@ int main(void)
         cmocka_unit_test(test_default_flags_carry_benchtime_as_a_duration),
         cmocka_unit_test(test_signals_are_named_and_described),
         cmocka_unit_test(test_only_temporaries_of_the_killed_test_are_removed),
+        cmocka_unit_test(test_an_exit_is_waited_for_not_polled),
+        cmocka_unit_test(test_nothing_the_binary_started_outlives_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
