@@ -38,6 +38,8 @@ set(CBENCH_FORMATS_SOURCES
 # them out of the sampler's list, so each is built once.
 set(CBENCH_WRITER_SAMPLER_SOURCES
   sampler/base/error.c
+  sampler/profile/gzip.c
+  sampler/profile/hmap.c
   sampler/profile/output.c)
 
 # The writers: what libcbench and the `cbench` command share (the flags,
@@ -58,8 +60,20 @@ set(CBENCH_FAULT_SOURCES
 # libcbench's own part of the harness.
 set(CBENCH_HARNESS_SOURCES ${CBENCH_RUNNER_SOURCES} ${CBENCH_BENCH_SOURCES})
 
+# The pprof reader, writer and merge the command's top, flamegraph,
+# report and per-binary profiles share (harness/cli/pprof/).
+set(CBENCH_PPROF_SOURCES
+  harness/cli/pprof/arena.c
+  harness/cli/pprof/merge.c
+  harness/cli/pprof/read.c
+  harness/cli/pprof/stacks.c
+  harness/cli/pprof/top.c
+  harness/cli/pprof/units.c
+  harness/cli/pprof/write.c)
+
 # The `cbench` command, and the readers only it needs.
 set(CBENCH_CLI_SOURCES
+  ${CBENCH_PPROF_SOURCES}
   harness/cli/child.c
   harness/cli/compare.c
   harness/cli/console.c
@@ -67,10 +81,13 @@ set(CBENCH_CLI_SOURCES
   harness/cli/event_read.c
   harness/cli/json_load.c
   harness/cli/main.c
+  harness/cli/readfile.c
   harness/cli/record_read.c
   harness/cli/reporter.c
   harness/cli/results_read.c
   harness/cli/run.c
   harness/cli/stats.c
   harness/cli/stream.c
-  harness/cli/test2json.c)
+  harness/cli/subargs.c
+  harness/cli/test2json.c
+  harness/cli/top_cmd.c)

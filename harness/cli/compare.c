@@ -15,6 +15,7 @@
 #include "base/fault.h"
 #include "formats/buf.h"
 #include "formats/results.h"
+#include "readfile.h"
 #include "results_read.h"
 #include "stats.h"
 
@@ -158,48 +159,11 @@ static int read_results_json(const char *path, const char *text, size_t len, cb_
     return rc;
 }
 
-/* The whole file, NUL-terminated, its length in *len. */
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *text = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *t = cb_fault_realloc(text, cap);
-            if (!t) {
-                free(text);
-                fclose(f);
-                errno = ENOMEM;
-                return NULL;
-            }
-            text = t;
-        }
-        size_t got = fread(text + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(text);
-        errno = EIO;
-        return NULL;
-    }
-    text[n] = '\0';
-    *len = n;
-    return text;
-}
-
 int cb_compare_read(const char *path, cb_samples *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof out[0]);
     size_t len = 0;
-    char *text = read_all(path, &len);
+    char *text = cb_read_file(path, &len);
     if (!text) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;

@@ -33,6 +33,7 @@
 #include "options.h"
 #include "run.h"
 #include "test2json.h"
+#include "top_cmd.h"
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
@@ -230,5 +231,7 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "compare") == 0)
         return cb_compare_main(argc - 2, argv + 2);
+    if (argc > 1 && strcmp(argv[1], "top") == 0)
+        return cb_top_main(argc - 2, argv + 2);
     return run_command(argc, argv);
 }
