@@ -31,7 +31,8 @@ set(CBENCH_FORMATS_SOURCES
   harness/formats/results.c
   harness/formats/results_json.c
   harness/formats/safename.c
-  harness/formats/utf8.c)
+  harness/formats/utf8.c
+  harness/formats/xml.c)
 
 # What the sampler lends the writers: the error message behind
 # cbench_last_error() and atomic files. The top-level CMakeLists.txt takes
@@ -64,6 +65,8 @@ set(CBENCH_HARNESS_SOURCES ${CBENCH_RUNNER_SOURCES} ${CBENCH_BENCH_SOURCES})
 # report and per-binary profiles share (harness/cli/pprof/).
 set(CBENCH_PPROF_SOURCES
   harness/cli/pprof/arena.c
+  harness/cli/pprof/flame.c
+  harness/cli/pprof/flame_js.c
   harness/cli/pprof/merge.c
   harness/cli/pprof/read.c
   harness/cli/pprof/stacks.c
@@ -78,6 +81,7 @@ set(CBENCH_CLI_SOURCES
   harness/cli/compare.c
   harness/cli/console.c
   harness/cli/discover.c
+  harness/cli/flamegraph_cmd.c
   harness/cli/event_read.c
   harness/cli/json_load.c
   harness/cli/main.c

@@ -26,6 +26,7 @@
 #include "compare.h"
 #include "console.h"
 #include "discover.h"
+#include "flamegraph_cmd.h"
 #include "formats/benchtxt.h"
 #include "formats/junit.h"
 #include "formats/results.h"
@@ -233,5 +234,7 @@ int main(int argc, char **argv)
         return cb_compare_main(argc - 2, argv + 2);
     if (argc > 1 && strcmp(argv[1], "top") == 0)
         return cb_top_main(argc - 2, argv + 2);
+    if (argc > 1 && strcmp(argv[1], "flamegraph") == 0)
+        return cb_flamegraph_main(argc - 2, argv + 2);
     return run_command(argc, argv);
 }
