@@ -77,6 +77,7 @@ set(CBENCH_PPROF_SOURCES
 # The `cbench` command, and the readers only it needs.
 set(CBENCH_CLI_SOURCES
   ${CBENCH_PPROF_SOURCES}
+  harness/cli/binprof.c
   harness/cli/child.c
   harness/cli/compare.c
   harness/cli/console.c

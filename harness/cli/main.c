@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "base/fault.h"
+#include "binprof.h"
 #include "cbench/profile.h"
 #include "child.h"
 #include "compare.h"
@@ -204,10 +205,14 @@ static int run_command(int argc, char **argv)
 
     bool all_passed = true, complete = true;
     cb_run_config cfg = {.o = &o, .outdir = outdir, .rep = &rep, .results = &res};
+    bool files_ok = true;
     for (size_t i = 0; i < bins.n && complete && !cb_child_interrupted(); i++) {
+        size_t first = res.n;
         cb_run_result r = cb_run_binary(&cfg, &bins.v[i]);
         all_passed &= r == CB_RUN_PASSED;
         complete = r != CB_RUN_OUT_OF_MEMORY && !rep.out_of_memory;
+        if (complete && !o.list)
+            files_ok &= cb_binprof_write(outdir, &res, first, bins.v[i].name, stderr) == 0;
     }
     if (cb_child_interrupted()) {
         fprintf(stderr, "cbench: interrupted\n");
@@ -217,7 +222,7 @@ static int run_command(int argc, char **argv)
     if (!complete) {
         out_of_memory("during the run: it stopped, and its result files were not written");
         status = EXIT_FAILED;
-    } else if (!o.list && write_files(&res, outdir, o.junit) != 0) {
+    } else if (!o.list && (write_files(&res, outdir, o.junit) != 0 || !files_ok)) {
         status = EXIT_FAILED;
     }
     cb_reporter_free(&rep);
