@@ -80,6 +80,8 @@ set(CBENCH_CLI_SOURCES
   harness/cli/binprof.c
   harness/cli/child.c
   harness/cli/compare.c
+  harness/cli/compare_format.c
+  harness/cli/compare_read.c
   harness/cli/console.c
   harness/cli/discover.c
   harness/cli/flamegraph_cmd.c
