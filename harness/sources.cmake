@@ -24,6 +24,7 @@ set(CBENCH_FORMATS_SOURCES
   harness/formats/buf.c
   harness/formats/event.c
   harness/formats/file.c
+  harness/formats/gbench_json.c
   harness/formats/json.c
   harness/formats/junit.c
   harness/formats/record.c

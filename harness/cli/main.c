@@ -29,6 +29,7 @@
 #include "discover.h"
 #include "flamegraph_cmd.h"
 #include "formats/benchtxt.h"
+#include "formats/gbench_json.h"
 #include "formats/junit.h"
 #include "formats/results.h"
 #include "formats/results_json.h"
@@ -143,13 +144,15 @@ static int write_file(int (*writer)(const cb_results *, const char *), const cb_
     return rc;
 }
 
-/* All three files, each attempted whatever happened to the others. */
+/* The result files, each attempted whatever happened to the others. */
 static int write_files(const cb_results *res, const char *outdir, const char *junit)
 {
     int rc = 0;
     rc |= write_file(cb_results_json_write, res, outdir, "results.json", NULL);
     rc |= write_file(cb_benchtxt_write, res, outdir, "bench.txt", NULL);
     rc |= write_file(cb_junit_write, res, outdir, "junit.xml", junit);
+    if (cb_gbench_has_benchmarks(res))
+        rc |= write_file(cb_gbench_write, res, outdir, "benchmarks.json", NULL);
     return rc;
 }
 
