@@ -88,6 +88,7 @@ set(CBENCH_CLI_SOURCES
   harness/cli/flamegraph_cmd.c
   harness/cli/event_read.c
   harness/cli/json_load.c
+  harness/cli/kept.c
   harness/cli/main.c
   harness/cli/readfile.c
   harness/cli/record_read.c
