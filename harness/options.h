@@ -39,6 +39,8 @@ typedef struct cb_options {
     bool list;                /* --list: print the names of tests and benchmarks */
     bool verbose;             /* -v */
     bool help;                /* -h, --help */
+    bool report;              /* --report: <outdir>/index.html, flame graphs (command only) */
+    const char *baseline;     /* --baseline OLD: the report compares with it (implies --report) */
 } cb_options;
 
 /* Fills *o with the defaults above. */

@@ -92,6 +92,8 @@ set(CBENCH_CLI_SOURCES
   harness/cli/main.c
   harness/cli/readfile.c
   harness/cli/record_read.c
+  harness/cli/report.c
+  harness/cli/report_html.c
   harness/cli/reporter.c
   harness/cli/results_read.c
   harness/cli/run.c

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/fault.h"
@@ -34,6 +35,7 @@
 #include "formats/results.h"
 #include "formats/results_json.h"
 #include "options.h"
+#include "report.h"
 #include "run.h"
 #include "test2json.h"
 #include "top_cmd.h"
@@ -156,6 +158,22 @@ static int write_files(const cb_results *res, const char *outdir, const char *ju
     return rc;
 }
 
+/* --report: index.html and the flame graphs, after the result files. */
+static int write_report(const cb_options *o, const char *outdir, const cb_results *res,
+                        const struct timespec *t0, bool passed)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    cb_report_config c = {
+        .outdir = outdir,
+        .results = res,
+        .baseline = o->baseline,
+        .elapsed_s = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) * 1e-9,
+        .passed = passed,
+    };
+    return cb_report_write(&c, stderr);
+}
+
 static int run_command(int argc, char **argv)
 {
     cb_options o;
@@ -193,6 +211,10 @@ static int run_command(int argc, char **argv)
         goto out;
     if (o.junit && check_junit(o.junit) != 0)
         goto out;
+    if (o.baseline && cb_report_check_baseline(o.baseline, err, sizeof err) != 0) {
+        fprintf(stderr, "cbench: --baseline: %s\n", err);
+        goto out;
+    }
     cb_results res;
     if (cb_results_init(&res) != 0) {
         out_of_memory("before the run");
@@ -207,6 +229,8 @@ static int run_command(int argc, char **argv)
     cb_child_catch_interrupts();
 
     bool all_passed = true, complete = true;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     cb_run_config cfg = {.o = &o, .outdir = outdir, .rep = &rep, .results = &res};
     bool files_ok = true;
     for (size_t i = 0; i < bins.n && complete && !cb_child_interrupted(); i++) {
@@ -228,6 +252,9 @@ static int run_command(int argc, char **argv)
     } else if (!o.list && (write_files(&res, outdir, o.junit) != 0 || !files_ok)) {
         status = EXIT_FAILED;
     }
+    if (complete && !o.list && (o.report || o.baseline) &&
+        write_report(&o, outdir, &res, &t0, status == 0) != 0)
+        status = EXIT_FAILED;
     cb_reporter_free(&rep);
     cb_results_free(&res);
 out:

@@ -298,7 +298,7 @@ static void put_box(cb_buf *b, const tree *t, const fnode *n, double height, con
     cb_buf_puts(b, "</text></g>\n");
 }
 
-static void put_svg(cb_buf *b, const tree *t, const style *st, const char *title)
+static double put_svg(cb_buf *b, const tree *t, const style *st, const char *title)
 {
     uint32_t depth = 0;
     int64_t hidden = 0;
@@ -347,6 +347,7 @@ static void put_svg(cb_buf *b, const tree *t, const style *st, const char *title
         if (drawn(&t->v[i]))
             put_box(b, t, &t->v[i], height, st);
     cb_buf_puts(b, "</g>\n</svg>\n");
+    return height;
 }
 
 static void tree_free(tree *t)
@@ -386,7 +387,9 @@ int cb_flame_svg(cb_buf *b, const cb_pprof *p, const cb_pprof *base, const cb_fl
         if (d > (double)st.max_delta)
             st.max_delta = (int64_t)ceil(d);
     }
-    put_svg(b, &t, &st, o->title ? o->title : "Flame graph");
+    double height = put_svg(b, &t, &st, o->title ? o->title : "Flame graph");
+    if (o->height)
+        *o->height = height;
     rc = b->failed ? -1 : 0;
 out:
     if (rc != 0)

@@ -35,7 +35,8 @@
 typedef struct cb_flame_options {
     const char *sample_index; /* NULL: the profile's default */
     bool whole;               /* stacks from their root */
-    const char *title;        /* NULL: "Flame graph of FILE" */
+    const char *title;        /* NULL: "Flame graph" */
+    double *height;           /* when not NULL: gets the SVG's height in pixels */
 } cb_flame_options;
 
 #define CB_FLAME_WIDTH 1200
