@@ -33,7 +33,7 @@
 #include "formats/benchline.h"
 #include "formats/benchtxt.h"
 #include "formats/event.h"
-#include "formats/gbench_json.h"
+#include "formats/trackers.h"
 #include "formats/junit.h"
 #include "formats/results.h"
 #include "formats/results_json.h"
@@ -450,8 +450,7 @@ int cb_capture_finish(void)
     if (cb_results_json_write(&cap.results, outpath("results.json", path, sizeof path)) < 0 ||
         cb_benchtxt_write(&cap.results, outpath("bench.txt", path, sizeof path)) < 0 ||
         cb_junit_write(&cap.results, junit) < 0 ||
-        (cb_gbench_has_benchmarks(&cap.results) &&
-         cb_gbench_write(&cap.results, outpath("benchmarks.json", path, sizeof path)) < 0)) {
+        cb_benchmark_files_write(&cap.results, cap.opt.outdir) < 0) {
         fprintf(stderr, "cbench: writing the result files: %s\n", cbench_last_error());
         rc = -1;
     }

@@ -32,6 +32,7 @@ set(CBENCH_FORMATS_SOURCES
   harness/formats/results.c
   harness/formats/results_json.c
   harness/formats/safename.c
+  harness/formats/trackers.c
   harness/formats/utf8.c
   harness/formats/xml.c)
 

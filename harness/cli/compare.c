@@ -247,6 +247,8 @@ static int build(cb_comparison *c, const cb_samples *old, const cb_samples *new_
                 const cb_samples *s = side ? new_ : old;
                 for (size_t i = 0; i < s->n; i++) {
                     cb_sample_set *set = &s->v[i];
+                    if (listed(unit, o->ignore, o->nignore))
+                        continue;
                     if (strcmp(set->unit, unit) != 0 ||
                         (side && cb_compare_find((cb_samples *)old, set->name, unit, false)))
                         continue;
@@ -359,7 +361,9 @@ static int usage(const char *why)
             "  --higher-is-better UNIT a unit where more is better (like any */s); repeatable\n"
             "  --exact UNIT            a counted unit: when every run on each side agrees, any\n"
             "                          change counts, without statistics (like allocs/op, B/op,\n"
-            "                          instructions/op); repeatable\n");
+            "                          instructions/op); repeatable\n"
+            "  --ignore UNIT           leave UNIT out (ns/op on a shared machine, where cpu-ns/op,\n"
+            "                          from results.json, is steadier); repeatable\n");
     return why ? 2 : 0;
 }
 
@@ -408,7 +412,7 @@ int cb_compare_main(int argc, char **argv)
     cb_compare_options_init(&o);
     const char *fail_above = NULL, *format = "text";
     bool help = false;
-    unit_list lower = {0}, higher = {0}, exact = {0};
+    unit_list lower = {0}, higher = {0}, exact = {0}, ignore = {0};
     cb_subarg specs[] = {
         {"fail-above", &fail_above, NULL, NULL, NULL},
         {"fail-missing", NULL, &o.fail_missing, NULL, NULL},
@@ -416,6 +420,7 @@ int cb_compare_main(int argc, char **argv)
         {"lower-is-better", NULL, NULL, add_unit, &lower},
         {"higher-is-better", NULL, NULL, add_unit, &higher},
         {"exact", NULL, NULL, add_unit, &exact},
+        {"ignore", NULL, NULL, add_unit, &ignore},
         {"h", NULL, &help, NULL, NULL},
         {"help", NULL, &help, NULL, NULL},
     };
@@ -433,7 +438,7 @@ int cb_compare_main(int argc, char **argv)
         status = usage(NULL);
         goto out;
     }
-    if (lower.failed || higher.failed || exact.failed) {
+    if (lower.failed || higher.failed || exact.failed || ignore.failed) {
         fprintf(stderr, "cbench compare: out of memory\n");
         goto out;
     }
@@ -458,6 +463,7 @@ int cb_compare_main(int argc, char **argv)
     o.lower = lower.v, o.nlower = lower.n;
     o.higher = higher.v, o.nhigher = higher.n;
     o.exact = exact.v, o.nexact = exact.n;
+    o.ignore = ignore.v, o.nignore = ignore.n;
     if (cb_compare_read(argv[0], &old, err, sizeof err) != 0 ||
         cb_compare_read(argv[1], &new_, err, sizeof err) != 0) {
         fprintf(stderr, "cbench compare: %s\n", err);
@@ -486,5 +492,6 @@ out:
     free(lower.v);
     free(higher.v);
     free(exact.v);
+    free(ignore.v);
     return status;
 }

@@ -50,7 +50,13 @@ typedef struct cb_samples {
 int cb_compare_read(const char *path, cb_samples *out, char *err, size_t errlen);
 /* Reads Go benchmark lines from text. -1 on ENOMEM. */
 int cb_compare_read_bench_txt(const char *text, cb_samples *out);
-/* The benchmarks of a run's records that have a result line. -1 on ENOMEM. */
+/* The unit of a benchmark's CPU time per op: the process's CPU time while
+ * its timer ran (results.json's cpu_s) over its iterations. Only a
+ * results.json has it. */
+#define CB_COMPARE_CPU_UNIT "cpu-ns/op"
+
+/* The benchmarks of a run's records that have a result line: their
+ * metrics, and cpu-ns/op. -1 on ENOMEM. */
 int cb_compare_from_results(const cb_results *r, cb_samples *out);
 /* A benchmark record's name as compared: "BenchmarkX/y-2" (-N when procs > 1). */
 void cb_compare_bench_name(const cb_record *rec, char *buf, size_t len);
@@ -93,6 +99,8 @@ typedef struct cb_cmp_options {
     bool fail_missing;   /* a benchmark on one side only fails the gate */
     const char **lower, **higher, **exact; /* units given a direction, or counted exact */
     size_t nlower, nhigher, nexact;
+    const char **ignore; /* units left out of the comparison */
+    size_t nignore;
 } cb_cmp_options;
 
 typedef struct cb_comparison {

@@ -136,6 +136,11 @@ int cb_compare_from_results(const cb_results *r, cb_samples *out)
         for (int k = 0; k < rec->nmetrics; k++)
             if (add_value(out, name, rec->metrics[k].unit, rec->metrics[k].value) != 0)
                 return -1;
+        /* CPU time per op, which other processes on the machine barely
+         * move (wall time, ns/op, they can double). */
+        if (rec->cpu_s > 0 && rec->n > 0 &&
+            add_value(out, name, CB_COMPARE_CPU_UNIT, rec->cpu_s * 1e9 / (double)rec->n) != 0)
+            return -1;
     }
     return 0;
 }

@@ -30,7 +30,7 @@
 #include "discover.h"
 #include "flamegraph_cmd.h"
 #include "formats/benchtxt.h"
-#include "formats/gbench_json.h"
+#include "formats/trackers.h"
 #include "formats/junit.h"
 #include "formats/results.h"
 #include "formats/results_json.h"
@@ -153,8 +153,10 @@ static int write_files(const cb_results *res, const char *outdir, const char *ju
     rc |= write_file(cb_results_json_write, res, outdir, "results.json", NULL);
     rc |= write_file(cb_benchtxt_write, res, outdir, "bench.txt", NULL);
     rc |= write_file(cb_junit_write, res, outdir, "junit.xml", junit);
-    if (cb_gbench_has_benchmarks(res))
-        rc |= write_file(cb_gbench_write, res, outdir, "benchmarks.json", NULL);
+    if (cb_benchmark_files_write(res, outdir) != 0) {
+        fprintf(stderr, "cbench: %s\n", cbench_last_error());
+        rc = -1;
+    }
     return rc;
 }
 
