@@ -1,10 +1,14 @@
 /*
- * The example the CI recipe (docs/ci.md) is tested on: a checksum with
- * a test and a benchmark. Built three ways by examples/CMakeLists.txt:
- * as is, with GATE_SLOWER (30% more work per op: four passes over the
- * data where three were) and with GATE_EXTRA_ALLOCATION (one more
- * allocation per op), so that the gate has a regression of each kind to
- * catch and the same build twice to let pass.
+ * The example the CI recipe (docs/ci.md) is tested on: a checksum and a
+ * weight of the same data, with a test and a benchmark. Built three ways
+ * by examples/CMakeLists.txt: as is, with GATE_SLOWER (the checksum
+ * makes 17 passes over the data where it made 12; with the weight's 4,
+ * 21 passes an op where there were 16: 31% more work) and with
+ * GATE_EXTRA_ALLOCATION (one more allocation per op), so that the gate
+ * has a regression of each kind to catch and the same build twice to
+ * let pass. Two functions share the work, so that a flame graph has
+ * boxes side by side, and the slower build's differential graph shows
+ * the checksum growing and the weight shrinking in share.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,18 +17,30 @@
 #include <cbench.h>
 
 #ifdef GATE_SLOWER
-#define PASSES 13 /* 30% more than 10 */
+#define CHECKSUM_PASSES 17
 #else
-#define PASSES 10
+#define CHECKSUM_PASSES 12
 #endif
+#define WEIGHT_PASSES 4
 
-/* FNV-1a, a byte at a time: a loop the compiler cannot shorten. */
-static uint64_t checksum(const unsigned char *p, size_t n, int passes)
+/* FNV-1a, a byte at a time: a chain of multiplies the compiler cannot
+ * shorten, so each pass costs the same. */
+__attribute__((noinline)) static uint64_t checksum(const unsigned char *p, size_t n, int passes)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
     for (int k = 0; k < passes; k++)
         for (size_t i = 0; i < n; i++)
             h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* The same chain with another multiplier: as costly a pass. */
+__attribute__((noinline)) static uint64_t weigh(const unsigned char *p, size_t n, int passes)
+{
+    uint64_t h = 1;
+    for (int k = 0; k < passes; k++)
+        for (size_t i = 0; i < n; i++)
+            h = (h + p[i]) * 0x9e3779b97f4a7c15ULL;
     return h;
 }
 
@@ -40,7 +56,7 @@ static uint64_t checksum_copy(const unsigned char *data, size_t n)
     CBENCH_KEEP(scratch);
     free(scratch);
 #endif
-    uint64_t h = checksum(copy, n, PASSES);
+    uint64_t h = checksum(copy, n, CHECKSUM_PASSES) ^ weigh(copy, n, WEIGHT_PASSES);
     free(copy);
     return h;
 }

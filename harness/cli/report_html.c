@@ -1,6 +1,6 @@
 /*
- * The report's page (see report.h): one HTML file, its style inline and
- * no script, every link relative (the folder can move), every name and
+ * The report's page (see report.h): one HTML file, its style and its one
+ * small script inline, every link relative (the folder can move), every name and
  * message escaped. Flame graphs are <object>s of their SVG files, so
  * that each runs its own script (zoom, search); a test's graphs are
  * <iframe loading="lazy"> inside closed <details>, so a page of
@@ -63,15 +63,22 @@ static void object(cb_buf *b, const cb_report_graph *g)
     cb_buf_printf(b, "\" width=\"%d\" height=\"%.0f\"></object>\n", CB_FLAME_WIDTH, g->height);
 }
 
+/* A closed <details>; the script below puts the graph's <iframe> in it
+ * when it is first opened. */
 static void lazy_frame(cb_buf *b, const cb_report_graph *g, const char *label)
 {
-    cb_buf_puts(b, "<details><summary>");
-    text(b, label);
-    cb_buf_puts(b, " flame graph</summary><iframe loading=\"lazy\" src=\"");
+    cb_buf_puts(b, "<details class=\"graph\" data-src=\"");
     url(b, g->svg);
-    cb_buf_printf(b, "\" width=\"%d\" height=\"%.0f\"></iframe></details>", CB_FLAME_WIDTH + 20,
-                  g->height + 20);
+    cb_buf_printf(b, "\" data-height=\"%.0f\"><summary>", g->height);
+    text(b, label);
+    cb_buf_puts(b, " flame graph</summary></details>");
 }
+
+static const char script[] =
+    "document.addEventListener('toggle',function(e){var d=e.target;"
+    "if(!d.open||!d.classList||!d.classList.contains('graph')||d.querySelector('iframe'))return;"
+    "var f=document.createElement('iframe');f.src=d.getAttribute('data-src');"
+    "f.width='1220';f.height=String(+d.getAttribute('data-height')+20);d.appendChild(f);},true);";
 
 static const char *status_class(cb_status s)
 {
@@ -311,5 +318,5 @@ void cb_report_html(cb_buf *b, const cb_report *r)
     failures(b, r);
     for (size_t i = 0; i < r->nbins; i++)
         binary_section(b, r, &r->bins[i]);
-    cb_buf_puts(b, "</body></html>\n");
+    cb_buf_printf(b, "<script>%s</script>\n</body></html>\n", script);
 }

@@ -284,8 +284,10 @@ static void put_tooltip(cb_buf *b, const tree *t, const fnode *n, const style *s
 static void put_box(cb_buf *b, const tree *t, const fnode *n, double height, const style *st)
 {
     double y = height - BOTTOM - (n->depth + 1) * FRAME_H;
-    cb_buf_printf(b, "<g class=\"f\" data-x=\"%.2f\" data-w=\"%.2f\" data-d=\"%u\" data-n=\"", n->x,
-                  n->w, n->depth);
+    cb_buf_printf(b,
+                  "<g class=\"f\" data-x=\"%.2f\" data-w=\"%.2f\" data-d=\"%u\" data-v=\"%lld\" "
+                  "data-n=\"",
+                  n->x, n->w, n->depth, (long long)n->value);
     cb_xml_put(b, t->names[n->name], true);
     cb_buf_puts(b, "\"><title>");
     put_tooltip(b, t, n, st);
