@@ -15,7 +15,7 @@
 #include "base/fault.h"
 #include "profile/hmap.h"
 
-enum { F_STARTUP = 1, F_HARNESS = 2 };
+enum { F_STARTUP = 1, F_HARNESS = 2, F_INVOKER = 4 };
 
 static bool is_startup(const char *name)
 {
@@ -67,6 +67,27 @@ bool cb_stacks_is_harness(const char *function, const char *file, const char *ma
     return false;
 }
 
+bool cb_stacks_is_invoker(const char *function, const char *file)
+{
+    static const struct {
+        const char *name, *file;
+    } invokers[] = {
+        {"body_wrapper", "harness/plugin.c"},
+        {"setup_wrapper", "harness/plugin.c"},
+        {"teardown_wrapper", "harness/plugin.c"},
+        {"group_setup_wrapper", "harness/plugin.c"},
+        {"group_teardown_wrapper", "harness/plugin.c"},
+        {"run_n", "harness/bench/run.c"},
+        {"worker", "harness/bench/parallel.c"},
+        {"cbench_run_parallel", NULL},
+    };
+    for (size_t i = 0; i < sizeof invokers / sizeof invokers[0]; i++)
+        if (strcmp(function, invokers[i].name) == 0 &&
+            (!invokers[i].file || (file && ends_with(file, invokers[i].file))))
+            return true;
+    return false;
+}
+
 /* A frame's node name: the function, else the mapping's file. */
 static const char *frame_name(const cb_pprof *p, const cb_pprof_location *l, uint32_t line,
                               char *buf, size_t len)
@@ -89,7 +110,9 @@ static uint8_t frame_flags(const cb_pprof *p, const cb_pprof_location *l, uint32
     const cb_pprof_function *f = &p->functions[l->lines[line].function];
     if (is_startup(f->name))
         return F_STARTUP;
-    return cb_stacks_is_harness(f->name, f->filename, map) ? F_HARNESS : 0;
+    if (!cb_stacks_is_harness(f->name, f->filename, map))
+        return 0;
+    return F_HARNESS | (cb_stacks_is_invoker(f->name, f->filename) ? F_INVOKER : 0);
 }
 
 /* Node ids and flags for every frame of every location. */
@@ -136,27 +159,32 @@ static int name_frames(cb_stacks *s, uint8_t **flags_out)
     return 0;
 }
 
-/* Where sample i starts: the frame just below its harness prefix. */
+/* Where sample i starts: the frame just below its harness prefix, when
+ * the harness called it to run a test; left out when the harness called
+ * it for itself. */
 static void find_start(cb_stacks *s, const uint8_t *flags, size_t i)
 {
     const cb_pprof_sample *smp = &s->p->samples[i];
     bool harness = false;
+    uint8_t last = 0; /* the flags of the prefix's last frame */
     for (uint32_t li = smp->nlocs; li-- > 0;) {
         const cb_pprof_location *l = &s->p->locations[smp->locs[li]];
         uint32_t nf = l->nlines ? l->nlines : 1;
         const uint8_t *f = flags + s->loc_first[smp->locs[li]];
         for (uint32_t j = nf; j-- > 0;) {
-            if (f[j] & F_HARNESS) {
-                harness = true;
+            if (f[j] & (F_HARNESS | F_STARTUP)) {
+                harness |= (f[j] & F_HARNESS) != 0;
+                last = f[j];
                 continue;
             }
-            if (f[j] & F_STARTUP)
-                continue;
-            /* The first frame of the program's own below the prefix. */
-            if (harness) {
+            if (!harness)
+                return; /* not started by the harness: whole */
+            s->trimmed++;
+            if (last & F_INVOKER) {
                 s->keep_locs[i] = li + 1;
                 s->keep_lines[i] = j + 1;
-                s->trimmed++;
+            } else {
+                s->keep_locs[i] = 0; /* the harness's own work */
             }
             return;
         }

@@ -25,16 +25,21 @@
  *     `cmocka_run_one_tests`, `cmocka_run_one_test_or_fixture`,
  *     `_run_test`, `_run_tests`); and a frame without symbols in
  *     libcmocka or libcbench.
- * When the prefix holds at least one harness frame, the stack is shown
- * from the frame just below it: the test or benchmark function (for a
- * benchmark that runs sub-benchmarks, the parent; for a parallel
- * benchmark's workers, the body). A stack that is all prefix (a sample
- * taken in the harness itself, between the test's start and its body)
- * is left out, and the total with it, as pprof's `-show_from` leaves out
- * samples with no matching frame. A stack with no harness frame (a
- * thread the test started, any program's profile) is shown whole. So on
- * a single-threaded test, `cbench top` gives what `go tool pprof -top
- * -show_from='^test_name$'` gives. The profile file is never changed.
+ * When the prefix holds a harness frame, the stack is shown from the frame
+ * just below it, if the prefix ends in one of the harness functions
+ * that call a test: `body_wrapper` and the other fixtures' wrappers
+ * (`harness/plugin.c`), `run_n` (`harness/bench/run.c`), a parallel
+ * benchmark's `worker` (`harness/bench/parallel.c`) and
+ * `cbench_run_parallel`. That frame is the test or benchmark function
+ * (for a benchmark that runs sub-benchmarks, the parent; for a parallel
+ * benchmark, its body). A stack that is all prefix (a sample taken in
+ * the harness itself), or whose prefix ends elsewhere (the harness's
+ * own work, such as writing the files at a test's end), is left out, as
+ * pprof's `-show_from` leaves out samples with no matching frame. A
+ * stack with no harness frame (a thread the test started, any program's
+ * profile) is shown whole. So on a single-threaded test, `cbench top`
+ * gives what `go tool pprof -top -show_from='^test_name$'` gives. The
+ * profile file is never changed.
  */
 #ifndef CB_CLI_PPROF_STACKS_H
 #define CB_CLI_PPROF_STACKS_H
@@ -81,8 +86,10 @@ bool cb_stacks_kept(const cb_stacks *s, size_t i);
  */
 long cb_stacks_frames(const cb_stacks *s, size_t i, cb_frame **buf, size_t *cap);
 
-/* Whether a function or an unsymbolized frame is cbench's or cmocka's
- * (the rule above), for tests. */
+/* Whether a function or an unsymbolized frame is cbench's or cmocka's,
+ * and whether a harness function is one that calls a test (the rule
+ * above); for tests. */
 bool cb_stacks_is_harness(const char *function, const char *file, const char *mapping_file);
+bool cb_stacks_is_invoker(const char *function, const char *file);
 
 #endif

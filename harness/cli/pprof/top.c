@@ -54,11 +54,11 @@ static int64_t abs64(int64_t v)
 static int add_values(top *t)
 {
     for (size_t i = 0; i < t->p->nsamples; i++) {
-        if (!cb_stacks_kept(&t->st, i))
-            continue;
+        /* Percentages are of the whole profile, as pprof's (samples left
+         * out still count in the total). */
         int64_t w = t->p->samples[i].values[t->si];
         t->total += abs64(w);
-        if (w == 0)
+        if (w == 0 || !cb_stacks_kept(&t->st, i))
             continue;
         long n = cb_stacks_frames(&t->st, i, &t->frames, &t->cap);
         if (n < 0)
