@@ -445,6 +445,8 @@ static void test_flame_graph_boxes_are_as_wide_as_their_values(void **state)
     cb_buf svg = {0};
     cb_flame_options o = {.title = "t <&>"};
     assert_int_equal(cb_flame_svg(&svg, &p, NULL, &o), 0);
+    if (getenv("DUMP_SVG"))
+        fputs(svg.p, stderr);
     /* Shown: samples 0, 1 and 4 (30 + 20 + 50 ns); 1180 px in all. */
     assert_non_null(strstr(svg.p, "data-total=\"100\""));
     assert_non_null(strstr(svg.p, ">t &lt;&amp;&gt;</text>"));
