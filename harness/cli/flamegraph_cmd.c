@@ -42,7 +42,6 @@ int cb_flamegraph_main(int argc, char **argv)
 {
     const char *out = NULL, *base_path = NULL;
     cb_flame_options o = {0};
-    bool help = false;
     cb_subarg specs[] = {
         {"o", &out, NULL, NULL, NULL},
         {"output", &out, NULL, NULL, NULL},
@@ -50,18 +49,11 @@ int cb_flamegraph_main(int argc, char **argv)
         {"sample_index", &o.sample_index, NULL, NULL, NULL},
         {"base", &base_path, NULL, NULL, NULL},
         {"whole-stack", NULL, &o.whole, NULL, NULL},
-        {"h", NULL, &help, NULL, NULL},
-        {"help", NULL, &help, NULL, NULL},
     };
     char err[256];
-    int nops = 0;
-    if (cb_subargs_parse(argc, argv, specs, sizeof specs / sizeof specs[0], &nops, err,
-                         sizeof err) != 0)
-        return usage(err);
-    if (help)
-        return usage(NULL);
-    if (nops != 1)
-        return usage(nops ? "one profile at a time" : "which profile?");
+    int r = cb_subargs_single(argc, argv, specs, sizeof specs / sizeof specs[0], err, sizeof err);
+    if (r != 0)
+        return usage(r < 0 ? err : NULL);
     cb_pprof p, base;
     memset(&base, 0, sizeof base);
     if (cb_pprof_read(&p, argv[0]) != 0) {

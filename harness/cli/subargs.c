@@ -15,6 +15,26 @@ static const cb_subarg *find(const cb_subarg *specs, size_t n, const char *name,
     return NULL;
 }
 
+int cb_subargs_single(int argc, char **argv, const cb_subarg *specs, size_t nspecs, char *err,
+                      size_t errlen)
+{
+    /* -h anywhere wins, as it does for the run's flags. */
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0 ||
+                 strcmp(argv[i], "-help") == 0)
+            return 1;
+    int nops = 0;
+    if (cb_subargs_parse(argc, argv, specs, nspecs, &nops, err, errlen) != 0)
+        return -1;
+    if (nops != 1) {
+        snprintf(err, errlen, "%s", nops ? "one profile at a time" : "which profile?");
+        return -1;
+    }
+    return 0;
+}
+
 int cb_subargs_parse(int argc, char **argv, const cb_subarg *specs, size_t nspecs, int *nops,
                      char *err, size_t errlen)
 {

@@ -26,4 +26,12 @@ typedef struct cb_subarg {
 int cb_subargs_parse(int argc, char **argv, const cb_subarg *specs, size_t nspecs, int *nops,
                      char *err, size_t errlen);
 
+/*
+ * For the subcommands that take one operand (a profile): parses as
+ * above, with -h/--help added. 0 when there is exactly one operand
+ * (argv[0]); 1 when help was asked; -1 with a message in err.
+ */
+int cb_subargs_single(int argc, char **argv, const cb_subarg *specs, size_t nspecs, char *err,
+                      size_t errlen);
+
 #endif

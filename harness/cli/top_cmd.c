@@ -35,25 +35,17 @@ int cb_top_main(int argc, char **argv)
 {
     const char *n = NULL;
     cb_top_options o = {0};
-    bool help = false;
     cb_subarg specs[] = {
         {"n", &n, NULL, NULL, NULL},
         {"sample-index", &o.sample_index, NULL, NULL, NULL},
         {"sample_index", &o.sample_index, NULL, NULL, NULL},
         {"cum", NULL, &o.cum, NULL, NULL},
         {"whole-stack", NULL, &o.whole, NULL, NULL},
-        {"h", NULL, &help, NULL, NULL},
-        {"help", NULL, &help, NULL, NULL},
     };
     char err[256];
-    int nops = 0;
-    if (cb_subargs_parse(argc, argv, specs, sizeof specs / sizeof specs[0], &nops, err,
-                         sizeof err) != 0)
-        return usage(err);
-    if (help)
-        return usage(NULL);
-    if (nops != 1)
-        return usage(nops ? "one profile at a time" : "which profile?");
+    int r = cb_subargs_single(argc, argv, specs, sizeof specs / sizeof specs[0], err, sizeof err);
+    if (r != 0)
+        return usage(r < 0 ? err : NULL);
     if (n) {
         char *end;
         long v = strtol(n, &end, 10);
