@@ -41,6 +41,7 @@
 #include "formats/benchline.h"
 #include "formats/benchtxt.h"
 #include "formats/event.h"
+#include "formats/trackers.h"
 #include "formats/junit.h"
 #include "formats/results.h"
 #include "formats/results_json.h"
@@ -598,7 +599,8 @@ int cb_capture_finish(void)
         cap.opt.junit ? cap.opt.junit : outpath("junit.xml", junit_path, sizeof junit_path);
     if (cb_results_json_write(&cap.results, outpath("results.json", path, sizeof path)) < 0 ||
         cb_benchtxt_write(&cap.results, outpath("bench.txt", path, sizeof path)) < 0 ||
-        cb_junit_write(&cap.results, junit) < 0) {
+        cb_junit_write(&cap.results, junit) < 0 ||
+        cb_benchmark_files_write(&cap.results, cap.opt.outdir) < 0) {
         fprintf(stderr, "cbench: writing the result files: %s\n", cbench_last_error());
         rc = -1;
     }

@@ -86,6 +86,10 @@ static const flag_def flags[] = {
      "stop a binary that runs longer than D (default 10m; 0 = never)"},
     {"v", FLAG_BOOL, OFF(verbose), true, NULL, "print every test as it runs, and all output"},
     {"version", FLAG_BOOL, OFF(version), true, NULL, "print cbench's version"},
+    {"report", FLAG_BOOL, OFF(report), true, NULL,
+     "write DIR/index.html: the run, its profiles' flame graphs"},
+    {"baseline", FLAG_STRING, OFF(baseline), true, "OLD",
+     "compare the report with OLD (results.json or bench.txt); implies --report"},
     {"help", FLAG_BOOL, OFF(help), false, NULL, "print this help"},
     {"h", FLAG_BOOL, OFF(help), false, NULL, NULL},
 };
@@ -479,8 +483,10 @@ void cb_options_usage(void *out_file, const char *prog, bool command)
     if (command)
         fprintf(out,
                 "usage: %s [flags] [PATH...]   run the cbench test binaries at PATH (default .)\n"
-                "       %s compare OLD NEW     compare two bench.txt or results.json files\n\n",
-                prog, prog);
+                "       %s compare OLD NEW     compare two bench.txt or results.json files\n"
+                "       %s top PROFILE         the functions that cost most in a pprof profile\n"
+                "       %s flamegraph PROFILE  a pprof profile as an SVG flame graph\n\n",
+                prog, prog, prog, prog);
     else
         fprintf(out, "usage: %s [flags]\n\n", prog);
     fprintf(out, "flags:\n");

@@ -42,6 +42,8 @@ typedef struct cb_options {
     bool verbose;             /* -v */
     bool help;                /* -h, --help */
     bool version;             /* --version (the command) */
+    bool report;              /* --report: <outdir>/index.html, flame graphs (command only) */
+    const char *baseline;     /* --baseline OLD: the report compares with it (implies --report) */
 } cb_options;
 
 /* Fills *o with the defaults above. */

@@ -47,6 +47,7 @@ set(CBENCH_PROFILE_SOURCES
   sampler/profile/builder.c
   sampler/profile/encode.c
   sampler/profile/fulltext.c
+  sampler/profile/gzip.c
   sampler/profile/hmap.c
   sampler/profile/mappings.c
   sampler/profile/output.c

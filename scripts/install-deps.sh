@@ -33,7 +33,12 @@ packages=(
     heaptrack                # another peer in bench/ (run_heap.sh)
     binutils                 # strip, readelf in tests
     valgrind                 # memcheck over the malloc interposer in CI (tests/valgrind/run.sh)
-    chromium                 # traces opened in speedscope, headless (puppeteer-core from npm)
+    chromium                 # traces, flame graphs and the report in headless Chromium
+                             # (puppeteer-core and speedscope from npm)
+    libbenchmark-tools       # Google Benchmark's compare.py reads benchmarks.json in the tests
+    python3-scipy            # ... and needs scipy, which that package does not pull in
+    python3-yaml             # the tests check docs/ci.md's workflow is valid YAML
+    graphviz                 # `go tool pprof -svg` beside `cbench flamegraph` in bench/
 )
 # node and npm (speedscope and puppeteer-core for the trace viewer test):
 # Debian's, unless a node is already installed (some images ship a newer one).

@@ -140,6 +140,7 @@ static void fill_metrics(cb_record *rec, const struct cb_bench *s)
 {
     int64_t n = s->b->n;
     double seconds = (double)s->duration_ns / 1e9;
+    rec->cpu_s = (double)s->cpu_ns / 1e9;
     add_metric(rec, s, n > 0 ? (double)s->duration_ns / (double)n : 0, "ns/op");
     double mbs = 0;
     if (s->bytes > 0 && s->duration_ns > 0 && n > 0)

@@ -50,6 +50,8 @@ struct cb_bench {
     int64_t duration_ns;
     uint64_t start_allocs, start_bytes;
     uint64_t net_allocs, net_bytes;
+    uint64_t start_cpu_ns; /* the process's CPU time, for benchmarks.json's cpu_time */
+    int64_t cpu_ns;
     int64_t prev_n, prev_duration_ns; /* of the previous run, for the grain */
 
     /* What the result shows. */

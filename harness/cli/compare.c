@@ -1,429 +1,497 @@
 /*
- * `cbench compare` (see compare.h): reading both result sets, then one
- * table per unit, columns sized to their widest cell.
+ * `cbench compare` (see compare.h): the rows of a comparison, their
+ * verdicts and the gate, and the command itself. The tables are
+ * compare_format.c's; reading the files, compare_read.c's.
  */
 #include "compare.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cbench/profile.h"
 #include "base/fault.h"
-#include "formats/buf.h"
-#include "formats/results.h"
-#include "results_read.h"
+#include "cbench/profile.h"
 #include "stats.h"
+#include "subargs.h"
 
 #define SIGNIFICANCE 0.05
 
-/* ---- sample sets ---- */
+static const char *const default_exact[] = {"allocs/op", "B/op", "instructions/op"};
 
-static cb_sample_set *find_set(cb_samples *s, const char *name, const char *unit, bool create)
+void cb_compare_options_init(cb_cmp_options *o)
+{
+    memset(o, 0, sizeof o[0]);
+    o->fail_above = -1;
+}
+
+static bool listed(const char *unit, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(unit, list[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), t = strlen(tail);
+    return n > t && strcmp(s + n - t, tail) == 0;
+}
+
+static int direction(const char *unit, const cb_cmp_options *o)
+{
+    if (listed(unit, o->lower, o->nlower))
+        return -1;
+    if (listed(unit, o->higher, o->nhigher))
+        return 1;
+    if (ends_with(unit, "/op"))
+        return -1;
+    if (ends_with(unit, "/s"))
+        return 1;
+    return 0;
+}
+
+static bool is_exact_unit(const char *unit, const cb_cmp_options *o)
+{
+    return listed(unit, default_exact, sizeof default_exact / sizeof default_exact[0]) ||
+           listed(unit, o->exact, o->nexact);
+}
+
+static bool all_equal(const cb_sample_set *s)
+{
+    for (size_t i = 1; i < s->n; i++)
+        if (s->v[i] != s->v[0])
+            return false;
+    return true;
+}
+
+/* Median and spread of a side. -1 when out of memory. */
+static int summarize(const cb_sample_set *s, double *median, double *spread)
+{
+    *median = *spread = NAN;
+    if (!s)
+        return 0;
+    double *copy = cb_fault_malloc(s->n * sizeof copy[0]);
+    if (!copy)
+        return -1;
+    memcpy(copy, s->v, s->n * sizeof copy[0]);
+    *median = cb_stats_median(copy, s->n);
+    free(copy);
+    *spread = cb_stats_spread(s->v, s->n, *median);
+    return 0;
+}
+
+/* One row's figures and verdict. -1 when out of memory. */
+static int judge(cb_cmp_row *r, const cb_cmp_options *o)
+{
+    r->p = r->delta = NAN;
+    r->better = direction(r->unit, o);
+    if (summarize(r->old, &r->old_median, &r->old_spread) != 0 ||
+        summarize(r->new_, &r->new_median, &r->new_spread) != 0)
+        return -1;
+    if (!r->old || !r->new_) {
+        r->change = r->old ? CB_CMP_ONLY_OLD : CB_CMP_ONLY_NEW;
+        return 0;
+    }
+    double mo = r->old_median, mn = r->new_median;
+    r->delta = mo != 0 ? (mn - mo) / fabs(mo) : mn == mo ? 0 : copysign(INFINITY, mn - mo);
+    bool real;
+    r->exact = is_exact_unit(r->unit, o) && all_equal(r->old) && all_equal(r->new_);
+    if (r->exact) {
+        real = mo != mn;
+    } else {
+        r->p = cb_stats_mann_whitney(r->old->v, r->old->n, r->new_->v, r->new_->n);
+        if (isnan(r->p))
+            return -1;
+        real = r->p <= SIGNIFICANCE && mo != mn;
+    }
+    if (!real)
+        r->change = CB_CMP_SAME;
+    else if (r->better == 0)
+        r->change = CB_CMP_CHANGED;
+    else
+        r->change = (mn - mo) * r->better > 0 ? CB_CMP_BETTER : CB_CMP_WORSE;
+    r->regression = r->change == CB_CMP_WORSE && o->fail_above >= 0 &&
+                    fabs(r->delta) * 100 > o->fail_above;
+    return 0;
+}
+
+static int push_string(char ***v, size_t *n, char *s)
+{
+    if (!s)
+        return -1;
+    char **t = cb_fault_realloc(*v, (*n + 1) * sizeof t[0]);
+    if (!t) {
+        free(s);
+        return -1;
+    }
+    t[(*n)++] = s;
+    *v = t;
+    return 0;
+}
+
+/* The smallest p-value the U test can give for m and n runs. */
+static double smallest_p(size_t m, size_t n)
+{
+    double *x = cb_fault_malloc((m + n) * sizeof x[0]);
+    if (!x)
+        return NAN;
+    for (size_t i = 0; i < m + n; i++)
+        x[i] = (double)i;
+    double p = cb_stats_mann_whitney(x, m, x + m, n);
+    free(x);
+    return p;
+}
+
+/* A warning per unit and run counts for which no change can be real. */
+static int warn_few_runs(cb_comparison *c, const char *unit)
+{
+    for (size_t i = 0; i < c->nrows; i++) {
+        const cb_cmp_row *r = &c->rows[i];
+        if (strcmp(r->unit, unit) != 0 || !r->old || !r->new_ || r->exact)
+            continue;
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(c->rows[k].unit, unit) == 0 && c->rows[k].old && c->rows[k].new_ &&
+                   !c->rows[k].exact && c->rows[k].old->n == r->old->n &&
+                   c->rows[k].new_->n == r->new_->n;
+        if (seen)
+            continue;
+        double p = smallest_p(r->old->n, r->new_->n);
+        if (isnan(p))
+            return -1;
+        if (p <= SIGNIFICANCE)
+            continue;
+        char *w;
+        if (cb_fault_asprintf(&w,
+                              "%s: with %zu and %zu runs no change can be significant (the "
+                              "smallest p-value is %.3f > %.2f); take --count 5 or more on "
+                              "each side",
+                              unit, r->old->n, r->new_->n, p, SIGNIFICANCE) < 0 ||
+            push_string(&c->warnings, &c->nwarnings, w) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static bool has_name(const cb_samples *s, const char *name)
 {
     for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->v[i].name, name) == 0 && strcmp(s->v[i].unit, unit) == 0)
-            return &s->v[i];
-    if (!create)
-        return NULL;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        cb_sample_set *v = cb_fault_realloc(s->v, cap * sizeof v[0]);
-        if (!v)
-            return NULL;
-        s->v = v;
-        s->cap = cap;
-    }
-    cb_sample_set *set = &s->v[s->n];
-    memset(set, 0, sizeof set[0]);
-    set->name = cb_fault_strdup(name);
-    set->unit = cb_fault_strdup(unit);
-    if (!set->name || !set->unit) {
-        free(set->name);
-        free(set->unit);
-        return NULL;
-    }
-    s->n++;
-    return set;
+        if (strcmp(s->v[i].name, name) == 0)
+            return true;
+    return false;
 }
 
-static int add_value(cb_samples *s, const char *name, const char *unit, double value)
+/* Benchmarks with no value at all on the other side, each once. */
+static int find_missing(const cb_samples *from, const cb_samples *other, char ***out, size_t *n)
 {
-    cb_sample_set *set = find_set(s, name, unit, true);
-    if (!set)
-        return -1;
-    if (set->n == set->cap) {
-        size_t cap = set->cap ? set->cap * 2 : 8;
-        double *v = cb_fault_realloc(set->v, cap * sizeof v[0]);
-        if (!v)
+    for (size_t i = 0; i < from->n; i++) {
+        const char *name = from->v[i].name;
+        bool dup = false;
+        for (size_t k = 0; k < *n && !dup; k++)
+            dup = strcmp((*out)[k], name) == 0;
+        if (!dup && !has_name(other, name) &&
+            push_string(out, n, cb_fault_strdup(name)) != 0)
             return -1;
-        set->v = v;
-        set->cap = cap;
-    }
-    set->v[set->n++] = value;
-    return 0;
-}
-
-void cb_compare_free(cb_samples *s)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        free(s->v[i].name);
-        free(s->v[i].unit);
-        free(s->v[i].v);
-    }
-    free(s->v);
-    memset(s, 0, sizeof s[0]);
-}
-
-/* ---- bench.txt ---- */
-
-/* Go's rule: "Benchmark" followed by the end of the name or a non-lowercase letter. */
-static bool is_bench_name(const char *f)
-{
-    return strncmp(f, "Benchmark", 9) == 0 && !islower((unsigned char)f[9]);
-}
-
-static int read_line(const char *line, size_t len, cb_samples *out)
-{
-    char *copy = cb_fault_strndup(line, len), *save = NULL;
-    if (!copy)
-        return -1;
-    char *name = strtok_r(copy, " \t\r", &save);
-    char *iters = name ? strtok_r(NULL, " \t\r", &save) : NULL;
-    char *end;
-    int rc = 0;
-    if (!name || !iters || !is_bench_name(name) || (strtoll(iters, &end, 10), *end)) {
-        free(copy);
-        return 0;
-    }
-    for (;;) {
-        char *value = strtok_r(NULL, " \t\r", &save);
-        char *unit = value ? strtok_r(NULL, " \t\r", &save) : NULL;
-        if (!unit)
-            break;
-        double v = strtod(value, &end);
-        if (*end)
-            break;
-        if ((rc = add_value(out, name, unit, v)) != 0)
-            break;
-    }
-    free(copy);
-    return rc;
-}
-
-int cb_compare_read_bench_txt(const char *text, cb_samples *out)
-{
-    while (*text) {
-        size_t len = strcspn(text, "\n");
-        if (read_line(text, len, out) != 0)
-            return -1;
-        text += len + (text[len] == '\n');
     }
     return 0;
 }
 
-/* ---- results.json ---- */
-
-/* The benchmarks of a results.json with a result line (passed, or broke
- * a limit), named as in bench.txt: the values bench.txt holds too. */
-static int read_results_json(const char *path, const char *text, size_t len, cb_samples *out,
-                             char *err, size_t errlen)
+static int add_geomean(cb_comparison *c, const char *unit)
 {
-    cb_results r;
-    memset(&r, 0, sizeof r);
-    if (cb_results_read(&r, text, len, path) != 0) {
-        snprintf(err, errlen, "%s", cbench_last_error());
-        cb_results_free(&r);
-        return -1;
-    }
-    int rc = 0;
-    for (size_t i = 0; i < r.n && rc == 0; i++) {
-        const cb_record *rec = &r.v[i];
-        if (!cb_record_has_result(rec))
-            continue;
-        char name[1024];
-        if (rec->procs > 1)
-            snprintf(name, sizeof name, "%s-%d", rec->name, rec->procs);
-        else
-            snprintf(name, sizeof name, "%s", rec->name);
-        for (int k = 0; k < rec->nmetrics && rc == 0; k++)
-            rc = add_value(out, name, rec->metrics[k].unit, rec->metrics[k].value);
-    }
-    cb_results_free(&r);
-    if (rc != 0)
-        snprintf(err, errlen, "%s: out of memory", path);
-    return rc;
-}
-
-/* The whole file, NUL-terminated, its length in *len. */
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *text = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *t = cb_fault_realloc(text, cap);
-            if (!t) {
-                free(text);
-                fclose(f);
-                errno = ENOMEM;
-                return NULL;
-            }
-            text = t;
-        }
-        size_t got = fread(text + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(text);
-        errno = EIO;
-        return NULL;
-    }
-    text[n] = '\0';
-    *len = n;
-    return text;
-}
-
-int cb_compare_read(const char *path, cb_samples *out, char *err, size_t errlen)
-{
-    memset(out, 0, sizeof out[0]);
-    size_t len = 0;
-    char *text = read_all(path, &len);
-    if (!text) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    /* results.json is one JSON object; bench.txt never starts with '{'. */
-    const char *p = text + strspn(text, " \t\r\n");
-    int rc;
-    if (*p == '{') {
-        rc = read_results_json(path, text, len, out, err, errlen);
-    } else {
-        rc = cb_compare_read_bench_txt(text, out);
-        if (rc != 0)
-            snprintf(err, errlen, "%s: out of memory", path);
-    }
-    free(text);
-    if (rc != 0) {
-        cb_compare_free(out);
-        return -1;
-    }
-    if (out->n == 0) {
-        snprintf(err, errlen, "%s: no benchmark results", path);
-        return -1;
-    }
-    return 0;
-}
-
-/* ---- the tables ---- */
-
-/* Three significant digits with an SI prefix: 1.04k, 52.1, 0.5, 12.3M. */
-static void si(double v, char *buf, size_t len)
-{
-    static const char *prefix[] = {"", "k", "M", "G", "T", "P"};
-    double a = fabs(v);
-    size_t i = 0;
-    if (a < 1) {
-        snprintf(buf, len, "%.3g", v);
-        return;
-    }
-    while (i + 1 < sizeof prefix / sizeof prefix[0] && a >= 999.5) {
-        a /= 1000;
-        v /= 1000;
-        i++;
-    }
-    snprintf(buf, len, "%.3g%s", v, prefix[i]);
-}
-
-typedef struct row {
-    char name[256], old[48], new_[48], delta[64];
-} row;
-
-/* 0, or -1 when out of memory. */
-static int cell(const cb_sample_set *set, double *median, char *buf, size_t len)
-{
-    if (!set) {
-        snprintf(buf, len, "-");
-        return 0;
-    }
-    double *copy = cb_fault_malloc(set->n * sizeof copy[0]);
-    if (!copy)
-        return -1;
-    memcpy(copy, set->v, set->n * sizeof copy[0]);
-    *median = cb_stats_median(copy, set->n);
-    free(copy);
-    char v[32];
-    si(*median, v, sizeof v);
-    snprintf(buf, len, "%s \xc2\xb1 %.0f%%", v, 100 * cb_stats_spread(set->v, set->n, *median));
-    return 0;
-}
-
-/* 0, or -1 when out of memory (the test's p-value is then NaN). */
-static int fill_delta(const cb_sample_set *o, const cb_sample_set *n, double mo, double mn,
-                      char *buf, size_t len)
-{
-    if (!o || !n) {
-        buf[0] = '\0';
-        return 0;
-    }
-    double p = cb_stats_mann_whitney(o->v, o->n, n->v, n->n);
-    if (isnan(p))
-        return -1;
-    char change[24];
-    if (!(p <= SIGNIFICANCE))
-        snprintf(change, sizeof change, "~");
-    else if (mo == 0)
-        snprintf(change, sizeof change, "?");
-    else
-        snprintf(change, sizeof change, "%+.2f%%", 100 * (mn - mo) / fabs(mo));
-    snprintf(buf, len, "%s (p=%.3f n=%zu+%zu)", change, p, o->n, n->n);
-    return 0;
-}
-
-static const char *short_name(const char *name)
-{
-    return strncmp(name, "Benchmark", 9) == 0 && name[9] ? name + 9 : name;
-}
-
-/* One unit's table, appended to out. 0, or -1 when out of memory. */
-static int print_unit(cb_buf *out, const char *unit, const cb_samples *old, const cb_samples *new_)
-{
-    size_t cap = old->n + new_->n, nrows = 0, ngeo = 0;
-    int rc = -1;
-    row *rows = cb_fault_calloc(cap + 2, sizeof rows[0]);
-    double *go = cb_fault_calloc(cap + 1, sizeof go[0]), *gn = cb_fault_calloc(cap + 1, sizeof gn[0]);
-    if (!rows || !go || !gn)
-        goto out;
-    snprintf(rows[0].name, sizeof rows[0].name, "name");
-    snprintf(rows[0].old, sizeof rows[0].old, "old %s", unit);
-    snprintf(rows[0].new_, sizeof rows[0].new_, "new %s", unit);
-    snprintf(rows[0].delta, sizeof rows[0].delta, "delta");
-    nrows = 1;
-    for (int side = 0; side < 2; side++) {
-        const cb_samples *s = side ? new_ : old;
-        for (size_t i = 0; i < s->n; i++) {
-            const cb_sample_set *set = &s->v[i];
-            if (strcmp(set->unit, unit) != 0 ||
-                (side && find_set((cb_samples *)old, set->name, unit, false)))
-                continue;
-            const cb_sample_set *o = side ? NULL : set;
-            const cb_sample_set *n = find_set((cb_samples *)new_, set->name, unit, false);
-            double mo = 0, mn = 0;
-            row *r = &rows[nrows++];
-            snprintf(r->name, sizeof r->name, "%s", short_name(set->name));
-            if (cell(o, &mo, r->old, sizeof r->old) != 0 ||
-                cell(n, &mn, r->new_, sizeof r->new_) != 0 ||
-                fill_delta(o, n, mo, mn, r->delta, sizeof r->delta) != 0)
-                goto out;
-            if (o && n && mo > 0 && mn > 0) {
-                go[ngeo] = mo;
-                gn[ngeo++] = mn;
-            }
+    double *go = cb_fault_malloc((c->nrows + 1) * sizeof go[0]);
+    double *gn = cb_fault_malloc((c->nrows + 1) * sizeof gn[0]);
+    int rc = go && gn ? 0 : -1;
+    size_t n = 0;
+    for (size_t i = 0; rc == 0 && i < c->nrows; i++) {
+        const cb_cmp_row *r = &c->rows[i];
+        if (strcmp(r->unit, unit) == 0 && r->old && r->new_ && r->old_median > 0 &&
+            r->new_median > 0) {
+            go[n] = r->old_median;
+            gn[n++] = r->new_median;
         }
     }
-    if (ngeo >= 2) {
-        row *r = &rows[nrows++];
-        double a = cb_stats_geomean(go, ngeo), b = cb_stats_geomean(gn, ngeo);
-        snprintf(r->name, sizeof r->name, "[Geo mean]");
-        si(a, r->old, sizeof r->old);
-        si(b, r->new_, sizeof r->new_);
-        snprintf(r->delta, sizeof r->delta, "%+.2f%%", 100 * (b - a) / a);
+    if (rc == 0 && n >= 2) {
+        cb_cmp_geomean *g = cb_fault_realloc(c->geomeans, (c->ngeomeans + 1) * sizeof g[0]);
+        if (!g)
+            rc = -1;
+        else {
+            c->geomeans = g;
+            g[c->ngeomeans++] =
+                (cb_cmp_geomean){unit, cb_stats_geomean(go, n), cb_stats_geomean(gn, n), n};
+        }
     }
-    int w[3] = {0, 0, 0};
-    for (size_t i = 0; i < nrows; i++) {
-        int a = (int)strlen(rows[i].name), b = (int)strlen(rows[i].old),
-            c = (int)strlen(rows[i].new_);
-        w[0] = a > w[0] ? a : w[0];
-        w[1] = b > w[1] ? b : w[1];
-        w[2] = c > w[2] ? c : w[2];
-    }
-    for (size_t i = 0; i < nrows; i++) {
-        /* "±" is two bytes wide in UTF-8 but one column on screen. */
-        int po = strstr(rows[i].old, "\xc2\xb1") ? 1 : 0,
-            pn = strstr(rows[i].new_, "\xc2\xb1") ? 1 : 0;
-        cb_buf_printf(out, "%-*s  %-*s  %-*s  %s\n", w[0], rows[i].name, w[1] + po, rows[i].old,
-                      w[2] + pn, rows[i].new_, rows[i].delta);
-    }
-    rc = 0;
-out:
-    free(rows);
     free(go);
     free(gn);
     return rc;
 }
 
-int cb_compare_print(FILE *out, const cb_samples *old, const cb_samples *new_)
+static int build(cb_comparison *c, const cb_samples *old, const cb_samples *new_,
+                 const cb_cmp_options *o)
 {
-    /* Units in order of first appearance, old file first. */
-    const char **units = cb_fault_calloc(old->n + new_->n + 1, sizeof units[0]);
-    size_t nunits = 0;
-    if (!units) {
-        errno = ENOMEM;
+    size_t cap = old->n + new_->n;
+    if (!(c->rows = cb_fault_calloc(cap + 1, sizeof c->rows[0])))
         return -1;
-    }
-    for (int side = 0; side < 2; side++) {
-        const cb_samples *s = side ? new_ : old;
-        for (size_t i = 0; i < s->n; i++) {
-            size_t k;
-            for (k = 0; k < nunits && strcmp(units[k], s->v[i].unit) != 0; k++)
-                ;
-            if (k == nunits)
-                units[nunits++] = s->v[i].unit;
+    /* Units in order of first appearance, old file first. */
+    for (int uside = 0; uside < 2; uside++) {
+        const cb_samples *us = uside ? new_ : old;
+        for (size_t u = 0; u < us->n; u++) {
+            const char *unit = us->v[u].unit;
+            bool seen = false;
+            for (size_t k = 0; k < c->nrows && !seen; k++)
+                seen = strcmp(c->rows[k].unit, unit) == 0;
+            if (seen)
+                continue;
+            for (int side = 0; side < 2; side++) {
+                const cb_samples *s = side ? new_ : old;
+                for (size_t i = 0; i < s->n; i++) {
+                    cb_sample_set *set = &s->v[i];
+                    if (listed(unit, o->ignore, o->nignore))
+                        continue;
+                    if (strcmp(set->unit, unit) != 0 ||
+                        (side && cb_compare_find((cb_samples *)old, set->name, unit, false)))
+                        continue;
+                    cb_cmp_row *r = &c->rows[c->nrows++];
+                    r->name = set->name;
+                    r->unit = set->unit;
+                    r->old = side ? NULL : set;
+                    r->new_ = cb_compare_find((cb_samples *)new_, set->name, unit, false);
+                    if (judge(r, o) != 0)
+                        return -1;
+                    c->nregressions += r->regression;
+                }
+            }
+            if (add_geomean(c, unit) != 0 || warn_few_runs(c, unit) != 0)
+                return -1;
         }
     }
-    /* All tables are built before any is printed: a failure prints nothing. */
-    cb_buf text = {0};
-    int rc = 0;
-    for (size_t k = 0; k < nunits && rc == 0; k++) {
-        if (k)
-            cb_buf_putc(&text, '\n');
-        rc = print_unit(&text, units[k], old, new_);
-    }
-    free(units);
-    if (rc != 0 || text.failed) {
-        cb_buf_free(&text);
+    if (find_missing(old, new_, &c->only_old, &c->nonly_old) != 0 ||
+        find_missing(new_, old, &c->only_new, &c->nonly_new) != 0)
+        return -1;
+    return 0;
+}
+
+int cb_compare_build(cb_comparison *c, const cb_samples *old, const cb_samples *new_,
+                     const cb_cmp_options *o)
+{
+    memset(c, 0, sizeof c[0]);
+    if (build(c, old, new_, o) != 0) {
+        cb_comparison_free(c);
         errno = ENOMEM;
         return -1;
     }
-    if (text.n && fwrite(text.p, 1, text.n, out) != text.n)
+    return 0;
+}
+
+void cb_comparison_free(cb_comparison *c)
+{
+    for (size_t i = 0; i < c->nwarnings; i++)
+        free(c->warnings[i]);
+    for (size_t i = 0; i < c->nonly_old; i++)
+        free(c->only_old[i]);
+    for (size_t i = 0; i < c->nonly_new; i++)
+        free(c->only_new[i]);
+    free(c->warnings);
+    free(c->only_old);
+    free(c->only_new);
+    free(c->rows);
+    free(c->geomeans);
+    memset(c, 0, sizeof c[0]);
+}
+
+bool cb_compare_failed(const cb_comparison *c, const cb_cmp_options *o)
+{
+    return c->nregressions > 0 || (o->fail_missing && (c->nonly_old || c->nonly_new));
+}
+
+int cb_compare_print(FILE *out, const cb_samples *old, const cb_samples *new_)
+{
+    cb_cmp_options o;
+    cb_compare_options_init(&o);
+    cb_comparison c;
+    if (cb_compare_build(&c, old, new_, &o) != 0)
+        return -1;
+    cb_buf text = {0};
+    cb_compare_format(&text, &c, &o, CB_CMP_TEXT);
+    cb_comparison_free(&c);
+    int rc = 0;
+    if (text.failed) {
+        errno = ENOMEM;
         rc = -1;
+    } else if (text.n && fwrite(text.p, 1, text.n, out) != text.n) {
+        rc = -1;
+    }
     cb_buf_free(&text);
     return rc;
 }
 
+/* ---- the command ---- */
+
+typedef struct unit_list {
+    const char **v;
+    size_t n;
+    bool failed;
+} unit_list;
+
+static void add_unit(void *ctx, const char *value)
+{
+    unit_list *l = ctx;
+    const char **v = cb_fault_realloc(l->v, (l->n + 1) * sizeof v[0]);
+    if (!v) {
+        l->failed = true;
+        return;
+    }
+    v[l->n++] = value;
+    l->v = v;
+}
+
+static int usage(const char *why)
+{
+    if (why)
+        fprintf(stderr, "cbench compare: %s\n", why);
+    fprintf(why ? stderr : stdout,
+            "usage: cbench compare [flags] OLD NEW\n"
+            "  OLD, NEW: bench.txt (Go benchmark format) or results.json files\n"
+            "  --fail-above PCT        exit 1 when a benchmark got significantly worse by more\n"
+            "                          than PCT percent in any unit\n"
+            "  --fail-missing          exit 1 when a benchmark is on one side only\n"
+            "  --format F              text (default), markdown, csv or json\n"
+            "  --lower-is-better UNIT  a unit where less is better (like any */op); repeatable\n"
+            "  --higher-is-better UNIT a unit where more is better (like any */s); repeatable\n"
+            "  --exact UNIT            a counted unit: when every run on each side agrees, any\n"
+            "                          change counts, without statistics (like allocs/op, B/op,\n"
+            "                          instructions/op); repeatable\n"
+            "  --ignore UNIT           leave UNIT out (ns/op on a shared machine, where cpu-ns/op,\n"
+            "                          from results.json, is steadier); repeatable\n");
+    return why ? 2 : 0;
+}
+
+static int parse_format(const char *s, cb_cmp_format *f)
+{
+    static const struct {
+        const char *name;
+        cb_cmp_format f;
+    } names[] = {{"text", CB_CMP_TEXT}, {"markdown", CB_CMP_MARKDOWN}, {"md", CB_CMP_MARKDOWN},
+                 {"csv", CB_CMP_CSV},   {"json", CB_CMP_JSON}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i].name) == 0)
+            return *f = names[i].f, 0;
+    return -1;
+}
+
+/* The gate's verdict and the warnings, on stderr. */
+static void report_gate(const cb_comparison *c, const cb_cmp_options *o)
+{
+    for (size_t i = 0; i < c->nwarnings; i++)
+        fprintf(stderr, "cbench compare: warning: %s\n", c->warnings[i]);
+    if (o->fail_above >= 0 && c->nregressions) {
+        fprintf(stderr, "cbench compare: %zu regression%s beyond %g%%:\n", c->nregressions,
+                c->nregressions > 1 ? "s" : "", o->fail_above);
+        for (size_t i = 0; i < c->nrows; i++) {
+            if (!c->rows[i].regression)
+                continue;
+            char delta[96];
+            cb_compare_delta_cell(&c->rows[i], delta, sizeof delta);
+            fprintf(stderr, "  %s %s: %s\n", c->rows[i].name, c->rows[i].unit, delta);
+        }
+    } else if (o->fail_above >= 0) {
+        fprintf(stderr, "cbench compare: no regression beyond %g%%\n", o->fail_above);
+    }
+    for (size_t i = 0; i < c->nonly_old; i++)
+        fprintf(stderr, "cbench compare: %s%s is in OLD only\n",
+                o->fail_missing ? "FAIL: " : "", c->only_old[i]);
+    for (size_t i = 0; i < c->nonly_new; i++)
+        fprintf(stderr, "cbench compare: %s%s is in NEW only\n",
+                o->fail_missing ? "FAIL: " : "", c->only_new[i]);
+}
+
 int cb_compare_main(int argc, char **argv)
 {
-    if (argc != 2 || argv[0][0] == '-') {
-        fprintf(stderr, "usage: cbench compare OLD NEW\n"
-                        "  OLD, NEW: bench.txt (Go benchmark format) or results.json files\n");
-        return argc == 1 && (strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0) ? 0 : 2;
-    }
-    cb_samples old, new_;
+    cb_cmp_options o;
+    cb_compare_options_init(&o);
+    const char *fail_above = NULL, *format = "text";
+    bool help = false;
+    unit_list lower = {0}, higher = {0}, exact = {0}, ignore = {0};
+    cb_subarg specs[] = {
+        {"fail-above", &fail_above, NULL, NULL, NULL},
+        {"fail-missing", NULL, &o.fail_missing, NULL, NULL},
+        {"format", &format, NULL, NULL, NULL},
+        {"lower-is-better", NULL, NULL, add_unit, &lower},
+        {"higher-is-better", NULL, NULL, add_unit, &higher},
+        {"exact", NULL, NULL, add_unit, &exact},
+        {"ignore", NULL, NULL, add_unit, &ignore},
+        {"h", NULL, &help, NULL, NULL},
+        {"help", NULL, &help, NULL, NULL},
+    };
     char err[512];
-    if (cb_compare_read(argv[0], &old, err, sizeof err) != 0) {
-        fprintf(stderr, "cbench compare: %s\n", err);
-        return 2;
+    int nops = 0, status = 2;
+    cb_cmp_format f = CB_CMP_TEXT;
+    cb_samples old = {0}, new_ = {0};
+    cb_comparison c = {0};
+    if (cb_subargs_parse(argc, argv, specs, sizeof specs / sizeof specs[0], &nops, err,
+                         sizeof err) != 0) {
+        status = usage(err);
+        goto out;
     }
-    if (cb_compare_read(argv[1], &new_, err, sizeof err) != 0) {
-        fprintf(stderr, "cbench compare: %s\n", err);
-        cb_compare_free(&old);
-        return 2;
+    if (help) {
+        status = usage(NULL);
+        goto out;
     }
-    int rc = cb_compare_print(stdout, &old, &new_);
-    if (rc != 0)
-        fprintf(stderr, "cbench compare: %s\n", strerror(errno));
+    if (lower.failed || higher.failed || exact.failed || ignore.failed) {
+        fprintf(stderr, "cbench compare: out of memory\n");
+        goto out;
+    }
+    if (nops != 2) {
+        status = usage("two files to compare: OLD NEW");
+        goto out;
+    }
+    if (fail_above) {
+        char *end;
+        o.fail_above = strtod(fail_above, &end);
+        if (*end == '%')
+            end++;
+        if (*end || end == fail_above || !(o.fail_above >= 0) || isinf(o.fail_above)) {
+            status = usage("--fail-above: not a percentage >= 0");
+            goto out;
+        }
+    }
+    if (parse_format(format, &f) != 0) {
+        status = usage("--format: text, markdown, csv or json");
+        goto out;
+    }
+    o.lower = lower.v, o.nlower = lower.n;
+    o.higher = higher.v, o.nhigher = higher.n;
+    o.exact = exact.v, o.nexact = exact.n;
+    o.ignore = ignore.v, o.nignore = ignore.n;
+    if (cb_compare_read(argv[0], &old, err, sizeof err) != 0 ||
+        cb_compare_read(argv[1], &new_, err, sizeof err) != 0) {
+        fprintf(stderr, "cbench compare: %s\n", err);
+        goto out;
+    }
+    cb_buf text = {0};
+    if (cb_compare_build(&c, &old, &new_, &o) == 0)
+        cb_compare_format(&text, &c, &o, f);
+    if (!c.rows || text.failed) {
+        fprintf(stderr, "cbench compare: out of memory\n");
+        cb_buf_free(&text);
+        goto out;
+    }
+    if (text.n && (fwrite(text.p, 1, text.n, stdout) != text.n || fflush(stdout) != 0)) {
+        fprintf(stderr, "cbench compare: writing the table: %s\n", strerror(errno));
+        cb_buf_free(&text);
+        goto out;
+    }
+    cb_buf_free(&text);
+    report_gate(&c, &o);
+    status = cb_compare_failed(&c, &o) ? 1 : 0;
+out:
+    cb_comparison_free(&c);
     cb_compare_free(&old);
     cb_compare_free(&new_);
-    return rc == 0 ? 0 : 2;
+    free(lower.v);
+    free(higher.v);
+    free(exact.v);
+    free(ignore.v);
+    return status;
 }

@@ -18,21 +18,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/fault.h"
+#include "binprof.h"
 #include "cbench/profile.h"
 #include "child.h"
 #include "compare.h"
 #include "console.h"
 #include "discover.h"
+#include "flamegraph_cmd.h"
 #include "formats/benchtxt.h"
+#include "formats/trackers.h"
 #include "formats/junit.h"
 #include "formats/results.h"
 #include "formats/results_json.h"
 #include "options.h"
+#include "report.h"
 #include "run.h"
 #include "test2json.h"
+#include "top_cmd.h"
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
@@ -140,14 +146,34 @@ static int write_file(int (*writer)(const cb_results *, const char *), const cb_
     return rc;
 }
 
-/* All three files, each attempted whatever happened to the others. */
+/* The result files, each attempted whatever happened to the others. */
 static int write_files(const cb_results *res, const char *outdir, const char *junit)
 {
     int rc = 0;
     rc |= write_file(cb_results_json_write, res, outdir, "results.json", NULL);
     rc |= write_file(cb_benchtxt_write, res, outdir, "bench.txt", NULL);
     rc |= write_file(cb_junit_write, res, outdir, "junit.xml", junit);
+    if (cb_benchmark_files_write(res, outdir) != 0) {
+        fprintf(stderr, "cbench: %s\n", cbench_last_error());
+        rc = -1;
+    }
     return rc;
+}
+
+/* --report: index.html and the flame graphs, after the result files. */
+static int write_report(const cb_options *o, const char *outdir, const cb_results *res,
+                        const struct timespec *t0, bool passed)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    cb_report_config c = {
+        .outdir = outdir,
+        .results = res,
+        .baseline = o->baseline,
+        .elapsed_s = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) * 1e-9,
+        .passed = passed,
+    };
+    return cb_report_write(&c, stderr);
 }
 
 static int run_command(int argc, char **argv)
@@ -191,6 +217,10 @@ static int run_command(int argc, char **argv)
         goto out;
     if (o.junit && check_junit(o.junit) != 0)
         goto out;
+    if (o.baseline && cb_report_check_baseline(o.baseline, err, sizeof err) != 0) {
+        fprintf(stderr, "cbench: --baseline: %s\n", err);
+        goto out;
+    }
     cb_results res;
     if (cb_results_init(&res) != 0) {
         out_of_memory("before the run");
@@ -206,11 +236,17 @@ static int run_command(int argc, char **argv)
     cb_child_become_subreaper();
 
     bool all_passed = true, complete = true;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     cb_run_config cfg = {.o = &o, .outdir = outdir, .rep = &rep, .results = &res};
+    bool files_ok = true;
     for (size_t i = 0; i < bins.n && complete && !cb_child_interrupted(); i++) {
+        size_t first = res.n;
         cb_run_result r = cb_run_binary(&cfg, &bins.v[i]);
         all_passed &= r == CB_RUN_PASSED;
         complete = r != CB_RUN_OUT_OF_MEMORY && !rep.out_of_memory;
+        if (complete && !o.list)
+            files_ok &= cb_binprof_write(outdir, &res, first, bins.v[i].name, stderr) == 0;
     }
     if (cb_child_interrupted()) {
         fprintf(stderr, "cbench: interrupted\n");
@@ -220,9 +256,12 @@ static int run_command(int argc, char **argv)
     if (!complete) {
         out_of_memory("during the run: it stopped, and its result files were not written");
         status = EXIT_FAILED;
-    } else if (!o.list && write_files(&res, outdir, o.junit) != 0) {
+    } else if (!o.list && (write_files(&res, outdir, o.junit) != 0 || !files_ok)) {
         status = EXIT_FAILED;
     }
+    if (complete && !o.list && (o.report || o.baseline) &&
+        write_report(&o, outdir, &res, &t0, status == 0) != 0)
+        status = EXIT_FAILED;
     cb_reporter_free(&rep);
     cb_results_free(&res);
 out:
@@ -235,5 +274,9 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "compare") == 0)
         return cb_compare_main(argc - 2, argv + 2);
+    if (argc > 1 && strcmp(argv[1], "top") == 0)
+        return cb_top_main(argc - 2, argv + 2);
+    if (argc > 1 && strcmp(argv[1], "flamegraph") == 0)
+        return cb_flamegraph_main(argc - 2, argv + 2);
     return run_command(argc, argv);
 }

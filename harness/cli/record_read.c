@@ -168,6 +168,8 @@ int cb_record_read(const json_t *obj, cb_record *rec)
     rec->elapsed_s = json_is_number(elapsed) ? json_number_value(elapsed)
                      : json_is_null(elapsed) ? NAN
                                              : 0;
+    const json_t *cpu = json_object_get(obj, "cpu_s");
+    rec->cpu_s = json_is_number(cpu) ? json_number_value(cpu) : 0;
     read_metrics(json_object_get(obj, "metrics"), rec);
     read_limits(json_object_get(obj, "limits"), rec);
     if (!(rec->name = cb_fault_strdup(name)) || dup_opt(obj, "binary", &rec->binary) != 0 ||

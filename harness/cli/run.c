@@ -3,14 +3,15 @@
  *
  * Output is attributed to the test or benchmark between its "start" event
  * and its "record" event, and to the binary otherwise. The output of the
- * running test is kept (up to KEEP_MAX bytes) so that a failure can show
- * it, and so can the binary's own output when the binary fails outside
- * any test. A "start" with no "record" when the binary ends is the test
- * that crashed, hung or exited: it gets a failed record saying which,
- * with the artifacts its "diagnosis" listed (threads.txt, the profiles)
- * when the binary answered the timeout's signal. The tests the binary
- * announced ("plan") and never started are then reported skipped, "not
- * run", so that the counts add up.
+ * running test is kept (its first and last 512 KiB, kept.h) so that a
+ * failure can show it, and so can the binary's own output when the
+ * binary fails outside any test. A failure whose record gives no reason
+ * (a failed cmocka assertion) gets one from that output. A "start" with
+ * no "record" when the binary ends is the test that crashed, hung or
+ * exited: it gets a failed record saying which, with the artifacts its
+ * "diagnosis" listed (threads.txt, the profiles) when the binary answered
+ * the timeout's signal. The tests the binary announced ("plan") and never
+ * started are then reported skipped, "not run", so that the counts add up.
  *
  * A binary runs as CTest would run it: in the working directory and with
  * the ENVIRONMENT its build folder's CTest files give it (ctest.h), or in
@@ -39,9 +40,9 @@
 #include "event_read.h"
 #include "formats/buf.h"
 #include "formats/safename.h"
+#include "kept.h"
 #include "stream.h"
 
-#define KEEP_MAX (1u << 20)
 #define BINARY_RECORD_NAME "(binary)"
 /* At a timeout: the signal that asks the binary for its diagnosis, and
  * how long its answer may take (every thread's stack, the profiles). */
@@ -49,52 +50,6 @@
 #define DIAGNOSE_S 5.0
 
 extern char **environ;
-
-/* Output kept for a report: the first KEEP_MAX bytes, then a note. */
-typedef struct kept {
-    char *p;
-    size_t n, cap;
-    bool cut;
-    bool lost; /* out of memory: part of the output could not be kept */
-} kept;
-
-static void keep(kept *k, const char *text, size_t len)
-{
-    if (k->n + len > KEEP_MAX) {
-        k->cut = true;
-        len = KEEP_MAX - k->n;
-    }
-    if (!len)
-        return;
-    if (k->n + len + 1 > k->cap) {
-        size_t cap = k->cap ? k->cap : 4096;
-        while (cap < k->n + len + 1)
-            cap *= 2;
-        char *p = cb_fault_realloc(k->p, cap);
-        if (!p) {
-            k->lost = true;
-            return;
-        }
-        k->p = p;
-        k->cap = cap;
-    }
-    memcpy(k->p + k->n, text, len);
-    k->n += len;
-    k->p[k->n] = '\0';
-}
-
-/* The kept text as a string in *out, with a note when it was cut; NULL
- * when there is none. 0, or -1 when out of memory (now or before). */
-static int kept_text(const kept *k, char **out)
-{
-    *out = NULL;
-    if (k->lost)
-        return -1;
-    if (!k->n)
-        return 0;
-    const char *note = k->cut ? "\n[output cut at 1 MiB]\n" : "";
-    return cb_fault_asprintf(out, "%.*s%s", (int)k->n, k->p, note) < 0 ? -1 : 0;
-}
 
 typedef struct binary_run {
     const cb_run_config *cfg;
@@ -104,7 +59,7 @@ typedef struct binary_run {
     cb_kind kind;
     char *name;
     struct timespec started;
-    kept test_out, bin_out;
+    cb_kept test_out, bin_out;
     bool any_failed;    /* a failed record arrived or was made */
     bool out_of_memory; /* something of this run could not be kept */
     bool diagnosed;     /* the binary's answer to the timeout arrived */
@@ -123,7 +78,7 @@ static double since(const struct timespec *t0)
 static void on_output(void *arg, const char *text, size_t len)
 {
     binary_run *s = arg;
-    keep(s->running ? &s->test_out : &s->bin_out, text, len);
+    cb_kept_add(s->running ? &s->test_out : &s->bin_out, text, len);
     cb_reporter *r = s->cfg->rep;
     r->ops->output(r, s->running ? s->name : NULL, text, len);
 }
@@ -149,11 +104,19 @@ static void put_record(binary_run *s, cb_record *rec)
 {
     char *binary = rec->binary, *output = rec->output, *mine = NULL;
     rec->binary = s->bin->name;
+    char *message = rec->message, *reason = NULL;
     if (rec->status == CB_FAIL && !rec->output && s->running) {
-        if (kept_text(&s->test_out, &mine) != 0)
+        if (cb_kept_text(&s->test_out, &mine) != 0)
             s->out_of_memory = true;
         rec->output = mine;
         drop_next_test_header(mine);
+    }
+    /* A failure the record does not explain (a failed cmocka assertion):
+     * the reason from its output, for every result file. */
+    if (rec->status == CB_FAIL && !rec->message && rec->output) {
+        if (cb_kept_reason(rec->output, &reason) != 0)
+            s->out_of_memory = true;
+        rec->message = reason;
     }
     if (rec->status == CB_FAIL)
         s->any_failed = true;
@@ -162,7 +125,9 @@ static void put_record(binary_run *s, cb_record *rec)
         s->out_of_memory = true;
     rec->binary = binary;
     rec->output = output;
+    rec->message = message;
     free(mine);
+    free(reason);
 }
 
 static void stop_running(binary_run *s)
@@ -170,10 +135,8 @@ static void stop_running(binary_run *s)
     s->running = false;
     free(s->name);
     s->name = NULL;
-    s->test_out.n = 0;
-    s->test_out.cut = false;
     s->out_of_memory |= s->test_out.lost;
-    s->test_out.lost = false;
+    cb_kept_reset(&s->test_out);
 }
 
 /* The running test ended without a record: it failed, for `why`. */
@@ -553,7 +516,7 @@ static void put_binary_failure(binary_run *s, const char *why, double elapsed)
     rec.status = CB_FAIL;
     rec.elapsed_s = elapsed;
     rec.message = (char *)why;
-    if (kept_text(&s->bin_out, &rec.output) != 0 || cb_results_add(s->cfg->results, &rec) != 0)
+    if (cb_kept_text(&s->bin_out, &rec.output) != 0 || cb_results_add(s->cfg->results, &rec) != 0)
         s->out_of_memory = true;
     free(rec.output);
 }
@@ -625,18 +588,22 @@ cb_run_result cb_run_binary(const cb_run_config *cfg, const cb_binary *b)
         put_binary_failure(&s, why, ex.elapsed_s);
 
     bool passed = !s.any_failed && !why[0];
+    char *bin_text = NULL;
+    if (cb_kept_text(&s.bin_out, &bin_text) != 0)
+        s.out_of_memory = true;
     cb_binary_end end = {
         .passed = passed,
         .elapsed_s = ex.elapsed_s,
         .message = binary_failed ? why : NULL,
-        .output = s.bin_out.p,
-        .output_len = s.bin_out.n,
+        .output = bin_text,
+        .output_len = bin_text ? strlen(bin_text) : 0,
     };
     cfg->rep->ops->binary_end(cfg->rep, &end);
+    free(bin_text);
     stop_running(&s);
     bool out_of_memory = s.out_of_memory || s.bin_out.lost || s.stream.out_of_memory;
-    free(s.test_out.p);
-    free(s.bin_out.p);
+    cb_kept_free(&s.test_out);
+    cb_kept_free(&s.bin_out);
     cb_stream_free(&s.stream);
     cb_record_free(&s.diagnosis);
     plan_free(&s);

@@ -50,6 +50,7 @@ typedef struct cb_record {
     cb_status status;
     double elapsed_s;                  /* wall time of the test, or of all calls of the benchmark */
     int64_t n;                         /* benchmarks: iterations of the reported call */
+    double cpu_s; /* benchmarks: the process's CPU time while the reported call's timer ran */
     cb_metric metrics[CB_MAX_METRICS]; /* benchmarks: ns/op first, then in Go's order */
     int nmetrics;
     cb_artifact artifacts[CB_MAX_ARTIFACTS];

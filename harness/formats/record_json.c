@@ -96,6 +96,10 @@ void cb_record_json_put(cb_buf *b, const cb_record *rec, bool full)
     cb_json_put_number(b, rec->elapsed_s);
     if (full || bench || rec->n != 0)
         cb_buf_printf(b, ",\"n\":%lld", (long long)rec->n);
+    if (bench) {
+        cb_buf_puts(b, ",\"cpu_s\":");
+        cb_json_put_number(b, rec->cpu_s);
+    }
     if (full || bench || rec->nmetrics > 0) {
         cb_buf_puts(b, ",\"metrics\":");
         put_metrics(b, rec);

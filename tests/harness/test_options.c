@@ -452,9 +452,45 @@ static void test_usage_lists_command_flags_only_for_the_command(void **state)
     free(text);
 }
 
+static void test_report_and_baseline_are_the_commands(void **state)
+{
+    (void)state;
+    cb_options o;
+    cb_options_init(&o);
+    assert_false(o.report);
+    assert_null(o.baseline);
+    char a0[] = "cbench", a1[] = "--report", a2[] = "--baseline", a3[] = "old/results.json";
+    char *argv[] = {a0, a1, a2, a3, NULL};
+    char err[256];
+    int nops = -1;
+    assert_int_equal(cb_options_parse(&o, 4, argv, 1, &nops, err, sizeof err), 0);
+    assert_true(o.report);
+    assert_string_equal(o.baseline, "old/results.json");
+    assert_int_equal(nops, 0);
+    char b1[] = "--baseline";
+    char *missing[] = {a0, b1, NULL};
+    assert_int_equal(cb_options_parse(&o, 2, missing, 1, &nops, err, sizeof err), -1);
+    assert_non_null(strstr(err, "--baseline: missing value"));
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    cb_options_usage(f, "prog", false);
+    fclose(f);
+    assert_null(strstr(text, "--report"));
+    assert_null(strstr(text, "--baseline"));
+    free(text);
+    f = open_memstream(&text, &len);
+    cb_options_usage(f, "cbench", true);
+    fclose(f);
+    assert_non_null(strstr(text, "--baseline OLD"));
+    assert_non_null(strstr(text, "flamegraph PROFILE"));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_report_and_baseline_are_the_commands),
         cmocka_unit_test(test_defaults_match_the_documented_values),
         cmocka_unit_test(test_every_flag_is_stored),
         cmocka_unit_test(test_single_dash_long_flags_and_bool_values),

@@ -2,7 +2,8 @@
  * A test binary that speaks the cbench protocol by hand (docs/HARNESS.md,
  * "Protocol"), for the command's end-to-end test. One source, one
  * behaviour per build (FAKE_PASS, FAKE_FAIL, FAKE_CRASH, FAKE_HANG,
- * FAKE_EXIT, FAKE_CTL), so the test knows exactly what each binary did.
+ * FAKE_EXIT, FAKE_CTL, FAKE_BADPROFILE), so the test knows exactly what
+ * each binary did.
  *
  * Every binary writes what it received (environment, stdin, process
  * group) to <outdir>/<binary>/received.txt, so the test can check how the
@@ -180,6 +181,14 @@ int main(void)
     event("{\"event\":\"record\",\"kind\":\"bench\",\"name\":\"BenchmarkA\",\"procs\":1,"
           "\"status\":\"pass\",\"elapsed_s\":1,\"n\":100,\"metrics\":["
           "{\"value\":10,\"unit\":\"ns/op\"}],\"artifacts\":{}}");
+    return 0;
+#elif defined(FAKE_BADPROFILE)
+    /* A test whose CPU profile is not one: the binary's sum cannot be made. */
+    start("test", "test_garbled");
+    write_file("test_garbled", "cpu.pb.gz", "not a profile at all\n");
+    event("{\"event\":\"record\",\"kind\":\"test\",\"name\":\"test_garbled\","
+          "\"status\":\"pass\",\"elapsed_s\":0.001,"
+          "\"artifacts\":{\"cpu\":\"fake_bad/test_garbled/cpu.pb.gz\"}}");
     return 0;
 #else
 #error "define one FAKE_ mode"

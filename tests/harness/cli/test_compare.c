@@ -26,6 +26,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "compare.h"
 #include "formats/results.h"
 #include "formats/results_json.h"
@@ -255,6 +257,210 @@ static void test_table_shows_change_only_when_significant(void **state)
     cb_compare_free(&n);
 }
 
+/* Builds a comparison of two bench.txt texts with a gate at pct. */
+static void compare_texts(const char *a, const char *b, double pct, cb_cmp_options *o,
+                          cb_samples *so, cb_samples *sn, cb_comparison *c)
+{
+    memset(so, 0, sizeof *so);
+    memset(sn, 0, sizeof *sn);
+    assert_int_equal(cb_compare_read_bench_txt(a, so), 0);
+    assert_int_equal(cb_compare_read_bench_txt(b, sn), 0);
+    o->fail_above = pct;
+    assert_int_equal(cb_compare_build(c, so, sn, o), 0);
+}
+
+static const cb_cmp_row *row(const cb_comparison *c, const char *name, const char *unit)
+{
+    for (size_t i = 0; i < c->nrows; i++)
+        if (strcmp(c->rows[i].name, name) == 0 && strcmp(c->rows[i].unit, unit) == 0)
+            return &c->rows[i];
+    fail_msg("no row %s %s", name, unit);
+    return NULL;
+}
+
+static void test_exact_units_count_any_change_when_all_runs_agree(void **state)
+{
+    (void)state;
+    cb_cmp_options o;
+    cb_compare_options_init(&o);
+    cb_samples so, sn;
+    cb_comparison c;
+    /* One run a side: no statistics could say anything, counting can. */
+    compare_texts("BenchmarkA 10 5 ns/op 64 B/op 1 allocs/op\n"
+                  "BenchmarkZ 10 5 ns/op 0 allocs/op\n",
+                  "BenchmarkA 10 5 ns/op 64 B/op 2 allocs/op\n"
+                  "BenchmarkZ 10 5 ns/op 1 allocs/op\n",
+                  50, &o, &so, &sn, &c);
+    const cb_cmp_row *r = row(&c, "BenchmarkA", "allocs/op");
+    assert_true(r->exact);
+    assert_true(isnan(r->p));
+    assert_int_equal(r->change, CB_CMP_WORSE);
+    assert_true(r->regression);
+    assert_close(r->delta, 1.0, 0);
+    r = row(&c, "BenchmarkA", "B/op");
+    assert_true(r->exact);
+    assert_int_equal(r->change, CB_CMP_SAME);
+    assert_false(r->regression);
+    /* From nothing to one allocation is an infinite growth: past any gate. */
+    r = row(&c, "BenchmarkZ", "allocs/op");
+    assert_true(isinf(r->delta) && r->delta > 0);
+    assert_true(r->regression);
+    /* ns/op with one run a side is measured, not counted: never real. */
+    r = row(&c, "BenchmarkA", "ns/op");
+    assert_false(r->exact);
+    assert_int_equal(r->change, CB_CMP_SAME);
+    assert_int_equal(c.nregressions, 2);
+    assert_true(cb_compare_failed(&c, &o));
+    char cell[96];
+    cb_compare_delta_cell(row(&c, "BenchmarkA", "allocs/op"), cell, sizeof cell);
+    assert_string_equal(cell, "+100.00% (exact n=1+1)");
+    cb_comparison_free(&c);
+    cb_compare_free(&so);
+    cb_compare_free(&sn);
+
+    /* Runs that disagree (B/op rounded differently) go to the U test. */
+    compare_texts("BenchmarkB 1 64 B/op\nBenchmarkB 1 65 B/op\nBenchmarkB 1 64 B/op\n",
+                  "BenchmarkB 1 96 B/op\nBenchmarkB 1 96 B/op\nBenchmarkB 1 96 B/op\n", 10, &o,
+                  &so, &sn, &c);
+    r = row(&c, "BenchmarkB", "B/op");
+    assert_false(r->exact);
+    assert_false(isnan(r->p));
+    assert_int_equal(r->change, CB_CMP_SAME); /* 3+3 runs cannot reach p <= 0.05 */
+    assert_int_equal(c.nwarnings, 1);
+    assert_non_null(strstr(c.warnings[0], "with 3 and 3 runs"));
+    cb_comparison_free(&c);
+    cb_compare_free(&so);
+    cb_compare_free(&sn);
+}
+
+static const char slow_old[] = "BenchmarkS 1 100 ns/op 50 MB/s 7 score\n"
+                               "BenchmarkS 1 101 ns/op 51 MB/s 8 score\n"
+                               "BenchmarkS 1 102 ns/op 52 MB/s 9 score\n"
+                               "BenchmarkS 1 103 ns/op 53 MB/s 10 score\n"
+                               "BenchmarkS 1 104 ns/op 54 MB/s 11 score\n";
+static const char slow_new[] = "BenchmarkS 1 130 ns/op 40 MB/s 20 score\n"
+                               "BenchmarkS 1 131 ns/op 41 MB/s 21 score\n"
+                               "BenchmarkS 1 132 ns/op 42 MB/s 22 score\n"
+                               "BenchmarkS 1 133 ns/op 43 MB/s 23 score\n"
+                               "BenchmarkS 1 134 ns/op 44 MB/s 24 score\n";
+
+static void test_direction_comes_from_the_unit_and_can_be_given(void **state)
+{
+    (void)state;
+    cb_cmp_options o;
+    cb_compare_options_init(&o);
+    cb_samples so, sn;
+    cb_comparison c;
+    compare_texts(slow_old, slow_new, 25, &o, &so, &sn, &c);
+    /* ns/op +29.4%: worse beyond 25%. MB/s -19.2%: worse, within 25%.
+     * score: no direction, changed, never a regression. */
+    assert_true(row(&c, "BenchmarkS", "ns/op")->regression);
+    assert_int_equal(row(&c, "BenchmarkS", "MB/s")->change, CB_CMP_WORSE);
+    assert_false(row(&c, "BenchmarkS", "MB/s")->regression);
+    assert_int_equal(row(&c, "BenchmarkS", "score")->change, CB_CMP_CHANGED);
+    assert_int_equal(c.nregressions, 1);
+    cb_comparison_free(&c);
+    /* Told that a lower score is better, the doubled score is a regression;
+     * told that a higher is, it is a gain. */
+    const char *lower[] = {"score"};
+    o.lower = lower;
+    o.nlower = 1;
+    assert_int_equal(cb_compare_build(&c, &so, &sn, &o), 0);
+    assert_true(row(&c, "BenchmarkS", "score")->regression);
+    cb_comparison_free(&c);
+    o.nlower = 0;
+    o.higher = lower;
+    o.nhigher = 1;
+    assert_int_equal(cb_compare_build(&c, &so, &sn, &o), 0);
+    assert_int_equal(row(&c, "BenchmarkS", "score")->change, CB_CMP_BETTER);
+    cb_comparison_free(&c);
+    /* Without a gate nothing fails. */
+    o.fail_above = -1;
+    assert_int_equal(cb_compare_build(&c, &so, &sn, &o), 0);
+    assert_int_equal(c.nregressions, 0);
+    assert_false(cb_compare_failed(&c, &o));
+    cb_comparison_free(&c);
+    cb_compare_free(&so);
+    cb_compare_free(&sn);
+}
+
+static void test_benchmarks_on_one_side_fail_only_when_asked(void **state)
+{
+    (void)state;
+    cb_cmp_options o;
+    cb_compare_options_init(&o);
+    cb_samples so, sn;
+    cb_comparison c;
+    compare_texts("BenchmarkKept 1 5 ns/op\nBenchmarkGone 1 5 ns/op\n",
+                  "BenchmarkKept 1 5 ns/op\nBenchmarkNew 1 5 ns/op 1 allocs/op\n", 5, &o, &so,
+                  &sn, &c);
+    assert_int_equal(c.nonly_old, 1);
+    assert_string_equal(c.only_old[0], "BenchmarkGone");
+    assert_int_equal(c.nonly_new, 1);
+    assert_string_equal(c.only_new[0], "BenchmarkNew");
+    assert_false(cb_compare_failed(&c, &o));
+    o.fail_missing = true;
+    assert_true(cb_compare_failed(&c, &o));
+    cb_comparison_free(&c);
+    cb_compare_free(&so);
+    cb_compare_free(&sn);
+}
+
+static char *formatted(const char *a, const char *b, double pct, cb_cmp_format f)
+{
+    cb_cmp_options o;
+    cb_compare_options_init(&o);
+    cb_samples so, sn;
+    cb_comparison c;
+    compare_texts(a, b, pct, &o, &so, &sn, &c);
+    cb_buf out = {0};
+    cb_compare_format(&out, &c, &o, f);
+    assert_false(out.failed);
+    cb_comparison_free(&c);
+    cb_compare_free(&so);
+    cb_compare_free(&sn);
+    return cb_buf_take(&out);
+}
+
+static void test_markdown_csv_and_json_carry_the_verdicts(void **state)
+{
+    (void)state;
+    char both_old[2048], both_new[2048];
+    snprintf(both_old, sizeof both_old, "%sBenchmarkFine 1 10 ns/op\nBenchmarkFine 1 10 ns/op\n",
+             slow_old);
+    snprintf(both_new, sizeof both_new, "%sBenchmarkFine 1 10 ns/op\nBenchmarkFine 1 10 ns/op\n",
+             slow_new);
+    char *md = formatted(both_old, both_new, 25, CB_CMP_MARKDOWN);
+    assert_non_null(strstr(md, "**cbench compare: FAIL** \xe2\x80\x94 1 regression beyond 25%"));
+    assert_non_null(strstr(md, "| benchmark | unit | old | new | delta | |"));
+    /* The regression is the table's first row, then the other losses. */
+    char *first = strstr(md, "|:--|:--|--:|--:|--:|:--|\n") + 26;
+    assert_true(strncmp(first, "| S | ns/op |", 13) == 0);
+    assert_non_null(strstr(first, "**regression**"));
+    assert_true(strstr(md, "| S | MB/s |") < strstr(md, "| Fine | ns/op |"));
+    free(md);
+
+    char *csv = formatted(slow_old, slow_new, 25, CB_CMP_CSV);
+    assert_true(strncmp(csv, "benchmark,unit,old_median,", 26) == 0);
+    assert_non_null(strstr(csv, "\nBenchmarkS,ns/op,102,"));
+    assert_non_null(strstr(csv, ",false,worse,true\n"));
+    free(csv);
+
+    char *js = formatted(slow_old, slow_new, 25, CB_CMP_JSON);
+    json_error_t e;
+    json_t *root = json_loads(js, 0, &e);
+    assert_non_null(root);
+    assert_true(json_is_true(json_object_get(root, "failed")));
+    assert_int_equal(json_integer_value(json_object_get(root, "regressions")), 1);
+    json_t *r0 = json_array_get(json_object_get(root, "rows"), 0);
+    assert_string_equal(json_string_value(json_object_get(r0, "unit")), "ns/op");
+    assert_string_equal(json_string_value(json_object_get(r0, "better")), "lower");
+    assert_true(json_is_true(json_object_get(r0, "regression")));
+    assert_int_equal(json_array_size(json_object_get(json_object_get(r0, "old"), "values")), 5);
+    json_decref(root);
+    free(js);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +472,10 @@ int main(void)
         cmocka_unit_test(test_results_json_records_are_read),
         cmocka_unit_test(test_unreadable_or_empty_inputs_are_errors),
         cmocka_unit_test(test_table_shows_change_only_when_significant),
+        cmocka_unit_test(test_exact_units_count_any_change_when_all_runs_agree),
+        cmocka_unit_test(test_direction_comes_from_the_unit_and_can_be_given),
+        cmocka_unit_test(test_benchmarks_on_one_side_fail_only_when_asked),
+        cmocka_unit_test(test_markdown_csv_and_json_carry_the_verdicts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,8 @@ later one with CBENCH_FAULT_PERSIST=1), and says so on stderr. This runs it
 over three fake test binaries (one passing with a benchmark, one failing,
 one crashing) with n = 1, 2, 3, ... until a run completes without reaching
 the countdown, so that every allocation site of the run fails once, and
-then `cbench compare` the same way.
+then the run with --report against a baseline, `cbench compare` (with a
+gate and markdown), `cbench top` and `cbench flamegraph` the same way.
 
 After each failure the command must have ended with an error (exit status
 1 or 2, "out of memory" on stderr, no signal, no sanitizer report), and
@@ -15,7 +16,7 @@ each result file must be either the one that was there before, untouched,
 or complete: the same as the reference run's but for times. No temporary
 file may be left beside them.
 
-    test_faults.py CBENCH_WITH_FAULTS FAKE_DIR
+    test_faults.py CBENCH_WITH_FAULTS FAKE_DIR PPROF_GEN
 """
 import json
 import os
@@ -27,6 +28,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 cbench, fakes = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+pprof_gen = os.path.abspath(sys.argv[3])
 work = tempfile.mkdtemp(prefix="cbench-faults-")
 os.makedirs(os.path.join(work, "suite"))
 for fake, name in (("pass", "a_pass"), ("fail", "b_fail"), ("crash", "c_crash")):
@@ -183,6 +185,59 @@ def judge_compare(what, p):
 
 for persist in (False, True):
     walk("cbench compare bench.txt results.json", cmp_args, persist, judge_compare)
+walk("cbench compare --fail-above 5 --format markdown", lambda n: [
+    "compare", "--fail-above", "5", "--format", "markdown", old, new], False, judge_compare)
+
+
+# ---- the report ----
+def report_args(n):
+    reset_outdir()
+    with open(os.path.join(out, "index.html"), "w") as o:
+        o.write(OLD)
+    return ["--bench", ".", "--outdir", out, "--baseline", new, "suite"]
+
+
+def judge_report(what, p):
+    check_files(what, out, want)
+    page = open(os.path.join(out, "index.html"), encoding="utf-8", errors="replace").read()
+    if page != OLD and not page.endswith("</html>\n"):
+        failures.append(f"{what}: index.html is not whole")
+
+
+walk("cbench --report --baseline results.json suite", report_args, False, judge_report)
+
+# ---- top and flamegraph ----
+profile = os.path.join(work, "small.pb.gz")
+subprocess.run([pprof_gen, profile, "300", "5"], check=True, capture_output=True)
+svg = os.path.join(work, "flame.svg")
+ref_top = run(["top", profile], 0)
+if ref_top.returncode != 0 or "flat%" not in ref_top.stdout:
+    raise SystemExit("reference top failed:\n" + ref_top.stdout + ref_top.stderr)
+
+
+def judge_top(what, p):
+    if p.stdout:
+        failures.append(f"{what}: printed a report although it failed:\n{p.stdout[:300]}")
+
+
+def flame_args(n):
+    with open(svg, "w") as o:
+        o.write(OLD)
+    return ["flamegraph", "-o", svg, "--base", profile, profile]
+
+
+def judge_flame(what, p):
+    text = open(svg, encoding="utf-8", errors="replace").read()
+    if text != OLD:
+        failures.append(f"{what}: the SVG was changed although the command failed")
+    left = [f for f in os.listdir(work) if ".tmp" in f]
+    if left:
+        failures.append(f"{what}: temporary files left: {left}")
+
+
+for persist in (False, True):
+    walk("cbench top", lambda n: ["top", profile], persist, judge_top)
+walk("cbench flamegraph --base", flame_args, False, judge_flame)
 
 shutil.rmtree(work, ignore_errors=True)
 if failures:
