@@ -5,11 +5,11 @@
  * on profiles no test program would make (tests/harness/cli/
  * test_top_pprof.sh).
  *
- *   pprof_gen OUT SAMPLES [SEED]
+ *   pprof_gen OUT SAMPLES [SEED [FUNCTIONS]]
  *
- * The shape: a call graph of 4000 functions in 200 source files, in
- * three mappings (the main binary and two libraries), one location per
- * call site, a fifth of them holding an inlined chain of two or three
+ * The shape: a call graph of 4000 functions (or FUNCTIONS, at least 20)
+ * in a twentieth as many source files, in three mappings (the main
+ * binary and two libraries), fifteen locations a function, a fifth of them holding an inlined chain of two or three
  * functions; stacks are random walks from one of a few roots down the
  * call graph, 8 to 64 frames deep, so that they share prefixes as real
  * stacks do; recursion happens. Each sample has the CPU profile's two
@@ -27,9 +27,7 @@
 
 typedef Perftools__Profiles__Profile Profile;
 
-#define NFUNCS 4000
-#define NFILES 200
-#define NLOCS 60000
+static int NFUNCS = 4000, NFILES = 200, NLOCS = 60000;
 #define NROOTS 6
 #define CALLEES 6
 
@@ -61,11 +59,17 @@ static int64_t add_string(const char *s)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s OUT SAMPLES [SEED]\n", argv[0]);
+        fprintf(stderr, "usage: %s OUT SAMPLES [SEED [FUNCTIONS]]\n", argv[0]);
         return 2;
     }
     size_t nsamples = strtoull(argv[2], NULL, 10);
     state = argc > 3 ? strtoull(argv[3], NULL, 10) * 2654435761u + 1 : 88172645463325252ULL;
+    if (argc > 4) {
+        /* Small profiles, for tests that run the command once per allocation. */
+        NFUNCS = atoi(argv[4]) < 20 ? 20 : atoi(argv[4]);
+        NFILES = NFUNCS / 20;
+        NLOCS = NFUNCS * 15;
+    }
     strings = calloc(NFUNCS + NFILES + 64, sizeof strings[0]);
     add_string("");
     int64_t s_samples = add_string("samples"), s_count = add_string("count");
@@ -117,7 +121,7 @@ int main(int argc, char **argv)
     uint32_t *loc_func = calloc(NLOCS, sizeof loc_func[0]); /* the outermost line's function */
     for (int i = 0; i < NLOCS; i++) {
         perftools__profiles__location__init(&locs[i]);
-        uint32_t f = i < NFUNCS ? (uint32_t)i : below(NFUNCS);
+        uint32_t f = i < NFUNCS ? (uint32_t)i : below((uint32_t)NFUNCS);
         int nl = below(5) == 0 ? 2 + (int)below(2) : 1;
         for (int k = 0; k < nl; k++) {
             Perftools__Profiles__Line *ln = &lines[i * 3 + k];
@@ -128,7 +132,7 @@ int main(int argc, char **argv)
             lnptr[i * 3 + k] = ln;
         }
         locs[i].id = (uint64_t)i + 1;
-        locs[i].mapping_id = f < NFUNCS * 8 / 10 ? 1 : f < NFUNCS * 9 / 10 ? 2 : 3;
+        locs[i].mapping_id = f < (uint32_t)NFUNCS * 8 / 10 ? 1 : f < (uint32_t)NFUNCS * 9 / 10 ? 2 : 3;
         locs[i].address = maps[locs[i].mapping_id - 1].memory_start + (uint64_t)i * 16;
         locs[i].n_line = (size_t)nl;
         locs[i].line = &lnptr[i * 3];

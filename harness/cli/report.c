@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base/error.h"
 #include "base/fault.h"
 #include "binprof.h"
 #include "cbench/profile.h"
@@ -55,14 +56,12 @@ static int read_sum(const char *const *dirs, const char *const *rels, size_t n, 
 {
     cb_pprof *p = cb_fault_calloc(n + 1, sizeof p[0]);
     const cb_pprof **in = cb_fault_calloc(n + 1, sizeof in[0]);
-    int rc = p && in ? 0 : -1;
+    int rc = p && in ? 0 : cb_error(ENOMEM, "out of memory reading profiles");
     size_t nread = 0;
-    if (rc != 0)
-        errno = ENOMEM;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char *path;
         if (cb_fault_asprintf(&path, "%s/%s", dirs[i], rels[i]) < 0) {
-            rc = -1;
+            rc = cb_error(ENOMEM, "out of memory reading profiles");
             break;
         }
         rc = cb_pprof_read(&p[i], path);
@@ -120,6 +119,13 @@ static int make_parents(const char *outdir, const char *rel)
     return 0;
 }
 
+/* Out of memory: said, and -2 (the page cannot be whole). */
+static int no_memory(FILE *err, const char *doing)
+{
+    fprintf(err, "cbench: out of memory %s\n", doing);
+    return -2;
+}
+
 /* ---- the graphs of the run ---- */
 
 static int draw_artifacts(cb_report *r, FILE *err)
@@ -128,7 +134,7 @@ static int draw_artifacts(cb_report *r, FILE *err)
     int rc = 0;
     r->arts = cb_fault_calloc(res->n * CB_MAX_ARTIFACTS + 1, sizeof r->arts[0]);
     if (!r->arts)
-        return -1;
+        return no_memory(err, "writing the report");
     for (size_t i = 0; i < res->n; i++) {
         const cb_record *rec = &res->v[i];
         for (int k = 0; k < rec->nartifacts; k++) {
@@ -146,8 +152,9 @@ static int draw_artifacts(cb_report *r, FILE *err)
                 rc = -1;
                 continue;
             }
-            if (!(g->svg = svg_path_for(a->path)) ||
-                draw(r->cfg->outdir, g->svg, title, &p, NULL, NULL, &g->height, err) != 0) {
+            if (!(g->svg = svg_path_for(a->path)))
+                no_memory(err, "drawing a flame graph");
+            if (!g->svg || draw(r->cfg->outdir, g->svg, title, &p, NULL, NULL, &g->height, err) != 0) {
                 free(g->svg);
                 g->svg = NULL;
                 rc = -1;
@@ -178,17 +185,17 @@ static int draw_binaries(cb_report *r, FILE *err)
     const cb_results *res = r->cfg->results;
     for (size_t i = 0; i < res->n; i++)
         if (add_binary(r, res->v[i].binary ? res->v[i].binary : "") != 0)
-            return -1;
+            return no_memory(err, "writing the report");
     int rc = 0;
     for (size_t i = 0; i < r->nbins; i++) {
         cb_report_binary *b = &r->bins[i];
         for (size_t k = 0; k < cb_binprof_nkinds && k < CB_REPORT_KINDS; k++) {
             char *rel, *path;
             if (cb_fault_asprintf(&rel, "%s/%s.pb.gz", b->name, cb_binprof_kinds[k]) < 0)
-                return -1;
+                return no_memory(err, "writing the report");
             if (cb_fault_asprintf(&path, "%s/%s", r->cfg->outdir, rel) < 0) {
                 free(rel);
-                return -1;
+                return no_memory(err, "writing the report");
             }
             bool exists = *b->name && file_exists(path);
             free(path);
@@ -207,7 +214,9 @@ static int draw_binaries(cb_report *r, FILE *err)
                 rc = -1;
                 continue;
             }
-            if (!(b->graph[k].svg = svg_path_for(rel)) ||
+            if (!(b->graph[k].svg = svg_path_for(rel)))
+                no_memory(err, "drawing a flame graph");
+            if (!b->graph[k].svg ||
                 draw(r->cfg->outdir, b->graph[k].svg, title, &p, NULL, NULL, &b->graph[k].height,
                      err) != 0) {
                 free(b->graph[k].svg);
@@ -243,18 +252,29 @@ static char *baseline_results_path(const char *baseline)
     return path;
 }
 
-static int load_baseline_results(cb_report *r)
+/* The baseline's records, for its profiles: none from a bench.txt alone
+ * (0); -1 when its results.json cannot be read (said). */
+static int load_baseline_results(cb_report *r, FILE *err)
 {
+    errno = 0;
     char *path = baseline_results_path(r->cfg->baseline);
+    if (!path && errno == ENOMEM)
+        return no_memory(err, "reading the baseline");
     if (!path)
         return 0; /* a bench.txt alone: values, no profiles */
     size_t len;
     char *text = cb_read_file(path, &len);
     int rc = -1;
-    if (text && cb_results_read(&r->base, text, len, path) == 0) {
+    if (!text) {
+        fprintf(err, "cbench: the baseline's profiles: %s: %s\n", path, strerror(errno));
+    } else if (cb_results_read(&r->base, text, len, path) != 0) {
+        fprintf(err, "cbench: the baseline's profiles: %s\n", cbench_last_error());
+    } else {
         char *copy = cb_fault_strdup(path);
         if (copy && (r->base_dir = cb_fault_strdup(dirname(copy))))
             rc = 0;
+        else
+            no_memory(err, "reading the baseline");
         free(copy);
     }
     free(text);
@@ -262,7 +282,7 @@ static int load_baseline_results(cb_report *r)
     if (rc != 0)
         cb_results_free(&r->base);
     r->have_base = rc == 0;
-    return 0;
+    return rc;
 }
 
 /* The profiles of kind of the records named `name` (as compared). */
@@ -309,7 +329,7 @@ static int draw_diffs(cb_report *r, size_t row, FILE *err)
         cb_pprof pn, pb;
         char safe[300], *rel = NULL;
         if (!now || !then || !dnow || !dthen) {
-            rc = -1;
+            rc = no_memory(err, "drawing a differential flame graph");
         } else if (nnow && nthen) {
             cb_safename_encode(cr->name, safe, sizeof safe);
             if (read_sum(dnow, now, nnow, &pn) != 0) {
@@ -326,9 +346,16 @@ static int draw_diffs(cb_report *r, size_t row, FILE *err)
                     snprintf(title, sizeof title, "%s %s: this run against the baseline",
                              cr->name, kind);
                     cb_report_graph *g = &r->diffs[row].graph[k];
-                    if (cb_fault_asprintf(&rel, "diff/%s/%s.svg", safe, kind) < 0 ||
-                        make_parents(r->cfg->outdir, rel) != 0 ||
-                        draw(r->cfg->outdir, rel, title, &pn, &pb, NULL, &g->height, err) != 0) {
+                    if (cb_fault_asprintf(&rel, "diff/%s/%s.svg", safe, kind) < 0) {
+                        rel = NULL;
+                        rc = no_memory(err, "drawing a differential flame graph");
+                    } else if (make_parents(r->cfg->outdir, rel) != 0) {
+                        fprintf(err, "cbench: cannot create the folder of %s: %s\n", rel,
+                                strerror(errno));
+                        free(rel);
+                        rc = -1;
+                    } else if (draw(r->cfg->outdir, rel, title, &pn, &pb, NULL, &g->height,
+                                    err) != 0) {
                         free(rel);
                         rc = -1;
                     } else {
@@ -361,12 +388,9 @@ static int compare_baseline(cb_report *r, FILE *err)
         return -1;
     }
     r->compared = true;
-    if (load_baseline_results(r) != 0 ||
-        !(r->diffs = cb_fault_calloc(r->cmp.nrows + 1, sizeof r->diffs[0]))) {
-        fprintf(err, "cbench: out of memory comparing with the baseline\n");
-        return -1;
-    }
-    int rc = 0;
+    if (!(r->diffs = cb_fault_calloc(r->cmp.nrows + 1, sizeof r->diffs[0])))
+        return no_memory(err, "comparing with the baseline");
+    int rc = load_baseline_results(r, err);
     for (size_t i = 0; r->have_base && i < r->cmp.nrows; i++) {
         /* Once per benchmark: its first row that got worse. */
         bool first = r->cmp.rows[i].change == CB_CMP_WORSE;
@@ -407,11 +431,16 @@ int cb_report_write(const cb_report_config *c, FILE *err)
     cb_report r;
     memset(&r, 0, sizeof r);
     r.cfg = c;
-    int rc = 0;
-    rc |= draw_artifacts(&r, err);
-    rc |= draw_binaries(&r, err);
-    if (c->baseline)
-        rc |= compare_baseline(&r, err);
+    /* A graph that could not be drawn costs the graph; running out of
+     * memory for the report's own tables costs the page (-2). */
+    int rc = 0, r1 = draw_artifacts(&r, err), r2 = r1 == -2 ? -2 : draw_binaries(&r, err);
+    int r3 = r2 == -2 || !c->baseline ? 0 : compare_baseline(&r, err);
+    if (r1 == -2 || r2 == -2 || r3 == -2 || (r3 != 0 && !r.diffs)) {
+        fprintf(err, "cbench: the report was not written\n");
+        report_free(&r);
+        return -1;
+    }
+    rc = r1 | r2 | r3;
     cb_buf page = {0};
     cb_report_html(&page, &r);
     char *path;

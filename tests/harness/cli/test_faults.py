@@ -208,7 +208,7 @@ walk("cbench --report --baseline results.json suite", report_args, False, judge_
 
 # ---- top and flamegraph ----
 profile = os.path.join(work, "small.pb.gz")
-subprocess.run([pprof_gen, profile, "300", "5"], check=True, capture_output=True)
+subprocess.run([pprof_gen, profile, "5", "5", "20"], check=True, capture_output=True)
 svg = os.path.join(work, "flame.svg")
 ref_top = run(["top", profile], 0)
 if ref_top.returncode != 0 or "flat%" not in ref_top.stdout:
