@@ -37,7 +37,7 @@
  * registered, n*now - sum, as Go 1.22 charges the unlock that wakes a
  * goroutine with all the waiting behind it; their effective starts then
  * move to now, so the next acquisition charges only what follows. One
- * contention per wait, as the issue of counting goes: an rwlock unlock
+ * contention per wait: an rwlock unlock
  * that lets three readers in counts three, an unlock that let no one in
  * counts nothing. A waiter that leaves without the lock (a timeout)
  * removes its effective start (its own, or the last reset if later) and
