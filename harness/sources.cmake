@@ -73,4 +73,6 @@ set(CBENCH_CLI_SOURCES
   harness/cli/run.c
   harness/cli/stats.c
   harness/cli/stream.c
-  harness/cli/test2json.c)
+  harness/cli/test2json.c
+  harness/cli/trace_read.c
+  harness/cli/trace_stats.c)

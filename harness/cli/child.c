@@ -9,6 +9,8 @@
  */
 #include "child.h"
 
+#include "formats/event.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -186,6 +188,11 @@ int cb_child_run(const char *path, char *const envp[], double timeout_s,
         if (!term_at && alive && ((deadline && now >= deadline) || interrupted)) {
             ex->timed_out = !interrupted;
             ex->interrupted = interrupted != 0;
+            /* A timeout says so first (docs/HARNESS.md, "Timeouts"): the
+             * binary may write the running test's trace before it dies.
+             * The group's SIGTERM stays pending meanwhile. */
+            if (ex->timed_out)
+                sigqueue(pid, SIGTERM, (union sigval){.sival_int = CB_EVENT_TIMEOUT_SIGVAL});
             kill(-pid, SIGTERM);
             term_at = now;
         }

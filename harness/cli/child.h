@@ -4,7 +4,9 @@
  *
  * cb_child_run reads the pipe until the binary has exited and the pipe is
  * closed, handing every chunk to a callback as it arrives. At the
- * deadline the whole process group gets SIGTERM, and SIGKILL 5 s later.
+ * deadline the binary gets a SIGTERM that says it timed out (sigqueue with
+ * CB_EVENT_TIMEOUT_SIGVAL, so it may write the running test's trace),
+ * the whole process group SIGTERM, and SIGKILL 5 s later.
  * Processes the binary left behind that keep the pipe open are killed a
  * second after the binary itself has exited, so a run always ends.
  */

@@ -22,6 +22,7 @@ typedef struct cb_event {
     cb_event_type type;
     cb_kind kind;
     char *name;    /* START, LIST, CANCEL */
+    char *dir;     /* START: its artifacts' folder, relative to the outdir (NULL: none) */
     char *text;    /* OUTPUT */
     cb_record rec; /* RECORD */
 } cb_event;

@@ -1,7 +1,8 @@
 /*
  * The `cbench` command: `cbench [flags] [PATH...]` runs test binaries and
  * writes results.json, bench.txt and junit.xml; `cbench compare OLD NEW`
- * compares two result sets.
+ * compares two result sets; `cbench trace stats TRACE` summarizes a
+ * trace (trace_stats.h).
  *
  * Everything that can be wrong with the command line (flags, paths,
  * the output folder) is found before the first binary runs, and ends the
@@ -24,6 +25,7 @@
 #include "cbench/profile.h"
 #include "child.h"
 #include "compare.h"
+#include "trace_stats.h"
 #include "console.h"
 #include "discover.h"
 #include "formats/benchtxt.h"
@@ -230,5 +232,7 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "compare") == 0)
         return cb_compare_main(argc - 2, argv + 2);
+    if (argc > 1 && strcmp(argv[1], "trace") == 0)
+        return cb_trace_stats_main(argc - 2, argv + 2);
     return run_command(argc, argv);
 }

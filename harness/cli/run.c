@@ -90,6 +90,7 @@ typedef struct binary_run {
     bool running; /* between a start and its record */
     cb_kind kind;
     char *name;
+    char *dir; /* its artifacts' folder, relative to the outdir (NULL: none) */
     struct timespec started;
     kept test_out, bin_out;
     bool any_failed;    /* a failed record arrived or was made */
@@ -153,10 +154,31 @@ static void stop_running(binary_run *s)
     s->running = false;
     free(s->name);
     s->name = NULL;
+    free(s->dir);
+    s->dir = NULL;
     s->test_out.n = 0;
     s->test_out.cut = false;
     s->out_of_memory |= s->test_out.lost;
     s->test_out.lost = false;
+}
+
+/* The trace a dying binary left in the running test's folder
+ * (--trace-on-failure's dump, or what --trace had written), listed in
+ * its record. */
+static void find_trace(binary_run *s, cb_record *rec)
+{
+    char *rel = NULL, *path = NULL;
+    if (!s->dir || cb_fault_asprintf(&rel, "%s/trace.json", s->dir) < 0 ||
+        cb_fault_asprintf(&path, "%s/%s", s->cfg->outdir, rel) < 0) {
+        s->out_of_memory |= s->dir != NULL;
+    } else if (access(path, F_OK) == 0) {
+        snprintf(rec->artifacts[0].kind, sizeof rec->artifacts[0].kind, "trace");
+        rec->artifacts[0].path = rel;
+        rec->nartifacts = 1;
+        rel = NULL;
+    }
+    free(rel);
+    free(path);
 }
 
 /* The running test ended without a record: it failed, for `why`. */
@@ -170,7 +192,9 @@ static void fail_running(binary_run *s, const char *why)
     rec.status = CB_FAIL;
     rec.elapsed_s = since(&s->started);
     rec.message = (char *)why;
+    find_trace(s, &rec);
     put_record(s, &rec);
+    free(rec.artifacts[0].path);
     if (s->name && cb_run_remove_temporaries(s->cfg->outdir, s->bin->name, s->name) < 0)
         s->out_of_memory = true;
     stop_running(s);
@@ -200,6 +224,8 @@ static void on_event(void *arg, const char *json, size_t len)
         s->kind = ev.kind;
         if (!(s->name = cb_fault_strdup(ev.name ? ev.name : "")))
             s->out_of_memory = true;
+        s->dir = ev.dir; /* taken over */
+        ev.dir = NULL;
         clock_gettime(CLOCK_MONOTONIC, &s->started);
         r->ops->start(r, ev.kind, s->name ? s->name : "");
         break;
@@ -258,6 +284,8 @@ char *cb_run_flags(const cb_options *o, const char *outdir)
         {offsetof(cb_options, memprofile), "--memprofile"},
         {offsetof(cb_options, mutexprofile), "--mutexprofile"},
         {offsetof(cb_options, blockprofile), "--blockprofile"},
+        {offsetof(cb_options, trace), "--trace"},
+        {offsetof(cb_options, trace_on_failure), "--trace-on-failure"},
         {offsetof(cb_options, list), "--list"},
     };
     for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++)
@@ -271,6 +299,8 @@ char *cb_run_flags(const cb_options *o, const char *outdir)
         cb_buf_printf(&b, "--mutexprofilefraction=%d\n", o->mutexprofilefraction);
     if (o->blockprofile)
         cb_buf_printf(&b, "--blockprofilerate=%ld\n", o->blockprofilerate);
+    if (o->trace_on_failure)
+        cb_buf_printf(&b, "--tracering=%ld\n", o->tracering);
     cb_buf_printf(&b, "--outdir=%s\n", outdir);
     if (b.failed) {
         free(b.p);

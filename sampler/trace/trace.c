@@ -300,6 +300,21 @@ int cbench_stop_trace(void)
     return rc;
 }
 
+int cb_trace_fatal(void)
+{
+    static atomic_flag once = ATOMIC_FLAG_INIT;
+    cb_trace_session *S = &cb_trace_s;
+    if (S->mode == CB_TRACE_MODE_NONE || S->owner != getpid() ||
+        atomic_flag_test_and_set(&once))
+        return -1;
+    if (S->mode == CB_TRACE_MODE_FLIGHT)
+        return cb_trace_flight_dump_fatal();
+    int saved = errno;
+    int rc = S->to_file && rename(S->file.tmp, S->file.path) == 0 ? 0 : -1;
+    errno = saved;
+    return rc;
+}
+
 void cb_trace_set_buffer_size(size_t bytes)
 {
     buffer_size = bytes ? bytes : CB_TRACE_DEFAULT_BUFFER;

@@ -117,4 +117,14 @@ int cb_trace_flight_dump_path(const char *path);
 int cb_trace_flight_prepare_fatal(const char *path);
 int cb_trace_flight_dump_fatal(void);
 
+/* The process is dying (a fatal signal, or the command's timeout; the
+ * harness's handler calls this): a flight recording is dumped as by
+ * cb_trace_flight_dump_fatal, and a streaming trace to a path keeps what
+ * its writer had written under the path itself (an array without its
+ * closing bracket, which viewers load; the events not yet written are
+ * lost). Once per process; async-signal-safe. 0, or -1 when there was
+ * nothing to keep. cb_trace_flight_stop removes a prepared file that was
+ * not used. */
+int cb_trace_fatal(void);
+
 #endif
