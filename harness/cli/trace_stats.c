@@ -495,12 +495,13 @@ static void report(FILE *out, stats *s, const char *path)
         fprintf(out, ", dropped %" PRIu64, s->dropped);
     fprintf(out, "\n");
     if (!s->closed)
-        fprintf(out, "  cut short: no closing bracket (a crash?); %zu spans still open at its end\n",
+        fprintf(out, "  cut short: no closing bracket (a crash?); spans open at its end: %zu\n",
                 open);
     if (s->open_at_end)
-        fprintf(out, "  %" PRIu64 " spans were still open when the trace stopped\n", s->open_at_end);
+        fprintf(out, "  spans closed by the trace's end (open at stop or dump): %" PRIu64 "\n",
+                s->open_at_end);
     if (s->unmatched)
-        fprintf(out, "  %" PRIu64 " span ends had no begin\n", s->unmatched);
+        fprintf(out, "  span ends without a begin: %" PRIu64 "\n", s->unmatched);
 
     print_groups(out, "Spans (regions, tests, benchmark calls), by total time:", s->spans.v,
                  s->spans.n);

@@ -4,13 +4,16 @@
 # import error (view_trace.mjs). Traces: nested regions (speedscope's
 # trace-event importer), the same with CPU samples (its Chrome profile
 # importer, which then shows the samples), a trace cut short by a crash
-# (no closing bracket), and a flight recorder's fatal dump. The
-# node_modules come from the committed lock file, installed into the
-# build folder (npm ci); screenshots are left there.
+# (no closing bracket), and a flight recorder's fatal dump. Then traces
+# of a real test run through the cbench command (e2e_trace's test that
+# waits on a held mutex): with --trace alone (lock waits and flows, as
+# Trace Event Format) and with --cpuprofile too (speedscope then shows
+# the CPU samples). The node_modules come from the committed lock file,
+# installed into the build folder (npm ci); screenshots are left there.
 #
-#   test_trace_viewer.sh TRACE_PROG VIEWER_SRC_DIR OUTDIR
+#   test_trace_viewer.sh TRACE_PROG VIEWER_SRC_DIR OUTDIR CBENCH E2E_TRACE
 set -eu
-prog=$1 src=$2 out=$3
+prog=$1 src=$2 out=$3 cbench=$4 e2e=$5
 mkdir -p "$out"
 command -v node >/dev/null || { echo "test_trace_viewer: node is missing (scripts/install-deps.sh)" >&2; exit 1; }
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] ||
@@ -26,9 +29,20 @@ fi
 "$prog" crash-segv "$out/crash.json" 2>/dev/null && { echo "crash-segv did not crash" >&2; exit 1; }
 rm -f "$out/flight.json"
 "$prog" flight-fatal "$out/flight.json" 2>/dev/null && { echo "flight-fatal did not crash" >&2; exit 1; }
+rm -rf "$out/run" "$out/run-cpu"
+"$cbench" --outdir "$out/run" --trace --run waits "$e2e" >"$out/run.log" 2>&1 ||
+    { cat "$out/run.log"; exit 1; }
+"$cbench" --outdir "$out/run-cpu" --trace --cpuprofile --run waits "$e2e" >"$out/run.log" 2>&1 ||
+    { cat "$out/run.log"; exit 1; }
+cp "$out/run/e2e_trace/waits_on_a_held_mutex/trace.json" "$out/test-run.json"
+cp "$out/run-cpu/e2e_trace/waits_on_a_held_mutex/trace.json" "$out/test-run-cpu.json"
+grep -q '"wait: mutex"' "$out/test-run.json" || { echo "the test run's trace has no lock wait" >&2; exit 1; }
+grep -q '"ProfileChunk"' "$out/test-run-cpu.json" || { echo "the test run's trace has no samples" >&2; exit 1; }
 
 cd "$out"
 node view_trace.mjs regions.json "Trace Event Format profile" "trace_prog (pid" regions.png
 node view_trace.mjs samples.json "Chrome Timeline" "samples.json" samples.png
 node view_trace.mjs crash.json "Trace Event Format profile" "trace_prog (pid" crash.png
 node view_trace.mjs flight.json "Trace Event Format profile" "trace_prog (pid" flight.png
+node view_trace.mjs test-run.json "Trace Event Format profile" "e2e_trace (pid" test-run.png
+node view_trace.mjs test-run-cpu.json "Chrome Timeline" "test-run-cpu.json" test-run-cpu.png
