@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -305,6 +306,134 @@ static void test_cpu_samples_and_heap_counters_appear_beside_the_profile(void **
     tr_free(&t);
 }
 
+/* ---- stress ---------------------------------------------------------------------- */
+
+/*
+ * Eight threads contend on mutexes, an rwlock and a condition variable
+ * while the mutex and block profiles record every event, the CPU
+ * profiler samples at 1 kHz, short-lived threads come and go, and the
+ * main thread starts and stops traces again and again and forks in the
+ * middle of one: every trace must be whole and well formed and hold lock
+ * waits with their flows, each child must contend and exit, and nothing
+ * may hang.
+ */
+enum { STRESS_THREADS = 8, STRESS_TRACES = 6 };
+
+static pthread_mutex_t stress_locks[3] = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+                                          PTHREAD_MUTEX_INITIALIZER};
+static pthread_rwlock_t stress_rw = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t queue_cond = PTHREAD_COND_INITIALIZER;
+static int queued;
+static atomic_int stress_done;
+static volatile uint64_t stress_shared;
+
+static void *short_lived(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&stress_locks[0]);
+    stress_shared++;
+    pthread_mutex_unlock(&stress_locks[0]);
+    return NULL;
+}
+
+static void *contender(void *arg)
+{
+    uint64_t x = (uint64_t)(uintptr_t)arg * 0x9e3779b97f4a7c15ULL + 1;
+    for (uint64_t i = 0; !atomic_load_explicit(&stress_done, memory_order_relaxed); i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        pthread_mutex_t *m = &stress_locks[x % 3];
+        pthread_mutex_lock(m);
+        for (int j = 0; j < 20; j++)
+            stress_shared += x >> j;
+        pthread_mutex_unlock(m);
+        if (x % 4 == 0) {
+            pthread_rwlock_wrlock(&stress_rw);
+            stress_shared++;
+            pthread_rwlock_unlock(&stress_rw);
+        } else if (x % 4 == 1) {
+            pthread_rwlock_rdlock(&stress_rw);
+            (void)stress_shared;
+            pthread_rwlock_unlock(&stress_rw);
+        }
+        if (i % 64 == 0) { /* a queue of one slot: producers and consumers */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 1000000;
+            if (until.tv_nsec >= 1000000000)
+                until.tv_sec++, until.tv_nsec -= 1000000000;
+            pthread_mutex_lock(&queue_lock);
+            while (queued == (int)(x & 1) && pthread_cond_timedwait(&queue_cond, &queue_lock, &until) == 0)
+                ;
+            queued = !(x & 1);
+            pthread_cond_broadcast(&queue_cond);
+            pthread_mutex_unlock(&queue_lock);
+        }
+        if (i % 512 == 0) {
+            pthread_t t;
+            if (pthread_create(&t, NULL, short_lived, NULL) == 0)
+                pthread_join(t, NULL);
+        }
+    }
+    return NULL;
+}
+
+static void test_locks_profiles_and_samples_under_start_stop_forks_and_thread_churn(void **state)
+{
+    (void)state;
+    cbench_set_mutex_profile_fraction(1);
+    cbench_set_block_profile_rate(1);
+    cbench_set_cpu_profile_rate(1000);
+    FILE *cpu = tmpfile();
+    assert_non_null(cpu);
+    assert_int_equal(cbench_start_cpu_profile(cpu), 0);
+    pthread_t th[STRESS_THREADS];
+    atomic_store(&stress_done, 0);
+    for (uintptr_t i = 0; i < STRESS_THREADS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, contender, (void *)(i + 1)), 0);
+    size_t waits = 0, flows = 0;
+    for (int k = 0; k < STRESS_TRACES; k++) {
+        assert_int_equal(cbench_start_trace_path(path), 0);
+        usleep(60000);
+        if (k == STRESS_TRACES / 2) {
+            pid_t pid = fork();
+            if (pid == 0) {
+                /* The child: its copies of every table were taken at any
+                 * moment; it contends with a thread of its own and exits. */
+                pthread_t t;
+                if (pthread_create(&t, NULL, short_lived, NULL) != 0)
+                    _exit(3);
+                pthread_mutex_lock(&stress_locks[0]);
+                stress_shared++;
+                pthread_mutex_unlock(&stress_locks[0]);
+                pthread_join(t, NULL);
+                _exit(cbench_stop_trace() == -1 ? 0 : 4);
+            }
+            assert_true(pid > 0);
+            int status;
+            assert_int_equal(waitpid(pid, &status, 0), pid);
+            assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        tr_trace t;
+        stop_and_load(&t);
+        size_t w = tr_count(&t, 'B', "wait: mutex", -1) + tr_count(&t, 'B', "wait: rwlock read", -1) +
+                   tr_count(&t, 'B', "wait: rwlock write", -1);
+        waits += w;
+        flows += tr_count(&t, 'X', "woken", -1);
+        tr_free(&t);
+    }
+    atomic_store(&stress_done, 1);
+    for (int i = 0; i < STRESS_THREADS; i++)
+        pthread_join(th[i], NULL);
+    assert_int_equal(cbench_stop_cpu_profile(), 0);
+    fclose(cpu);
+    cbench_set_mutex_profile_fraction(0);
+    cbench_set_block_profile_rate(0);
+    printf("%zu lock waits and %zu flows in %d traces\n", waits, flows, STRESS_TRACES);
+    assert_true(waits > 0);
+    assert_true(flows > 0);
+}
+
 int main(void)
 {
     int fd = mkstemps(path, 5);
@@ -315,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_a_mutex_held_100ms_is_a_100ms_wait_with_a_flow_from_the_holder),
         cmocka_unit_test(test_rwlock_cond_sem_and_join_waits_are_spans_with_their_reason_and_object),
         cmocka_unit_test(test_cpu_samples_and_heap_counters_appear_beside_the_profile),
+        cmocka_unit_test(test_locks_profiles_and_samples_under_start_stop_forks_and_thread_churn),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     unlink(path);
