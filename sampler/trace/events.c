@@ -65,7 +65,10 @@ static inline __attribute__((always_inline)) void span_open(cb_trace_thread *t, 
         t->too_deep++;
         return;
     }
-    lost_set(t, level, !put(t, type, aux, cb_trace_ticks(), more, n));
+    /* The bits of the levels from depth up are 0 (span_close clears the
+     * one it finds set): only a lost begin writes one. */
+    if (__builtin_expect(!put(t, type, aux, cb_trace_ticks(), more, n), 0))
+        lost_set(t, level, true);
 }
 
 /* Whether the span being closed should be written (its begin was). */

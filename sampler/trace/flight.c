@@ -150,7 +150,7 @@ static int dump(FILE *out)
     dump_ring(&c, true);
     cb_trace_samples_free();
     free(buf);
-    __atomic_store_n(&cbench_trace_active_, 1, __ATOMIC_SEQ_CST);
+    cb_trace_arm(true);
     if (sink.err)
         return cb_error(sink.err, "writing the flight recorder's dump: %s", strerror(sink.err));
     return 0;

@@ -73,7 +73,7 @@ static void fork_parent(void)
 static void fork_child(void)
 {
     cb_trace_session *S = &cb_trace_s;
-    __atomic_store_n(&cbench_trace_active_, 0, __ATOMIC_SEQ_CST);
+    cb_trace_arm(false);
     atomic_fetch_add(&cb_trace_gen, 1);
     if (S->mode != CB_TRACE_MODE_NONE) {
         cb_own_begin();
@@ -130,7 +130,7 @@ void cb_trace_session_open(int mode)
     cb_trace_s.mode = mode;
     cb_trace_s.owner = getpid();
     atomic_fetch_add(&cb_trace_gen, 1);
-    __atomic_store_n(&cbench_trace_active_, 1, __ATOMIC_SEQ_CST);
+    cb_trace_arm(true);
 }
 
 static void abandon(cb_trace_session *S)

@@ -398,8 +398,11 @@ static void test_locks_profiles_and_samples_under_start_stop_forks_and_thread_ch
         if (k == STRESS_TRACES / 2) {
             pid_t pid = fork();
             if (pid == 0) {
-                /* The child: its copies of every table were taken at any
-                 * moment; it contends with a thread of its own and exits. */
+                /* The child: its copies of cbench's tables were taken at
+                 * any moment; it contends with a thread of its own and
+                 * exits. Its copy of the lock may be held by a parent's
+                 * thread that it does not have: a fresh one. */
+                pthread_mutex_init(&stress_locks[0], NULL);
                 pthread_t t;
                 if (pthread_create(&t, NULL, short_lived, NULL) != 0)
                     _exit(3);
