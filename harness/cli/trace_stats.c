@@ -87,7 +87,6 @@ static bool grow(void **v, size_t n, size_t *cap, size_t size)
     return true;
 }
 
-#define PUSH(s, arr) grow((void **)&(arr).v, (arr).n, &(arr).cap, sizeof *(arr).v) ? &(arr).v[(arr).n++] : ((s)->oom = true, NULL)
 
 static char *dup(stats *s, const char *text)
 {
@@ -97,38 +96,39 @@ static char *dup(stats *s, const char *text)
     return p;
 }
 
-/* The index of `key` in map, or -1 (and *made when new: the caller fills
- * the new element at that index, which is `next`). */
-static long find(stats *s, json_t *map, const char *key, size_t next, bool *made)
+/* The element of `key` in an array (*v, *n, *cap; elements of `size`
+ * bytes) found through map (key -> index); pushed, zeroed, when new
+ * (*made: the caller fills it in). NULL when out of memory. */
+static void *element_of(stats *s, json_t *map, const char *key, void **v, size_t *n, size_t *cap,
+                        size_t size, bool *made)
 {
     json_t *at = json_object_get(map, key);
     *made = false;
     if (at)
-        return (long)json_integer_value(at);
-    json_t *v = json_integer((json_int_t)next);
-    if (!v || json_object_set_new(map, key, v) != 0) {
+        return (char *)*v + (size_t)json_integer_value(at) * size;
+    json_t *index = grow(v, *n, cap, size) ? json_integer((json_int_t)*n) : NULL;
+    if (!index || json_object_set_new(map, key, index) != 0) {
         s->oom = true;
-        return -1;
+        return NULL;
     }
+    void *e = (char *)*v + (*n)++ * size;
+    memset(e, 0, size);
     *made = true;
-    return (long)next;
+    return e;
 }
 
-static group *group_of(stats *s, json_t *map, void *arr, const char *cat, const char *name)
+#define ELEMENT_OF(s, map, key, arr, made)                                                         \
+    element_of(s, map, key, (void **)&(arr).v, &(arr).n, &(arr).cap, sizeof *(arr).v, made)
+
+static group *group_of(stats *s, json_t *map, group **v, size_t *n, size_t *cap, const char *cat,
+                       const char *name)
 {
-    ARRAY(group) *a = arr;
     char key[512];
     snprintf(key, sizeof key, "%s\037%s", cat, name);
     bool made;
-    long i = find(s, map, key, a->n, &made);
-    if (i < 0)
-        return NULL;
-    if (!made)
-        return &a->v[i];
-    group *g = PUSH(s, *a);
-    if (!g)
-        return NULL;
-    *g = (group){.cat = dup(s, cat), .name = dup(s, name)};
+    group *g = element_of(s, map, key, (void **)v, n, cap, sizeof **v, &made);
+    if (g && made)
+        *g = (group){.cat = dup(s, cat), .name = dup(s, name)};
     return g;
 }
 
@@ -144,22 +144,16 @@ static void add_length(stats *s, group *g, int64_t d)
     g->total += d;
 }
 
-static blocked *blocked_of(stats *s, json_t *map, void *arr, int64_t tid, const char *object,
-                           const char *reason)
+static blocked *blocked_of(stats *s, json_t *map, blocked **v, size_t *n, size_t *cap,
+                           int64_t tid, const char *object, const char *reason)
 {
-    ARRAY(blocked) *a = arr;
     char key[256];
     snprintf(key, sizeof key, "%" PRId64 "\037%s\037%s", tid, object ? object : "", reason);
     bool made;
-    long i = find(s, map, key, a->n, &made);
-    if (i < 0)
-        return NULL;
-    if (!made)
-        return &a->v[i];
-    blocked *b = PUSH(s, *a);
-    if (!b)
-        return NULL;
-    *b = (blocked){.tid = tid, .object = object ? dup(s, object) : NULL, .reason = dup(s, reason)};
+    blocked *b = element_of(s, map, key, (void **)v, n, cap, sizeof **v, &made);
+    if (b && made)
+        *b = (blocked){.tid = tid, .object = object ? dup(s, object) : NULL,
+                       .reason = dup(s, reason)};
     return b;
 }
 
@@ -178,14 +172,9 @@ static thread *thread_of(stats *s, int64_t tid)
     char key[32];
     snprintf(key, sizeof key, "%" PRId64, tid);
     bool made;
-    long i = find(s, s->by_thread, key, s->threads.n, &made);
-    if (i < 0)
-        return NULL;
-    if (!made)
-        return &s->threads.v[i];
-    thread *t = PUSH(s, s->threads);
-    if (t)
-        *t = (thread){.tid = tid};
+    thread *t = ELEMENT_OF(s, s->by_thread, key, s->threads, &made);
+    if (t && made)
+        t->tid = tid;
     return t;
 }
 
@@ -230,10 +219,17 @@ static void end_span(stats *s, thread *t, const json_t *ev, int64_t ns)
         s->open_at_end++;
     if (o->cat && strcmp(o->cat, "wait") == 0) {
         const char *reason = o->reason ? o->reason : "?";
-        add_blocked(blocked_of(s, s->by_wait, &s->waits, t->tid, NULL, reason), d);
-        add_blocked(blocked_of(s, s->by_object, &s->objects, 0, o->object ? o->object : "?", reason), d);
+        add_blocked(blocked_of(s, s->by_wait, &s->waits.v, &s->waits.n, &s->waits.cap, t->tid,
+                               NULL, reason),
+                    d);
+        add_blocked(blocked_of(s, s->by_object, &s->objects.v, &s->objects.n, &s->objects.cap, 0,
+                               o->object ? o->object : "?", reason),
+                    d);
     } else {
-        add_length(s, group_of(s, s->by_span, &s->spans, o->cat ? o->cat : "", o->name ? o->name : ""), d);
+        add_length(s,
+                   group_of(s, s->by_span, &s->spans.v, &s->spans.n, &s->spans.cap,
+                            o->cat ? o->cat : "", o->name ? o->name : ""),
+                   d);
     }
     free_open(o);
 }
@@ -245,11 +241,9 @@ static void task_event(stats *s, const json_t *ev, char ph, int64_t ns)
         return;
     bool made;
     if (ph == 'b') {
-        long i = find(s, s->open_tasks, id, s->pending.n, &made);
-        task *k = i >= 0 && made ? PUSH(s, s->pending) : i >= 0 ? &s->pending.v[i] : NULL;
+        task *k = ELEMENT_OF(s, s->open_tasks, id, s->pending, &made);
         if (k) {
-            if (!made)
-                free(k->name);
+            free(k->name); /* an id begun again */
             *k = (task){.name = dup(s, cb_trace_event_str(ev, "name")), .ts = ns};
         }
         return;
@@ -259,7 +253,8 @@ static void task_event(stats *s, const json_t *ev, char ph, int64_t ns)
         return;
     task *k = &s->pending.v[json_integer_value(at)];
     if (k->name) {
-        add_length(s, group_of(s, s->by_task, &s->tasks, "task", k->name), ns - k->ts);
+        add_length(s, group_of(s, s->by_task, &s->tasks.v, &s->tasks.n, &s->tasks.cap, "task", k->name),
+                   ns - k->ts);
         free(k->name);
         k->name = NULL;
     }
