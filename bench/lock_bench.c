@@ -2,15 +2,17 @@
  * The lock benchmark: what interposed locks cost. Built twice (see
  * bench/CMakeLists.txt): lock_bench_glibc links nothing of cbench, so its
  * locks are glibc's; lock_bench_cbench links libcbench, whose interposed
- * locks it times with profiling off or with the mutex profile at fraction
- * 1 and the block profile at rate 1.
+ * locks it times with profiling off, with the mutex profile at fraction
+ * 1 and the block profile at rate 1 ("on"), or with those and a trace
+ * running into a file ("all": every wait a span, every wake a flow).
  *
  *   uncontended  one thread, PAIRS lock/unlock pairs of one mutex: ns/pair
  *   contended    THREADS threads each add to a shared counter under one
  *                mutex, with a little work outside it: million pairs/s
  *   uncontended_threaded  the first measure again once threads have run
  *
- * usage: lock_bench_{glibc,cbench} [on|off]   prints "name value" lines
+ * usage: lock_bench_{glibc,cbench} [on|off|all [TRACE]]   prints "name value" lines
+ * (TRACE: the trace's file, default /tmp/cbench-lock-bench-trace.json)
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -20,6 +22,7 @@
 
 #ifdef LOCK_BENCH_CBENCH
 #include "cbench/profile.h"
+#include "cbench/trace.h"
 #endif
 
 enum { PAIRS = 20000000, THREADS = 2, CONTENDED_PAIRS = 2000000 };
@@ -71,12 +74,16 @@ static double contended(void)
 
 int main(int argc, char **argv)
 {
-    int on = argc > 1 && strcmp(argv[1], "on") == 0;
+    int all = argc > 1 && strcmp(argv[1], "all") == 0;
+    int on = all || (argc > 1 && strcmp(argv[1], "on") == 0);
 #ifdef LOCK_BENCH_CBENCH
     if (on) {
         cbench_set_mutex_profile_fraction(1);
         cbench_set_block_profile_rate(1);
     }
+    /* The trace runs for the contended workload only: its writer thread
+     * would make the uncontended ones a threaded process's. */
+    const char *trace = argc > 2 ? argv[2] : "/tmp/cbench-lock-bench-trace.json";
 #else
     if (on) {
         fprintf(stderr, "lock_bench_glibc has no profiler to turn on\n");
@@ -85,7 +92,19 @@ int main(int argc, char **argv)
 #endif
     uncontended(); /* warm up */
     printf("uncontended_ns_per_pair %.3f\n", uncontended());
+#ifdef LOCK_BENCH_CBENCH
+    if (all && cbench_start_trace_path(trace) != 0) {
+        fprintf(stderr, "lock_bench: %s\n", cbench_last_error());
+        return 1;
+    }
+#endif
     printf("contended_mpairs_per_s %.3f\n", contended());
+#ifdef LOCK_BENCH_CBENCH
+    if (all && cbench_stop_trace() != 0) {
+        fprintf(stderr, "lock_bench: %s\n", cbench_last_error());
+        return 1;
+    }
+#endif
     /* Once a process has had a second thread, glibc's locks keep their
      * atomic instructions: the uncontended pair of a threaded program. */
     uncontended();

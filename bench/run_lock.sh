@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # run_lock.sh: the lock benchmark (bench/lock_bench.c), glibc's locks
-# against cbench's interposed ones with profiling off and on.
+# against cbench's interposed ones with profiling off, on (mutex and
+# block profiles, every event), and all on (those and a trace).
 #
 # Builds lock_bench_glibc and lock_bench_cbench if needed, then runs the
-# three configurations REPS times, interleaved (each configuration once
-# per round), and prints the median of each measure as a Markdown table
-# (docs/PERFORMANCE.md, "Locks", holds a run of it). About a minute.
+# configurations REPS times, interleaved (each configuration once per
+# round), and prints the median of each measure as a Markdown table, and
+# the contended workload's time per pair against cbench-off's in the
+# same round (docs/PERFORMANCE.md, "Locks", holds a run of it). Then the
+# try-first step alone (bench/lock_try_first.c). About two minutes.
 #
 # Environment (defaults in brackets):
 #   BUILD_DIR [/tmp/build-bench]  CMake build folder, configured if needed
@@ -27,9 +30,9 @@ BIN=$BUILD_DIR/bench
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
     cmake -S "$ROOT" -B "$BUILD_DIR" -DCBENCH_BUILD_TESTS=OFF -DCBENCH_BUILD_BENCH=ON >"$OUT/build.log"
 fi
-make -C "$BUILD_DIR" lock_bench_glibc lock_bench_cbench >>"$OUT/build.log" 2>&1 ||
+make -C "$BUILD_DIR" lock_bench_glibc lock_bench_cbench lock_try_first >>"$OUT/build.log" 2>&1 ||
     { tail -20 "$OUT/build.log"; exit 1; }
-CONFIGS=(glibc cbench-off cbench-on)
+CONFIGS=(glibc cbench-off cbench-on cbench-all)
 if [ -n "${BEFORE:-}" ]; then
     make -C "$BEFORE" lock_bench_cbench >>"$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
     CONFIGS+=(before-off before-on)
@@ -39,7 +42,7 @@ fi
 run() { # configuration
     case $1 in
     glibc) "$BIN/lock_bench_glibc" ;;
-    cbench-*) "$BIN/lock_bench_cbench" "${1#*-}" ;;
+    cbench-*) "$BIN/lock_bench_cbench" "${1#*-}" "$OUT/trace.json" ;;
     before-*) "$BEFORE/bench/lock_bench_cbench" "${1#*-}" ;;
     esac | sed "s/^/$1 /" >>"$RAW"
 }
@@ -61,4 +64,18 @@ for c in "${CONFIGS[@]}"; do
     echo "| $c | $(median $c uncontended_ns_per_pair) | $(median $c uncontended_threaded_ns_per_pair) | $(median $c contended_mpairs_per_s) |"
 done
 echo
+# Per round: ns per contended pair, each configuration over cbench-off's.
+ratios() { # config
+    awk -v c="$1" '$2 == "contended_mpairs_per_s" { r[$1, ++n[$1]] = $3 }
+        END { for (i = 1; i <= n[c]; i++) print r["cbench-off", i] / r[c, i] }' "$RAW" | sort -g |
+        awk '{ v[NR] = $1 } END { printf "%.2f (%.2f .. %.2f)", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR] }'
+}
+echo "| contended time per pair, over cbench-off's in the same round | median (range) |"
+echo "|---|---|"
+for c in "${CONFIGS[@]}"; do
+    [ "$c" = cbench-off ] || echo "| $c | $(ratios "$c") |"
+done
+echo
 echo "median of $REPS rounds; raw results in $RAW"
+echo
+"$BIN/lock_try_first" "$REPS"

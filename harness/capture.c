@@ -11,6 +11,20 @@
  * `cbench` command runs the binary (CBENCH_EVENTS=1), or to the console and
  * the result files when the binary runs by itself.
  *
+ * Traces: --trace runs a trace for the capture, written to trace.json
+ * as it goes; --trace-on-failure runs the flight recorder, a ring of the
+ * last --tracering bytes of events, written to trace.json only when the
+ * capture fails. A test is a span (category "test") in its trace; a
+ * benchmark's calls are spans too (bench/run.c). A crash (SIGABRT, or a
+ * fault outside cmocka's handlers, which turn a fault inside a test into
+ * its failure) and the command's timeout (a SIGTERM sent with sigqueue
+ * and CB_EVENT_TIMEOUT_SIGVAL) reach this file's handler, which keeps
+ * the trace with async-signal-safe code (cb_trace_fatal: the ring is
+ * dumped into a file opened at the capture's start, a streaming trace
+ * keeps what was written), then lets the signal do what it would have.
+ * The start event names the capture's folder, so that the command finds
+ * a trace a dying binary left.
+ *
  * Everything here runs in the test's own thread between tests, never in a
  * signal handler or the allocator, so it may allocate and take locks.
  * Opening and closing a capture is cbench's own work (base/own.h): the
@@ -27,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +66,7 @@
 #include "heapprof.h"
 #include "lockprof.h"
 #include "profile/profile.h"
+#include "trace/tracer.h"
 
 static struct {
     bool configured;
@@ -67,6 +83,7 @@ static struct {
     char *name;
     char dir[PATH_MAX]; /* relative to the outdir; "" when no profile */
     bool cpu_on;
+    enum { TRACE_NONE, TRACE_STREAM, TRACE_FLIGHT } trace;
     double t0;
     char *pending; /* a test's record event, held back (see cb_capture_flush) */
     bool lost;     /* something was lost for lack of memory: the run fails */
@@ -86,6 +103,53 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- traces kept when the process dies ------------------------------------ */
+
+static const int fatal_signals[] = {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTERM};
+static struct sigaction previous[sizeof fatal_signals / sizeof fatal_signals[0]];
+
+void cb_capture_crash(void)
+{
+    cb_trace_fatal();
+}
+
+/* Async-signal-safe (cb_trace_fatal is). A plain SIGTERM is not a
+ * timeout: the trace is kept only for the command's. Then the signal
+ * gets the handling it had before: a fault returns to fault again, a
+ * signal someone sent is sent again. */
+static void on_fatal(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    if (sig != SIGTERM ||
+        (si->si_code == SI_QUEUE && si->si_value.sival_int == CB_EVENT_TIMEOUT_SIGVAL))
+        cb_capture_crash();
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
+        if (fatal_signals[i] == sig)
+            sigaction(sig, &previous[i], NULL);
+    if (si->si_code <= 0 || sig == SIGTERM || sig == SIGABRT)
+        raise(sig); /* delivered when this handler returns */
+}
+
+/* The handler runs on a stack of its own on the thread that configured
+ * (a test's stack may be what overflowed). */
+static void catch_fatal_signals(void)
+{
+    static bool done;
+    static char altstack[64 * 1024];
+    if (done)
+        return;
+    done = true;
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
+    sigaltstack(&ss, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_fatal;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++)
+        sigaction(fatal_signals[i], &sa, &previous[i]);
 }
 
 void cb_capture_configure(const cb_options *o)
@@ -120,6 +184,8 @@ void cb_capture_configure(const cb_options *o)
         cbench_set_mutex_profile_fraction(o->mutexprofilefraction);
     if (o->blockprofile)
         cbench_set_block_profile_rate(o->blockprofilerate);
+    if (o->trace || o->trace_on_failure)
+        catch_fatal_signals();
     if (!cap.results.goos) {
         if (cb_results_init(&cap.results) != 0 || !(cap.results.pkg = cb_fault_strdup(cap.binary)))
             lose("the result files' header", cap.binary);
@@ -206,7 +272,8 @@ static int mkdirs(const char *path)
 
 static bool wants_profiles(void)
 {
-    return cap.opt.cpuprofile || cap.opt.memprofile || cap.opt.mutexprofile || cap.opt.blockprofile;
+    return cap.opt.cpuprofile || cap.opt.memprofile || cap.opt.mutexprofile ||
+           cap.opt.blockprofile || cap.opt.trace || cap.opt.trace_on_failure;
 }
 
 /* <outdir>/<rel> into buf. */
@@ -232,6 +299,31 @@ void cb_capture_flush(void)
     cb_capture_emit(line);
 }
 
+/* The capture's trace: a streaming one (--trace) or the flight recorder
+ * (--trace-on-failure), with the file a crash dumps it to opened now. */
+static void trace_begin(void)
+{
+    char rel[PATH_MAX + 16], path[PATH_MAX + 32];
+    snprintf(rel, sizeof rel, "%s/trace.json", cap.dir);
+    outpath(rel, path, sizeof path);
+    if (cap.opt.trace) {
+        if (cbench_start_trace_path(path) == 0)
+            cap.trace = TRACE_STREAM;
+        else
+            warn("no trace for", cbench_last_error());
+    } else if (cap.opt.trace_on_failure) {
+        if (cb_trace_flight_start((size_t)cap.opt.tracering) != 0) {
+            warn("no flight recorder for", cbench_last_error());
+            return;
+        }
+        cap.trace = TRACE_FLIGHT;
+        if (cb_trace_flight_prepare_fatal(path) != 0)
+            warn("no trace of a crash for", cbench_last_error());
+    }
+    if (cap.kind == CB_KIND_TEST)
+        cb_trace_span_begin("test", cap.name ? cap.name : "");
+}
+
 static void begin(cb_kind kind, const char *name, bool profiles)
 {
     cb_capture_options();
@@ -244,7 +336,7 @@ static void begin(cb_kind kind, const char *name, bool profiles)
         lose("the name", name);
     cap.dir[0] = 0;
     cap.cpu_on = false;
-    cb_capture_emit(cb_event_start(kind, cap.name ? cap.name : ""));
+    cap.trace = TRACE_NONE;
     if (profiles && wants_profiles()) {
         char folder[300], path[PATH_MAX];
         unique_folder(cap.name ? cap.name : "", folder, sizeof folder);
@@ -254,6 +346,11 @@ static void begin(cb_kind kind, const char *name, bool profiles)
             cap.dir[0] = 0;
         }
     }
+    cb_capture_emit(cb_event_start_in(kind, cap.name ? cap.name : "", cap.dir));
+    /* The trace first and last, so that it holds the others' starts and
+     * stops. */
+    if (cap.dir[0] && (cap.opt.trace || cap.opt.trace_on_failure))
+        trace_begin();
     if (cap.dir[0] && cap.opt.memprofile)
         cb_heapprof_window_begin();
     if (cap.dir[0] && cap.opt.cpuprofile) {
@@ -338,13 +435,43 @@ static void write_lock_profile(cb_record *rec, const char *name)
              cbench_last_error());
 }
 
-/* The test's windows close first; then the CPU profile stops, so that
- * writing the other profiles (symbols, compression) stays out of it. */
+/* Ends the capture's trace: a streaming one is written; the flight
+ * recorder's ring is written when the capture failed, and dropped. */
+static void trace_end(cb_record *rec)
+{
+    if (cap.trace == TRACE_NONE)
+        return;
+    if (cap.kind == CB_KIND_TEST)
+        cb_trace_span_end(NULL, 0);
+    char rel[PATH_MAX + 16], path[PATH_MAX + 32];
+    snprintf(rel, sizeof rel, "%s/trace.json", cap.dir);
+    outpath(rel, path, sizeof path);
+    if (cap.trace == TRACE_STREAM) {
+        if (cbench_stop_trace() == 0)
+            add_artifact(rec, "trace", rel);
+        else
+            warn("writing the trace of", cbench_last_error());
+    } else {
+        if (rec->status == CB_FAIL) {
+            if (cb_trace_flight_dump_path(path) == 0)
+                add_artifact(rec, "trace", rel);
+            else
+                warn("writing the trace of", cbench_last_error());
+        }
+        cb_trace_flight_stop();
+    }
+    cap.trace = TRACE_NONE;
+}
+
+/* The test's windows close first, then the trace ends; then the CPU
+ * profile stops, so that writing the other profiles (symbols,
+ * compression) stays out of it. */
 static void stop_profiles(cb_record *rec)
 {
     bool locks = cap.dir[0] && (cap.opt.mutexprofile || cap.opt.blockprofile);
     if (locks)
         cb_lockprof_window_end();
+    trace_end(rec);
     if (cap.cpu_on) {
         char rel[PATH_MAX + 16];
         snprintf(rel, sizeof rel, "%s/cpu.pb.gz", cap.dir);
@@ -412,6 +539,11 @@ void cb_capture_end(cb_record *rec)
 static void end(cb_record *rec, double t1)
 {
     stop_profiles(rec);
+    if (cap.dir[0] && rec->nartifacts == 0) {
+        /* --trace-on-failure alone, and the test passed: nothing left */
+        char path[PATH_MAX + 32];
+        rmdir(outpath(cap.dir, path, sizeof path));
+    }
     if (rec->elapsed_s <= 0)
         rec->elapsed_s = t1 - cap.t0;
     bool own_binary = !rec->binary, own_name = !rec->name;
@@ -554,6 +686,15 @@ void cb_capture_abort(void)
     if (!cap.open)
         return;
     cb_capture_emit(cb_event_cancel(cap.kind, cap.name ? cap.name : ""));
+    if (cap.trace == TRACE_STREAM) {
+        cbench_stop_trace(); /* a file nobody lists: removed below */
+        char rel[PATH_MAX + 16], path[PATH_MAX + 32];
+        snprintf(rel, sizeof rel, "%s/trace.json", cap.dir);
+        unlink(outpath(rel, path, sizeof path));
+    } else if (cap.trace == TRACE_FLIGHT) {
+        cb_trace_flight_stop();
+    }
+    cap.trace = TRACE_NONE;
     if (cap.cpu_on) {
         cbench_stop_cpu_profile(); /* writes a file nobody lists: remove it */
         char rel[PATH_MAX + 16], path[PATH_MAX + 32];

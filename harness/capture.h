@@ -39,6 +39,10 @@ void cb_capture_unrun(cb_kind kind, const char *name, const char *message);
 /* Ends the open capture without writing anything (no event). */
 void cb_capture_abort(void);
 
+/* The process is about to die (a fatal signal, a timeout): keeps the open
+ * capture's trace (--trace, --trace-on-failure). Async-signal-safe. */
+void cb_capture_crash(void);
+
 /* true when the `cbench` command runs this binary (events go to it). */
 bool cb_capture_events(void);
 

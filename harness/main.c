@@ -113,6 +113,7 @@ static void on_timeout(int sig)
     static const char msg[] = "cbench: the binary timed out (--timeout)\n";
     ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
     (void)w;
+    cb_capture_crash(); /* the running test's trace, if one was asked for */
     _exit(2);
 }
 

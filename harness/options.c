@@ -34,6 +34,7 @@ typedef enum flag_type {
     FLAG_FRACTION,
     FLAG_DURATION,
     FLAG_HZ,
+    FLAG_SIZE,
 } flag_type;
 
 typedef struct flag_def {
@@ -76,6 +77,12 @@ static const flag_def flags[] = {
      "write block.pb.gz (where threads waited) for each"},
     {"blockprofilerate", FLAG_RATE, OFF(blockprofilerate), false, "NS",
      "sample one blocking event per NS blocked (default 1: all)"},
+    {"trace", FLAG_BOOL, OFF(trace), false, NULL,
+     "write trace.json (an execution trace) for each test and benchmark"},
+    {"trace-on-failure", FLAG_BOOL, OFF(trace_on_failure), false, NULL,
+     "record each in a ring; write trace.json only when it fails, crashes or times out"},
+    {"tracering", FLAG_SIZE, OFF(tracering), false, "SIZE",
+     "the ring's size for --trace-on-failure: bytes, or 512KiB, 8MiB (default 4MiB)"},
     {"outdir", FLAG_STRING, OFF(outdir), false, "DIR",
      "write results and profiles under DIR (default cbench-out)"},
     {"list", FLAG_BOOL, OFF(list), false, NULL, "list the tests and benchmarks; run nothing"},
@@ -108,6 +115,7 @@ void cb_options_init(cb_options *o)
     o->blockprofilerate = 1;
     o->outdir = "cbench-out";
     o->timeout_s = 600;
+    o->tracering = CB_OPTIONS_TRACERING;
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -198,6 +206,30 @@ static int parse_bool(const char *text, bool *out)
             return *out = true, 0;
         if (strcmp(text, no[i]) == 0)
             return *out = false, 0;
+    }
+    return -1;
+}
+
+/* A byte count: digits, then optionally KiB, MiB or GiB (K, M, G, and
+ * the decimal kB, MB, GB are refused: one meaning per spelling). */
+static int parse_size(const char *text, long *out)
+{
+    static const struct {
+        const char *suffix;
+        long mult;
+    } units[] = {{"", 1}, {"KiB", 1L << 10}, {"MiB", 1L << 20}, {"GiB", 1L << 30}};
+    char *end;
+    errno = 0;
+    if (!isdigit((unsigned char)*text))
+        return -1;
+    long v = strtol(text, &end, 10);
+    for (size_t i = 0; !errno && i < sizeof units / sizeof units[0]; i++) {
+        if (strcmp(end, units[i].suffix) != 0)
+            continue;
+        if (v > LONG_MAX / units[i].mult)
+            return -1;
+        *out = v * units[i].mult;
+        return 0;
     }
     return -1;
 }
@@ -320,6 +352,13 @@ static int set_flag(cb_options *o, const flag_def *d, const char *value, char *e
             return fail(err, errlen, "--%s: \"%s\" is not a rate from 1 to %d (Hz)", d->name,
                         value, CB_MAX_CPU_HZ);
         *(int *)field = (int)v;
+        return 0;
+    case FLAG_SIZE:
+        if (parse_size(value, &v) != 0 || v < CB_OPTIONS_TRACERING_MIN)
+            return fail(err, errlen,
+                        "--%s: \"%s\" is not a size of at least 256KiB (bytes, KiB, MiB, GiB)",
+                        d->name, value);
+        *(long *)field = v;
         return 0;
     case FLAG_DURATION:
         if (cb_duration_parse(value, &s) != 0)
@@ -485,8 +524,9 @@ void cb_options_usage(void *out_file, const char *prog, bool command)
                 "usage: %s [flags] [PATH...]   run the cbench test binaries at PATH (default .)\n"
                 "       %s compare OLD NEW     compare two bench.txt or results.json files\n"
                 "       %s top PROFILE         the functions that cost most in a pprof profile\n"
-                "       %s flamegraph PROFILE  a pprof profile as an SVG flame graph\n\n",
-                prog, prog, prog, prog);
+                "       %s flamegraph PROFILE  a pprof profile as an SVG flame graph\n"
+                "       %s trace stats TRACE   summarize a trace.json (spans, time blocked)\n\n",
+                prog, prog, prog, prog, prog);
     else
         fprintf(out, "usage: %s [flags]\n\n", prog);
     fprintf(out, "flags:\n");

@@ -16,6 +16,9 @@
 
 #define CB_MAX_CPUS 16
 #define CB_MAX_CPU_HZ 10000 /* the CPU profiler's highest rate */
+/* --tracering: the flight recorder's default and smallest ring. */
+#define CB_OPTIONS_TRACERING (4L << 20)
+#define CB_OPTIONS_TRACERING_MIN (256L << 10)
 
 typedef struct cb_options {
     const char *run;          /* --run REGEX: tests (and benchmarks) to run; NULL = all */
@@ -34,6 +37,9 @@ typedef struct cb_options {
     int mutexprofilefraction; /* --mutexprofilefraction N: 1 in N contentions (default 1, Go's) */
     bool blockprofile;        /* --blockprofile: block.pb.gz per test and benchmark */
     long blockprofilerate;    /* --blockprofilerate NS: one sample per NS blocked (default 1) */
+    bool trace;               /* --trace: trace.json per test and benchmark */
+    bool trace_on_failure;    /* --trace-on-failure: trace.json only for those that fail */
+    long tracering;           /* --tracering SIZE: the flight recorder's bytes (default 4 MiB) */
     const char *outdir;       /* --outdir DIR (default "cbench-out") */
     bool json;                /* --json: events as JSON lines on stdout */
     const char *junit;        /* --junit FILE (command: default <outdir>/junit.xml) */

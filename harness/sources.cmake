@@ -104,4 +104,6 @@ set(CBENCH_CLI_SOURCES
   harness/cli/stream.c
   harness/cli/subargs.c
   harness/cli/test2json.c
-  harness/cli/top_cmd.c)
+  harness/cli/top_cmd.c
+  harness/cli/trace_read.c
+  harness/cli/trace_stats.c)

@@ -71,11 +71,13 @@
 #include "base/own.h"
 #include "base/spinlock.h"
 #include "cbench/profile.h"
+#include "interpose/lock.h"
 #include "interpose/threads.h"
 #include "labels.h"
 #include "profile/profile.h"
 #include "stack/stacktab.h"
 #include "stack/unwind.h"
+#include "trace/tracer.h"
 
 enum {
     DEFAULT_HZ = 100,
@@ -184,8 +186,10 @@ static void on_sigprof(int sig, siginfo_t *si, void *uc)
             note_deferred(uc, sample_weight(si), labels);
         } else {
             uint64_t pcs[CB_MAX_STACK];
-            int n = cb_unwind_signal(uc, pcs, CB_MAX_STACK);
+            int n = cb_lock_fold_try(pcs, cb_unwind_signal(uc, pcs, CB_MAX_STACK));
             cb_stacktab_add(&table, pcs, n, labels, sample_weight(si));
+            if (cb_trace_on())
+                cb_trace_sample(pcs, n);
         }
     }
     atomic_fetch_sub_explicit(&inflight, 1, memory_order_release);
@@ -204,10 +208,14 @@ static void flush_deferred(uintptr_t caller)
     uint64_t pcs[CB_MAX_STACK];
     pcs[0] = deferred_pc;
     int depth = 1 + (caller ? cb_unwind_from(caller, pcs + 1, CB_MAX_STACK - 1) : 0);
+    depth = cb_lock_fold_try(pcs, depth);
     atomic_fetch_add_explicit(&inflight, 1, memory_order_acquire);
     if (atomic_load_explicit(&active, memory_order_acquire) &&
-        deferred_generation == atomic_load_explicit(&generation, memory_order_relaxed))
+        deferred_generation == atomic_load_explicit(&generation, memory_order_relaxed)) {
         cb_stacktab_add(&table, pcs, depth, deferred_labels, weight);
+        if (cb_trace_on())
+            cb_trace_sample(pcs, depth);
+    }
     atomic_fetch_sub_explicit(&inflight, 1, memory_order_release);
 }
 
@@ -449,6 +457,7 @@ static int start(FILE *out, const char *path)
     }
     to_file = path != NULL;
     cb_unwind_prepare();
+    cb_lock_prepare_fold();
     if (install_handler() != 0) {
         int err = errno;
         abandon_output();

@@ -2,16 +2,31 @@
  * Mutex and block profiles, with Go's semantics and sampling.
  *
  * mutex: lock.c reports, at an unlock, the wait that the critical section
- * it ends caused to the threads waiting for the lock. One such event in
- * `fraction` on average is recorded (a per-thread xorshift generator),
- * and recorded events are scaled back at once, as Go's runtime does: the
- * record gains `fraction` contentions and `fraction * delay` nanoseconds.
+ * it ends caused to the threads waiting for the lock (cb_lockprof_mutex_
+ * event), and later, once for each wait that unlock ended, that the wait
+ * is over (cb_lockprof_mutex_wait_ended, from the thread that waited).
+ * So a record's delay is the waiting its unlocks caused, and its
+ * contentions the waits they ended, as Go's `contentions` counts waits:
+ * an rwlock unlock that lets three readers in counts three, and an
+ * unlock that ended no wait (the waiter was still waiting at the next
+ * one) counts none. One unlock event in `fraction` on average is
+ * recorded (a per-thread xorshift generator), and recorded events are
+ * scaled back at once, as Go's runtime does: the record gains `fraction
+ * * delay` nanoseconds, and `fraction` contentions for each wait the
+ * sampled unlock ended.
  *
  * block: lock.c reports every blocking wait (contended lock, condition
  * variable, semaphore, join) with its duration. As Go's blockevent: an
  * event at least `rate` ns long is always recorded as it is; a shorter one
  * with probability delay/rate, and then counts rate/delay events and rate
  * ns, so that the expected totals are the true ones.
+ *
+ * Stacks come from the user-context walker (stack/stackwalk.h), which
+ * memoizes each thread's recent stacks: a memoized stack keeps its
+ * record's index in the memo's word, so an unlock or a wait that comes
+ * back to the same call site finds its record without walking or
+ * hashing. With libunwind's walk, the mutex profile at fraction 1 made a
+ * contended two-thread loop 2.7 times slower (docs/PERFORMANCE.md).
  *
  * A window (cb_lockprof_window_begin) is the span of one test: each
  * record also counts what was recorded since the window began, and
@@ -26,8 +41,8 @@
  * on, as Go shows sync.(*Mutex).Unlock as the leaf), whose deferring lock
  * also guards the profile's window flag: lock.c may call in here from a
  * thread the dynamic loader's lock holder waits for. The caller runs this
- * as cbench's own work, so locks taken below (libunwind's) are not
- * profiled, and allocations are cbench's.
+ * as cbench's own work, so locks taken below are not profiled, and
+ * allocations are cbench's.
  */
 #include "lockprof.h"
 #include "interpose/lock_events.h"
@@ -45,7 +60,7 @@
 #include "profile/profile.h"
 #include "profiles.h"
 #include "records.h"
-#include "stack/unwind.h"
+#include "stack/stackwalk.h"
 
 #define RELAXED memory_order_relaxed
 
@@ -108,31 +123,65 @@ static uint64_t next_random(void)
     return x;
 }
 
-static void add(table *t, uintptr_t marker, double count, int64_t delay)
+/* The record of the stack from `marker` on, -1 when memory runs out.
+ * The memo's word (stackwalk.h) keeps its index + 1: the marker, a
+ * return address into one public pthread function, belongs to one table. */
+static long stack_record(table *t, uintptr_t marker)
 {
-    uint64_t pcs[CB_MAX_STACK];
-    int depth = cb_unwind_from(marker, pcs, CB_MAX_STACK);
+    uint64_t pcs[CB_MAX_STACK], *word;
+    int depth = cb_stackwalk_from(marker, pcs, CB_MAX_STACK, &word);
+    if (word && *word)
+        return (long)*word - 1;
     if (depth <= 0) {
-        pcs[0] = marker; /* the trace missed it: keep the function at least */
+        pcs[0] = marker; /* the walk missed it: keep the function at least */
         depth = 1;
     }
     cb_records_lock(&t->records);
     long i = cb_records_find_locked(&t->records, pcs, depth);
-    if (i >= 0) {
-        record *r = cb_records_at(&t->records, (size_t)i);
-        r->all.count += count, r->all.delay += delay;
-        if (t->window_open)
-            r->window.count += count, r->window.delay += delay;
-    }
+    cb_records_unlock(&t->records);
+    if (word && i >= 0)
+        *word = (uint64_t)i + 1;
+    return i;
+}
+
+static void add_to(table *t, long i, double count, int64_t delay)
+{
+    cb_records_lock(&t->records);
+    record *r = cb_records_at(&t->records, (size_t)i);
+    r->all.count += count, r->all.delay += delay;
+    if (t->window_open)
+        r->window.count += count, r->window.delay += delay;
     cb_records_unlock(&t->records);
 }
 
-void cb_lockprof_mutex_event(int64_t delay, uintptr_t marker)
+static void add(table *t, uintptr_t marker, double count, int64_t delay)
+{
+    long i = stack_record(t, marker);
+    if (i >= 0)
+        add_to(t, i, count, delay);
+}
+
+/* A sampled unlock's handle: its record's index + 1, and the fraction
+ * it was sampled at (what the waits it ended count). */
+enum { HANDLE_SHIFT = 32 };
+
+uint64_t cb_lockprof_mutex_unlock(uintptr_t marker)
 {
     int f = cb_lockprof_mutex_fraction();
     if (f <= 0 || (f > 1 && next_random() % (uint64_t)f != 0))
-        return;
-    add(&s.mutex, marker, f, delay * f);
+        return 0;
+    long i = stack_record(&s.mutex, marker);
+    if (i < 0 || i >= UINT32_MAX)
+        return 0;
+    return (uint64_t)(i + 1) | (uint64_t)f << HANDLE_SHIFT;
+}
+
+void cb_lockprof_mutex_event(uint64_t handle, int64_t delay)
+{
+    uint32_t id = (uint32_t)handle;
+    double f = (double)(handle >> HANDLE_SHIFT);
+    if (id)
+        add_to(&s.mutex, (long)id - 1, f, (int64_t)f * delay);
 }
 
 void cb_lockprof_block_event(int64_t delay, uintptr_t marker)

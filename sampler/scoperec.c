@@ -222,8 +222,8 @@ void cb_scoperec_free(void *p)
 
 void cb_scoperec_wait(int64_t delay, uintptr_t marker)
 {
-    uint64_t pcs[CB_SCOPEREC_DEPTH + 1];
-    int depth = cb_unwind_from(marker, pcs, CB_SCOPEREC_DEPTH + 1);
+    uint64_t pcs[CB_SCOPEREC_DEPTH + 1], *word; /* the word is lockprof.c's */
+    int depth = cb_stackwalk_from(marker, pcs, CB_SCOPEREC_DEPTH + 1, &word);
     /* pcs[0] is the public lock function itself: its caller is the site. */
     if (depth <= 1) {
         pcs[1] = marker;

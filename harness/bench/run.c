@@ -43,6 +43,7 @@
 #include "capture.h"
 #include "formats/event.h"
 #include "base/own.h"
+#include "trace/tracer.h"
 
 static const int64_t max_n = 1000000000;
 
@@ -66,17 +67,25 @@ static double wall_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Go's runN: one call of the benchmark function with b->n = n, timed. */
+/* Go's runN: one call of the benchmark function with b->n = n, timed.
+ * In a trace (--trace, --trace-on-failure) each call is a span with its
+ * iterations and ns/op, outside the timed part. */
 static void run_n(struct cb_bench *s, int64_t n)
 {
     cbench_b *b = s->b;
     b->n = n;
     b->loop_left_ = 0;
     s->loop = CB_LOOP_IDLE;
+    cb_trace_span_begin("bench", s->name);
     cbench_reset_timer(b);
     cbench_start_timer(b);
     s->fn(b);
     cbench_stop_timer(b);
+    cb_trace_arg args[] = {
+        {"iterations", (double)n},
+        {"ns/op", n > 0 ? (double)s->duration_ns / (double)n : 0},
+    };
+    cb_trace_span_end(args, 2);
     s->prev_n = n;
     s->prev_duration_ns = s->duration_ns;
 }

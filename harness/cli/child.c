@@ -19,6 +19,8 @@
  */
 #include "child.h"
 
+#include "formats/event.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -303,8 +305,14 @@ static double next_wake(child_loop *L, double now)
     return next;
 }
 
-static void terminate(child_loop *L, double now)
+/* A timeout's SIGTERM says so first (docs/HARNESS.md, "Timeouts"): the
+ * binary may keep the running test's trace before it dies, from its
+ * handler, whether or not it answered the diagnosis. The group's SIGTERM
+ * stays pending meanwhile. */
+static void terminate(child_loop *L, const cb_child_exit *ex, double now)
 {
+    if (ex->timed_out)
+        sigqueue(L->pid, SIGTERM, (union sigval){.sival_int = CB_EVENT_TIMEOUT_SIGVAL});
     kill(-L->pid, SIGTERM);
     L->term_at = now;
 }
@@ -323,13 +331,13 @@ static void act(child_loop *L, cb_child_exit *ex)
             kill(L->pid, spec->diagnose_signal) == 0)
             L->asked_at = now;
         else
-            terminate(L, now);
+            terminate(L, ex, now);
     }
     if (L->alive && L->asked_at && !L->term_at) {
         bool answered = spec->diagnosed && *spec->diagnosed;
         if (answered || interrupted || now >= L->asked_at + spec->diagnose_s) {
             ex->diagnosed = answered;
-            terminate(L, now);
+            terminate(L, ex, now);
         }
     }
     if (L->term_at && !L->killed && now >= L->term_at + KILL_AFTER_TERM_S) {

@@ -6,7 +6,9 @@
  * closed, handing every chunk to a callback as it arrives. At the
  * deadline the binary may first be asked for a diagnosis (a signal, then
  * a bounded wait for its answer: docs/HARNESS.md, "Timeouts"); then the
- * whole process group gets SIGTERM, and SIGKILL 5 s later. Processes the
+ * binary gets a SIGTERM that says it timed out (sigqueue with
+ * CB_EVENT_TIMEOUT_SIGVAL, so it may keep the running test's trace), the
+ * whole process group SIGTERM, and SIGKILL 5 s later. Processes the
  * binary left behind that keep the pipe open are killed a second after
  * the binary itself has exited, so a run always ends; and since cbench
  * is the subreaper of everything the binary starts, whatever is left of

@@ -56,7 +56,12 @@ static int fill(const json_t *root, cb_event *ev)
     if (k < 0 || !name)
         return EINVAL;
     ev->kind = (cb_kind)k;
-    return (ev->name = cb_fault_strdup(name)) ? 0 : ENOMEM;
+    if (!(ev->name = cb_fault_strdup(name)))
+        return ENOMEM;
+    const char *dir = json_string_value(json_object_get(root, "dir"));
+    if (ev->type == CB_EV_START && dir && *dir && !(ev->dir = cb_fault_strdup(dir)))
+        return ENOMEM;
+    return 0;
 }
 
 int cb_event_read(const char *json, size_t len, cb_event *ev)
@@ -81,6 +86,7 @@ int cb_event_read(const char *json, size_t len, cb_event *ev)
 void cb_event_read_free(cb_event *ev)
 {
     free(ev->name);
+    free(ev->dir);
     free(ev->text);
     cb_record_free(&ev->rec);
     memset(ev, 0, sizeof ev[0]);

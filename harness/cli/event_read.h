@@ -24,6 +24,7 @@ typedef struct cb_event {
     cb_event_type type;
     cb_kind kind;
     char *name;    /* START, LIST, CANCEL, PLAN */
+    char *dir;     /* START: its artifacts' folder, relative to the outdir (NULL: none) */
     char *text;    /* OUTPUT */
     cb_record rec; /* RECORD, DIAGNOSIS */
 } cb_event;

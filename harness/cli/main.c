@@ -1,7 +1,8 @@
 /*
  * The `cbench` command: `cbench [flags] [PATH...]` runs test binaries and
  * writes results.json, bench.txt and junit.xml; `cbench compare OLD NEW`
- * compares two result sets.
+ * compares two result sets; `cbench trace stats TRACE` summarizes a
+ * trace (trace_stats.h).
  *
  * Everything that can be wrong with the command line (flags, paths,
  * the output folder) is found before the first binary runs, and ends the
@@ -26,6 +27,7 @@
 #include "cbench/profile.h"
 #include "child.h"
 #include "compare.h"
+#include "trace_stats.h"
 #include "console.h"
 #include "discover.h"
 #include "flamegraph_cmd.h"
@@ -278,5 +280,7 @@ int main(int argc, char **argv)
         return cb_top_main(argc - 2, argv + 2);
     if (argc > 1 && strcmp(argv[1], "flamegraph") == 0)
         return cb_flamegraph_main(argc - 2, argv + 2);
+    if (argc > 1 && strcmp(argv[1], "trace") == 0)
+        return cb_trace_stats_main(argc - 2, argv + 2);
     return run_command(argc, argv);
 }

@@ -58,6 +58,7 @@ typedef struct binary_run {
     bool running; /* between a start and its record */
     cb_kind kind;
     char *name;
+    char *dir; /* its artifacts' folder, relative to the outdir (NULL: none) */
     struct timespec started;
     cb_kept test_out, bin_out;
     bool any_failed;    /* a failed record arrived or was made */
@@ -135,8 +136,42 @@ static void stop_running(binary_run *s)
     s->running = false;
     free(s->name);
     s->name = NULL;
+    free(s->dir);
+    s->dir = NULL;
     s->out_of_memory |= s->test_out.lost;
     cb_kept_reset(&s->test_out);
+}
+
+static bool has_artifact(const cb_record *rec, const char *kind)
+{
+    for (int i = 0; i < rec->nartifacts; i++)
+        if (strcmp(rec->artifacts[i].kind, kind) == 0)
+            return true;
+    return false;
+}
+
+/* The trace a dying binary left in the running test's folder
+ * (--trace-on-failure's dump, or what --trace had written), added to its
+ * record unless the diagnosis listed it. Returns the path the caller
+ * frees after the record has gone out (NULL: none added). */
+static char *find_trace(binary_run *s, cb_record *rec)
+{
+    char *rel = NULL, *path = NULL;
+    if (has_artifact(rec, "trace") || rec->nartifacts >= CB_MAX_ARTIFACTS)
+        return NULL;
+    if (!s->dir || cb_fault_asprintf(&rel, "%s/trace.json", s->dir) < 0 ||
+        cb_fault_asprintf(&path, "%s/%s", s->cfg->outdir, rel) < 0) {
+        s->out_of_memory |= s->dir != NULL;
+    } else if (access(path, F_OK) == 0) {
+        cb_artifact *a = &rec->artifacts[rec->nartifacts++];
+        snprintf(a->kind, sizeof a->kind, "trace");
+        a->path = rel;
+        free(path);
+        return rel;
+    }
+    free(rel);
+    free(path);
+    return NULL;
 }
 
 /* The running test ended without a record: it failed, for `why`. */
@@ -155,7 +190,9 @@ static void fail_running(binary_run *s, const char *why)
         memcpy(rec.artifacts, s->diagnosis.artifacts, sizeof rec.artifacts);
         rec.nartifacts = s->diagnosis.nartifacts;
     }
+    char *trace = find_trace(s, &rec);
     put_record(s, &rec);
+    free(trace);
     if (s->name && cb_run_remove_temporaries(s->cfg->outdir, s->bin->name, s->name) < 0)
         s->out_of_memory = true;
     stop_running(s);
@@ -280,6 +317,8 @@ static void on_event(void *arg, const char *json, size_t len)
         s->kind = ev.kind;
         if (!(s->name = cb_fault_strdup(ev.name ? ev.name : "")))
             s->out_of_memory = true;
+        s->dir = ev.dir; /* taken over */
+        ev.dir = NULL;
         clock_gettime(CLOCK_MONOTONIC, &s->started);
         r->ops->start(r, ev.kind, s->name ? s->name : "");
         break;
@@ -338,6 +377,8 @@ char *cb_run_flags(const cb_options *o, const char *outdir)
         {offsetof(cb_options, memprofile), "--memprofile"},
         {offsetof(cb_options, mutexprofile), "--mutexprofile"},
         {offsetof(cb_options, blockprofile), "--blockprofile"},
+        {offsetof(cb_options, trace), "--trace"},
+        {offsetof(cb_options, trace_on_failure), "--trace-on-failure"},
         {offsetof(cb_options, list), "--list"},
     };
     for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++)
@@ -353,6 +394,8 @@ char *cb_run_flags(const cb_options *o, const char *outdir)
         cb_buf_printf(&b, "--mutexprofilefraction=%d\n", o->mutexprofilefraction);
     if (o->blockprofile)
         cb_buf_printf(&b, "--blockprofilerate=%ld\n", o->blockprofilerate);
+    if (o->trace_on_failure)
+        cb_buf_printf(&b, "--tracering=%ld\n", o->tracering);
     cb_buf_printf(&b, "--outdir=%s\n", outdir);
     if (b.failed) {
         free(b.p);

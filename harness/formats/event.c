@@ -31,6 +31,19 @@ char *cb_event_start(cb_kind kind, const char *name)
     return named_event("start", kind, name);
 }
 
+char *cb_event_start_in(cb_kind kind, const char *name, const char *dir)
+{
+    if (!dir || !*dir)
+        return cb_event_start(kind, name);
+    cb_buf b = {0};
+    cb_buf_printf(&b, CB_EVENT_MARK "{\"event\":\"start\",\"kind\":\"%s\",\"name\":",
+                  cb_record_kind_name(kind));
+    cb_json_put_string(&b, name ? name : "");
+    cb_buf_puts(&b, ",\"dir\":");
+    cb_json_put_string(&b, dir);
+    return finish(&b);
+}
+
 char *cb_event_list(cb_kind kind, const char *name)
 {
     return named_event("list", kind, name);

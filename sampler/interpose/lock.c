@@ -21,20 +21,49 @@
  * semaphore is tried with sem_trywait, a join with pthread_tryjoin_np.
  * Condition waits always block: they are always timed.
  *
- * The mutex profile charges a wait to the unlocker whose critical section
- * caused it (Go's semantics). While the profile is on, a waiter on a
- * mutex or rwlock registers in a side table keyed by the lock's address:
- * the number of waiters and the sum of their start times. An unlock first
- * checks one global count of registered waiters (with profiling off it
- * is always 0: one load and a predictable branch), and only when it is
- * non-zero looks the lock up: the waiters were made to wait from their
- * (effective) start until now, n*now - sum, which is charged to this
- * unlock's stack; their effective starts then move to now, so the next
- * unlock is charged only with what follows. A waiter leaving after it
- * acquired removes its effective start: its own start or the last reset,
- * whichever is later. The table is striped (a deferring spinlock per
- * stripe, base/spinlock.h) with a few entries per stripe; a wait that
- * finds no room is counted in `unregistered` and not charged.
+ * The mutex profile charges a wait to the unlock that ended it, the end
+ * of the critical section that caused it (Go's semantics). While the
+ * profile is on or a trace records, a waiter on a mutex or rwlock
+ * registers in a side table keyed by the lock's address: the number of
+ * waiters and the sum of their start times. An unlock first checks one
+ * global count of registered waiters (with profiling off it is always 0:
+ * one load and a predictable branch), and only when it is non-zero looks
+ * its lock up: when the lock has waiters, the unlock leaves a note in the
+ * entry (numbered; the entry keeps the last two), with the mutex
+ * profile's record of its stack and the trace's flow id. Any of these
+ * unlocks may be the one that lets a waiter in, and only the waiter will
+ * know: when it has acquired, it takes the latest note made since it
+ * registered, and charges that unlock with the waiting of every waiter
+ * registered, n*now - sum, as Go 1.22 charges the unlock that wakes a
+ * goroutine with all the waiting behind it; their effective starts then
+ * move to now, so the next acquisition charges only what follows. One
+ * contention per wait: an rwlock unlock
+ * that lets three readers in counts three, an unlock that let no one in
+ * counts nothing. A waiter that leaves without the lock (a timeout)
+ * removes its effective start (its own, or the last reset if later) and
+ * charges no one, nor does one that no noted unlock let in (the mutex
+ * released inside pthread_cond_wait, by glibc).
+ *
+ * So an unlock reads no clock: its work while waiters wait is the stack
+ * walk (memoized, stack/stackwalk.h) and the note, under the stripe's
+ * lock; with libunwind's walk and a clock read in each such unlock the
+ * contended two-thread benchmark ran 2.7 times slower with the mutex
+ * profile on (docs/PERFORMANCE.md, "Locks"). The note is made before the
+ * real unlock, so before any waiter it lets in can look. Readers let in
+ * together may see a note of one of them that unlocked already, and
+ * charge it instead: the counts stay right, the stack may not.
+ *
+ * A trace draws an arrow from the unlock to the waiter it let in: the
+ * unlock records a wake mark with a flow id that its note carries. A
+ * thread that unlocks again and again while the same waiters wait (a
+ * holder that takes the lock back before the woken waiter runs) records
+ * one mark, at its first unlock since the last acquisition: the arrow
+ * comes from the thread that let the waiter in, at the start of its run
+ * of unlocks, and a barging loop does not flood the trace.
+ *
+ * The table is striped (a deferring spinlock per stripe,
+ * base/spinlock.h) with a few entries per stripe; a wait that finds no
+ * room is counted in `unregistered` and not charged.
  *
  * The exact counters are per thread, touched only on contended paths,
  * with plain loads and stores: a shared counter would bounce between the
@@ -43,9 +72,11 @@
  * first count, its counts go to the totals when it exits, reading sums
  * the list and the totals.
  *
- * The profiles and the assertion recorder hear of contentions, waits and
- * charged unlocks through the events of lock_events.h, on the contended
- * paths only.
+ * The profiles, the assertion recorder and the tracer hear of
+ * contentions, waits and charged unlocks through the events of
+ * lock_events.h, on the contended paths only: with no profile on and no
+ * trace recording, the uncontended paths are what they were without
+ * them (an unlock reads `waiting`, which stays 0).
  *
  * Recursion: the slow paths run as cbench's own work (base/own.h);
  * profiling code that takes pthread locks (libunwind does) then goes
@@ -56,6 +87,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -88,6 +120,10 @@
  * between two builds of the same code (measured), as heap.c found for
  * malloc and free. */
 #define HOT __attribute__((aligned(64)))
+/* The entry points whose first step is one of glibc's try functions:
+ * their own section, so that a CPU sample taken inside that step can be
+ * told (cb_lock_fold_try). */
+#define TRY_FIRST __attribute__((section("cb_lock_try_first")))
 
 /* glibc's own entry points, by their exported (compatibility) aliases,
  * called through their GOT entries rather than PLT stubs (as heap.c calls
@@ -180,11 +216,23 @@ static _Atomic long waiting __attribute__((aligned(64))) INTERPOSER_ONLY;
 
 enum { STRIPES = 256, WAYS = 4 };
 
+/* An unlock while the lock had waiters: what a waiter it let in needs. */
+typedef struct note {
+    uint64_t seq;    /* its number in the entry, from 1; 0: none */
+    uint64_t handle; /* the mutex profile's record of its stack (0: none) */
+    uint64_t flow;   /* the trace's wake the arrow starts from (0: none) */
+    bool profiled;   /* made while the mutex profile was on */
+} note;
+
 typedef struct entry {
-    uintptr_t lock; /* 0: free */
-    int64_t n;      /* registered waiters */
-    int64_t sum;    /* of their effective start times */
-    int64_t reset;  /* when an unlock last moved the starts */
+    uintptr_t lock;  /* 0: free */
+    int64_t n;       /* registered waiters */
+    int64_t sum;     /* of their effective start times */
+    int64_t reset;   /* when an acquisition last charged the waiting */
+    uint64_t seq;    /* notes made */
+    note notes[2];   /* the last two, at [seq % 2] */
+    const void *waker; /* the thread of the last wake mark since the last acquisition */
+    uint64_t flow;   /* that mark's flow id */
 } entry;
 
 static struct stripe {
@@ -230,34 +278,69 @@ static entry *find(struct stripe *s, uintptr_t lock, bool create)
 typedef struct wait {
     uintptr_t lock; /* non-zero while registered */
     int64_t start;
+    uint64_t seq;   /* the entry's notes when it registered */
+    uint64_t token; /* the trace's span (0: none) */
+    cb_trace_wait_reason reason;
+    const void *object;
 } wait;
 
-static void wait_begin(wait *w, const void *lock, bool mutex_like, uintptr_t caller)
+/* A wait on `object` begins. Mutexes and rwlocks (`mutex_like`) register
+ * in the table while the mutex profile is on or a trace records. */
+static void wait_begin(wait *w, const void *object, cb_trace_wait_reason reason, bool mutex_like,
+                       uintptr_t caller)
 {
     w->lock = 0;
-    if (!mutex_like || cb_lockprof_mutex_fraction() == 0) {
+    w->reason = reason;
+    w->object = object;
+    if (!mutex_like || (cb_lockprof_mutex_fraction() == 0 && !cb_trace_recording())) {
         w->start = now();
-        return;
+    } else {
+        struct stripe *s = stripe_lock((uintptr_t)object);
+        w->start = now(); /* under the stripe lock: ordered with the resets */
+        entry *e = find(s, (uintptr_t)object, true);
+        if (e) {
+            e->n++;
+            e->sum += w->start;
+            w->seq = e->seq;
+            w->lock = (uintptr_t)object;
+            atomic_fetch_add_explicit(&waiting, 1, RELAXED);
+        }
+        stripe_unlock(s, caller);
+        if (!e)
+            count(C_UNREGISTERED, 1);
     }
-    struct stripe *s = stripe_lock((uintptr_t)lock);
-    w->start = now(); /* under the stripe lock: ordered with the resets */
-    entry *e = find(s, (uintptr_t)lock, true);
-    if (e) {
-        e->n++;
-        e->sum += w->start;
-        w->lock = (uintptr_t)lock;
-        atomic_fetch_add_explicit(&waiting, 1, RELAXED);
-    }
-    stripe_unlock(s, caller);
-    if (!e)
-        count(C_UNREGISTERED, 1);
+    w->token = cb_trace_wait_begin(reason, object);
 }
 
-static void deregister(const wait *w, uintptr_t caller)
+/* What the unlock that let a waiter in is charged with. */
+typedef struct ending {
+    note by;       /* its note; by.seq 0: none */
+    int64_t delay; /* the waiting of every waiter since the last reset */
+} ending;
+
+/* Leaves the table, and returns when (under the stripe's lock, so that
+ * every waiter's end and every reset are in one order: no waiter is
+ * charged past its own end). A waiter that `acquired` charges the latest
+ * note made since it registered (in *ch) with the waiting of all the
+ * lock's waiters, and resets their starts. */
+static int64_t deregister(const wait *w, bool acquired, ending *ch, uintptr_t caller)
 {
     struct stripe *s = stripe_lock(w->lock);
+    int64_t t = now();
     entry *e = find(s, w->lock, false);
+    *ch = (ending){{0}, 0};
     if (e) {
+        const note *by = NULL;
+        for (int i = 0; acquired && i < 2; i++)
+            if (e->notes[i].seq > w->seq && (!by || e->notes[i].seq > by->seq))
+                by = &e->notes[i];
+        if (by) {
+            ch->by = *by;
+            ch->delay = e->n * t - e->sum;
+            e->sum = e->n * t;
+            e->reset = t;
+            e->waker = NULL; /* the next unlock makes a new wake mark */
+        }
         e->sum -= w->start > e->reset ? w->start : e->reset;
         CB_CHECK(e->n > 0);
         if (--e->n == 0)
@@ -267,6 +350,7 @@ static void deregister(const wait *w, uintptr_t caller)
     long before = atomic_fetch_sub_explicit(&waiting, 1, RELAXED);
     CB_CHECK(before > 0);
     (void)before;
+    return t;
 }
 
 /*
@@ -293,14 +377,20 @@ __attribute__((constructor)) static void guard_stripes_fork(void)
  * the thread did block (false for errors such as EDEADLK or EINVAL). */
 static void wait_end(const wait *w, bool acquired, bool waited, uintptr_t marker)
 {
-    int64_t delay = now() - w->start;
-    if (w->lock)
-        deregister(w, marker);
+    ending ch = {{0}, 0};
+    int64_t delay = (w->lock ? deregister(w, acquired && waited, &ch, marker) : now()) - w->start;
+    cb_trace_wait_end(w->token, w->reason, w->object, ch.by.flow);
     if (!waited)
         return;
     if (acquired) {
         count(C_CONTENTIONS, 1);
         count(C_DELAY, (uint64_t)delay);
+        if (ch.by.profiled) {
+            count(C_CHARGED, 1);
+            count(C_CHARGED_NS, (uint64_t)ch.delay);
+        }
+        if (ch.by.handle)
+            cb_lockprof_mutex_event(ch.by.handle, ch.delay);
         if (cb_scoperec_lock_wanted())
             cb_scoperec_wait(delay, marker);
     }
@@ -310,38 +400,50 @@ static void wait_end(const wait *w, bool acquired, bool waited, uintptr_t marker
         cb_lockprof_block_event(delay, marker);
 }
 
-/* An unlock while some waiter is registered somewhere: charges this
- * unlock with the waiting its critical section caused. */
-static NOINLINE void charge(const void *lock)
+/* Trace flows: ids unique in the process (so in any trace), drawn only
+ * for wake marks, a few per contended wait at most. */
+static _Atomic uint64_t flows;
+
+/* This thread, as a wake mark's maker. */
+static __thread char me IE;
+
+/* An unlock while some waiter is registered somewhere: if this lock has
+ * waiters, leaves the note a waiter this unlock lets in charges (see the
+ * top of the file), and the trace's wake mark. */
+static NOINLINE void charge(const void *lock, cb_trace_wait_reason reason)
 {
     uintptr_t marker = MARKER;
     if (cb_own_now())
         return;
     cb_own_begin();
+    /* Before the stripe's lock: the walk may take locks of its own. */
+    bool profiled = cb_lockprof_mutex_fraction() != 0;
+    uint64_t handle = profiled ? cb_lockprof_mutex_unlock(marker) : 0;
+    bool traced = cb_trace_recording();
+    uint64_t flow = 0;
     struct stripe *s = stripe_lock((uintptr_t)lock);
     entry *e = find(s, (uintptr_t)lock, false);
-    int64_t delay = 0;
     if (e && e->n > 0) {
-        int64_t t = now();
-        delay = e->n * t - e->sum;
-        e->sum = e->n * t;
-        e->reset = t;
+        if (traced && e->waker != &me) {
+            e->waker = &me;
+            e->flow = flow = atomic_fetch_add_explicit(&flows, 1, RELAXED) + 1;
+        }
+        uint64_t seq = ++e->seq;
+        e->notes[seq % 2] =
+            (note){seq, .handle = handle, .flow = traced ? e->flow : 0, .profiled = profiled};
     }
     stripe_unlock(s, marker);
-    if (delay > 0) {
-        count(C_CHARGED, 1);
-        count(C_CHARGED_NS, (uint64_t)delay);
-        cb_lockprof_mutex_event(delay, marker);
-    }
+    if (flow)
+        cb_trace_wake(reason, lock, flow);
     cb_own_end();
 }
 
 /* A macro, not an inline function: the call's return address must
  * symbolize to the public unlock function alone, the leaf of the stack. */
-#define MAYBE_CHARGE(lock)                                                                         \
+#define MAYBE_CHARGE(lock, reason)                                                                 \
     do {                                                                                           \
         if (__builtin_expect(atomic_load_explicit(&waiting, RELAXED) != 0, 0))                     \
-            charge(lock);                                                                          \
+            charge(lock, reason);                                                                  \
     } while (0)
 
 /* Brackets the accounting of a slow path. */
@@ -399,7 +501,7 @@ static NOINLINE int mutex_wait(pthread_mutex_t *m, const struct timespec *abstim
         return abstime ? timed(m, abstime) : real_pthread_mutex_lock(m);
     enter();
     wait w;
-    wait_begin(&w, m, true, marker);
+    wait_begin(&w, m, CB_TRACE_WAIT_MUTEX, true, marker);
     int rc = abstime ? timed(m, abstime) : real_pthread_mutex_lock(m);
     wait_end(&w, rc == 0, rc == 0 || rc == ETIMEDOUT, marker);
     leave();
@@ -415,7 +517,7 @@ static inline bool cannot_wait(const pthread_mutex_t *m)
     return __libc_single_threaded && !(m->__data.__kind & 128 /* PTHREAD_MUTEX_PSHARED_BIT */);
 }
 
-API HOT int pthread_mutex_lock(pthread_mutex_t *m)
+API TRY_FIRST HOT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     if (cannot_wait(m))
         return real_pthread_mutex_lock(m);
@@ -427,7 +529,7 @@ API HOT int pthread_mutex_lock(pthread_mutex_t *m)
     return rc;
 }
 
-API int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
+API TRY_FIRST int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abstime)
 {
     int rc = real_pthread_mutex_trylock(m);
     if (rc != EBUSY)
@@ -439,7 +541,7 @@ API int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *absti
 
 API HOT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-    MAYBE_CHARGE(m);
+    MAYBE_CHARGE(m, CB_TRACE_WAIT_MUTEX);
     return real_pthread_mutex_unlock(m);
 }
 
@@ -463,14 +565,15 @@ static NOINLINE int rwlock_wait(pthread_rwlock_t *l, int mode, const struct time
         return abstime ? timed(l, abstime) : untimed(l);
     enter();
     wait w;
-    wait_begin(&w, l, true, marker);
+    wait_begin(&w, l, mode == READ ? CB_TRACE_WAIT_RWLOCK_READ : CB_TRACE_WAIT_RWLOCK_WRITE, true,
+               marker);
     int rc = abstime ? timed(l, abstime) : untimed(l);
     wait_end(&w, rc == 0, rc == 0 || rc == ETIMEDOUT, marker);
     leave();
     return rc;
 }
 
-API HOT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
+API TRY_FIRST HOT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
     int rc = real_pthread_rwlock_tryrdlock(l);
     if (__builtin_expect(rc != EBUSY, 1))
@@ -480,7 +583,7 @@ API HOT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
     return rc;
 }
 
-API HOT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
+API TRY_FIRST HOT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
     int rc = real_pthread_rwlock_trywrlock(l);
     if (__builtin_expect(rc != EBUSY, 1))
@@ -490,7 +593,7 @@ API HOT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
     return rc;
 }
 
-API int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *abstime)
+API TRY_FIRST int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *abstime)
 {
     int rc = real_pthread_rwlock_tryrdlock(l);
     if (rc != EBUSY)
@@ -500,7 +603,7 @@ API int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *a
     return rc;
 }
 
-API int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *abstime)
+API TRY_FIRST int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *abstime)
 {
     int rc = real_pthread_rwlock_trywrlock(l);
     if (rc != EBUSY)
@@ -512,7 +615,7 @@ API int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *a
 
 API HOT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
-    MAYBE_CHARGE(l);
+    MAYBE_CHARGE(l, CB_TRACE_WAIT_RWLOCK);
     return real_pthread_rwlock_unlock(l);
 }
 
@@ -532,7 +635,9 @@ static NOINLINE int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, const struc
     if (cb_own_now())
         return abstime ? timed(c, m, abstime) : untimed(c, m);
     wait w;
-    wait_begin(&w, c, false, marker);
+    enter();
+    wait_begin(&w, c, CB_TRACE_WAIT_COND, false, marker);
+    leave();
     int rc = abstime ? timed(c, m, abstime) : untimed(c, m);
     enter();
     wait_end(&w, false, rc == 0 || rc == ETIMEDOUT, marker);
@@ -570,7 +675,9 @@ static NOINLINE int sem_block(sem_t *sem, const struct timespec *abstime)
     if (cb_own_now())
         return abstime ? timed(sem, abstime) : untimed(sem);
     wait w;
-    wait_begin(&w, sem, false, marker);
+    enter();
+    wait_begin(&w, sem, CB_TRACE_WAIT_SEM, false, marker);
+    leave();
     int rc = abstime ? timed(sem, abstime) : untimed(sem);
     int err = errno;
     enter();
@@ -580,7 +687,7 @@ static NOINLINE int sem_block(sem_t *sem, const struct timespec *abstime)
     return rc;
 }
 
-API int sem_wait(sem_t *sem)
+API TRY_FIRST int sem_wait(sem_t *sem)
 {
     if (sem_trywait(sem) == 0)
         return 0;
@@ -591,7 +698,7 @@ API int sem_wait(sem_t *sem)
     return rc;
 }
 
-API int sem_timedwait(sem_t *sem, const struct timespec *abstime)
+API TRY_FIRST int sem_timedwait(sem_t *sem, const struct timespec *abstime)
 {
     if (sem_trywait(sem) == 0)
         return 0;
@@ -613,7 +720,9 @@ static NOINLINE int join_wait(pthread_t t, void **ret)
     if (cb_own_now())
         return join(t, ret);
     wait w;
-    wait_begin(&w, NULL, false, marker);
+    enter();
+    wait_begin(&w, (const void *)t, CB_TRACE_WAIT_JOIN, false, marker);
+    leave();
     int rc = join(t, ret);
     enter();
     wait_end(&w, false, rc == 0, marker);
@@ -621,7 +730,7 @@ static NOINLINE int join_wait(pthread_t t, void **ret)
     return rc;
 }
 
-API int pthread_join(pthread_t t, void **ret)
+API TRY_FIRST int pthread_join(pthread_t t, void **ret)
 {
     int rc = pthread_tryjoin_np(t, ret);
     if (rc != EBUSY)
@@ -629,6 +738,69 @@ API int pthread_join(pthread_t t, void **ret)
     rc = join_wait(t, ret);
     NO_TAIL_CALL();
     return rc;
+}
+
+/* ---- CPU samples of the try-first step ---------------------------------- */
+
+/* glibc's try functions, [lo, hi), found in user context before a CPU
+ * profile starts, read by the signal handler. */
+typedef struct range {
+    uintptr_t lo, hi;
+} range;
+
+enum { TRY_FUNCTIONS = 5 };
+static range tries[TRY_FUNCTIONS];
+static _Atomic int ntries;
+
+extern const char __start_cb_lock_try_first[] __attribute__((weak, visibility("hidden")));
+extern const char __stop_cb_lock_try_first[] __attribute__((weak, visibility("hidden")));
+
+void cb_lock_prepare_fold(void)
+{
+    if (atomic_load(&ntries))
+        return;
+    void *const fns[TRY_FUNCTIONS] = {
+        (void *)real_pthread_mutex_trylock, (void *)real_pthread_rwlock_tryrdlock,
+        (void *)real_pthread_rwlock_trywrlock, (void *)sem_trywait, (void *)pthread_tryjoin_np,
+    };
+    int n = 0;
+    cb_own_begin();
+    for (int i = 0; i < TRY_FUNCTIONS; i++) {
+        Dl_info info;
+        const ElfW(Sym) *sym = NULL;
+        if (dladdr1(fns[i], &info, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_size)
+            tries[n++] = (range){(uintptr_t)fns[i], (uintptr_t)fns[i] + sym->st_size};
+    }
+    cb_own_end();
+    atomic_store(&ntries, n);
+}
+
+/* Async-signal-safe: plain loads of what cb_lock_prepare_fold wrote. */
+int cb_lock_fold_try(uint64_t *pcs, int n)
+{
+    if (n < 2 || pcs[1] <= (uintptr_t)__start_cb_lock_try_first ||
+        pcs[1] > (uintptr_t)__stop_cb_lock_try_first)
+        return n;
+    int k = atomic_load_explicit(&ntries, memory_order_acquire);
+    for (int i = 0; i < k; i++) {
+        if (pcs[0] >= tries[i].lo && pcs[0] < tries[i].hi) {
+            memmove(pcs, pcs + 1, (size_t)(n - 1) * sizeof *pcs);
+            return n - 1;
+        }
+    }
+    return n;
+}
+
+#else /* CB_NO_LOCK_INTERPOSE */
+
+void cb_lock_prepare_fold(void)
+{
+}
+
+int cb_lock_fold_try(uint64_t *pcs, int n)
+{
+    (void)pcs;
+    return n;
 }
 
 #endif /* CB_NO_LOCK_INTERPOSE */

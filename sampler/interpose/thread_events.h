@@ -14,6 +14,7 @@
 #define CB_INTERPOSE_THREAD_EVENTS_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 /* cpu.c: a new thread is about to run its start routine (it arms its
  * CPU timer while a profile runs), and a thread is exiting (by return,
@@ -31,5 +32,14 @@ uint32_t cb_threadprof_note_create(uintptr_t leaf, uintptr_t caller);
 
 /* threadprof.c: a thread was created from stack `id` (0 is ignored). */
 void cb_threadprof_count_create(uint32_t id);
+
+/* trace/events.c: while a trace records, a thread's start (in the new
+ * thread, as cbench's own work: its first event may claim a slot), its
+ * exit (the same threads as cb_cpu_thread_exit), and a name given to
+ * thread `tid` with pthread_setname_np (from the naming thread, after
+ * the real call). Each is one load and a branch when no trace records. */
+void cb_trace_thread_start(void);
+void cb_trace_thread_exit(void);
+void cb_trace_thread_named(pid_t tid, const char *name);
 
 #endif

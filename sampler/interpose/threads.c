@@ -14,8 +14,9 @@
  * releases its CPU-profiling timer. The heap counters of such threads are
  * folded by heap.c's key destructor, so they are not touched here.
  *
- * pthread_setname_np is interposed to keep names in the registry; the
- * threads profile also reads /proc for threads named another way.
+ * pthread_setname_np is interposed to keep names in the registry and to
+ * tell the tracer; the threads profile also reads /proc for threads
+ * named another way.
  *
  * The samplers hear of a thread's start, exit and creation through the
  * events of interpose/thread_events.h, called outside the registry's lock.
@@ -147,6 +148,7 @@ static __thread uint64_t my_serial; /* 0: not started by the trampoline */
 static void on_exit_hook(void *unused)
 {
     (void)unused;
+    cb_trace_thread_exit();
     cb_cpu_thread_exit();
     cb_heap_thread_exit();
     remove_entry(my_serial);
@@ -162,6 +164,7 @@ CB_HIDDEN static void *trampoline(void *p)
     cb_own_begin();
     free(p);
     cb_cpu_thread_start();
+    cb_trace_thread_start();
     cb_own_end();
     my_serial = a.serial;
     set_self(a.serial, pthread_self(), (pid_t)syscall(SYS_gettid));
@@ -227,8 +230,10 @@ __attribute__((visibility("default"))) void pthread_exit(void *ret)
 {
     static void *_Atomic f;
     exit_fn real = (exit_fn)next_symbol("pthread_exit", &f);
-    if (!my_serial)
+    if (!my_serial) {
+        cb_trace_thread_exit();
         cb_cpu_thread_exit();
+    }
     if (real)
         real(ret);
     for (;;)
@@ -244,15 +249,22 @@ __attribute__((visibility("default"))) int pthread_setname_np(pthread_t thread, 
     int rc = real(thread, name);
     if (rc != 0)
         return rc;
+    /* The kernel's id: the caller's own, or the registry's (0 for a
+     * thread that has not started yet, or that cbench did not start). */
+    pid_t tid = pthread_equal(thread, pthread_self()) ? (pid_t)syscall(SYS_gettid) : 0;
     lock();
     for (size_t i = 0; i < reg.n; i++) {
         if (reg.v[i].has_self && pthread_equal(reg.v[i].self, thread)) {
             strncpy(reg.v[i].name, name, sizeof reg.v[i].name - 1);
             reg.v[i].name[sizeof reg.v[i].name - 1] = 0;
+            if (!tid)
+                tid = reg.v[i].tid;
             break;
         }
     }
     unlock();
+    if (tid)
+        cb_trace_thread_named(tid, name);
     return 0;
 }
 

@@ -127,6 +127,11 @@ static bool hidden(uint64_t pc)
            pc < (uint64_t)(uintptr_t)__stop_cb_hidden_text;
 }
 
+bool cb_profile_pc_hidden(uint64_t pc)
+{
+    return hidden(pc);
+}
+
 int cb_profile_add(cb_profile *p, const uint64_t *pcs, int depth, const int64_t *values,
                    const cb_label *labels, int nlabels)
 {

@@ -63,6 +63,11 @@ typedef struct cb_profile cb_profile;
 /* NULL when out of memory (cbench_last_error() set). */
 cb_profile *cb_profile_new(const cb_profile_spec *spec);
 
+/* Whether pc (an exact PC; a return address minus one) lies in cbench's
+ * hidden code (CB_HIDDEN, base/own.h), whose frames cb_profile_add
+ * leaves out; for the trace's samples, which leave them out too. */
+bool cb_profile_pc_hidden(uint64_t pc);
+
 /* Adds `values` (spec->ntypes of them) to the sample with this stack and
  * these labels. pcs[0] is the leaf. A stack of depth 0 is allowed. Frames
  * in CB_HIDDEN functions (cbench's own code inside the program's stacks,

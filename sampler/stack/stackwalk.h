@@ -1,6 +1,6 @@
 /*
  * Stack capture in user context for the allocation and lock samplers, at
- * a cost that allows recording every allocation.
+ * a cost that allows recording every allocation and every lock event.
  *
  * The walker follows the DWARF rules of cfi.h, which it caches by return
  * address in a table shared by all threads (lock-free: an entry is a
@@ -39,8 +39,11 @@
  * When the stack is memoized, *word points to a word kept with it (0
  * when the stack was just memoized) in which the caller may keep what it
  * derives from the stack, to find it again without looking at the
- * frames; else *word is NULL. Only the heap profiler uses it (its
- * record). */
+ * frames; else *word is NULL. The heap profiler (allocation markers) and
+ * the lock profiles (markers in the interposed lock functions: a mutex
+ * record for an unlock, a block record for a wait) keep their record's
+ * index there; a marker belongs to one of them, the others leave the
+ * word alone. */
 int cb_stackwalk_from(uintptr_t marker, uint64_t *pcs, int max, uint64_t **word);
 
 /* Code was unloaded: forget every rule and memoized stack. */

@@ -23,6 +23,7 @@
 
 int cbench_trace_active_;
 _Atomic uint32_t cb_trace_gen;
+_Atomic uint32_t cb_trace_armed;
 _Atomic int cb_trace_pool_wake;
 
 static struct {
@@ -380,6 +381,7 @@ static void renew(cb_trace_thread *t, uint32_t gen)
     t->chunk_seq = 0;
     atomic_store_explicit(&t->pending_n, 0, RELAXED);
     t->pending_lost = 0;
+    t->ready = 0;
     memset(&t->w, 0, sizeof t->w);
     atomic_store_explicit(&t->gen, gen, memory_order_release);
 }
@@ -391,7 +393,7 @@ cb_trace_thread *cb_trace_enter_slow(cb_trace_thread *t, bool user)
             return NULL;
         atomic_store_explicit(&t->busy, 1, RELAXED);
         atomic_signal_fence(memory_order_seq_cst);
-        if (!__atomic_load_n(&cbench_trace_active_, __ATOMIC_RELAXED)) {
+        if (!atomic_load_explicit(&cb_trace_armed, RELAXED)) {
             atomic_store_explicit(&t->busy, 0, RELAXED);
             return NULL;
         }
@@ -406,6 +408,8 @@ cb_trace_thread *cb_trace_enter_slow(cb_trace_thread *t, bool user)
         t->key_set = pthread_setspecific(exit_key, t) == 0;
         cb_own_end();
     }
+    if (t->key_set)
+        t->ready = gen << 1 | 1;
     return t;
 }
 
@@ -429,9 +433,16 @@ void cb_trace_leave_slow(cb_trace_thread *t)
     atomic_store_explicit(&t->busy, 0, RELAXED);
 }
 
+void cb_trace_arm(bool on)
+{
+    uint32_t gen = atomic_load(&cb_trace_gen);
+    atomic_store(&cb_trace_armed, on ? gen << 1 | 1 : 0);
+    __atomic_store_n(&cbench_trace_active_, on, __ATOMIC_SEQ_CST);
+}
+
 void cb_trace_quiesce(unsigned max_spins)
 {
-    __atomic_store_n(&cbench_trace_active_, 0, __ATOMIC_SEQ_CST);
+    cb_trace_arm(false);
     barrier_all();
     uint32_t used = cb_trace_slots_used();
     for (uint32_t i = 0; i < used; i++) {

@@ -96,6 +96,7 @@ typedef struct cb_trace_thread {
     uint64_t next_id;                             /* tasks and flows */
     uint64_t chunk_seq;
     bool key_set;
+    uint32_t ready; /* cb_trace_armed's value once renewed with key_set, else 0 */
     char name[16];
     /* A sample whose signal interrupted an append, appended on leaving. */
     _Atomic int pending_n;
@@ -109,6 +110,17 @@ typedef struct cb_trace_thread {
  * flight recording records. */
 /* The current trace's generation (slots of other generations are stale). */
 extern _Atomic uint32_t cb_trace_gen;
+
+/* While a trace records, its generation << 1 | 1, else 0: one word that
+ * an append compares with its slot's `ready` (below) for the three
+ * questions it asks (does a trace record; is the slot this trace's; is
+ * the thread's exit destructor set). Set with cbench_trace_active_ by
+ * cb_trace_arm. */
+extern _Atomic uint32_t cb_trace_armed;
+
+/* Lets appends begin (after the generation was moved on) or stops them
+ * (then cb_trace_quiesce waits for those under way). */
+void cb_trace_arm(bool on);
 
 /* ---- the pool ---------------------------------------------------------- */
 
@@ -160,7 +172,10 @@ static inline __attribute__((always_inline)) cb_trace_thread *cb_trace_enter(boo
         return cb_trace_enter_slow(NULL, user);
     atomic_store_explicit(&t->busy, 1, memory_order_relaxed);
     atomic_signal_fence(memory_order_seq_cst);
-    if (__builtin_expect(!__atomic_load_n(&cbench_trace_active_, __ATOMIC_RELAXED), 0)) {
+    uint32_t armed = atomic_load_explicit(&cb_trace_armed, memory_order_relaxed);
+    if (__builtin_expect(user && t->ready == armed, 1) && armed)
+        return t;
+    if (__builtin_expect(!armed, 0)) {
         atomic_store_explicit(&t->busy, 0, memory_order_relaxed);
         return NULL;
     }

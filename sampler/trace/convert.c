@@ -13,11 +13,11 @@
 #include "trace/tracer.h"
 
 static const char *const reasons[] = {
-    "?", "mutex", "rwlock read", "rwlock write", "cond", "sem", "join",
+    "?", "mutex", "rwlock read", "rwlock write", "cond", "sem", "join", "rwlock",
 };
 static const char *const wait_names[] = {
     "wait", "wait: mutex", "wait: rwlock read", "wait: rwlock write",
-    "wait: cond", "wait: sem", "wait: join",
+    "wait: cond", "wait: sem", "wait: join", "wait: rwlock",
 };
 
 static unsigned reason_index(uint64_t r)

@@ -65,7 +65,10 @@ static inline __attribute__((always_inline)) void span_open(cb_trace_thread *t, 
         t->too_deep++;
         return;
     }
-    lost_set(t, level, !put(t, type, aux, cb_trace_ticks(), more, n));
+    /* The bits of the levels from depth up are 0 (span_close clears the
+     * one it finds set): only a lost begin writes one. */
+    if (__builtin_expect(!put(t, type, aux, cb_trace_ticks(), more, n), 0))
+        lost_set(t, level, true);
 }
 
 /* Whether the span being closed should be written (its begin was). */
@@ -310,19 +313,16 @@ void cb_trace_wait_end(uint64_t token, cb_trace_wait_reason reason, const void *
     cb_trace_leave(t);
 }
 
-uint64_t cb_trace_wake(cb_trace_wait_reason reason, const void *object)
+void cb_trace_wake(cb_trace_wait_reason reason, const void *object, uint64_t flow)
 {
     if (!cb_trace_on())
-        return 0;
+        return;
     cb_trace_thread *t = cb_trace_enter(true);
     if (!t)
-        return 0;
-    uint64_t flow = (uint64_t)(t->index + 1) << 40 | ++t->next_id;
+        return;
     uint64_t more[2] = {(uint64_t)(uintptr_t)object, flow};
-    if (!put(t, CB_REC_WAKE, (uint64_t)reason, cb_trace_ticks(), more, 2))
-        flow = 0;
+    put(t, CB_REC_WAKE, (uint64_t)reason, cb_trace_ticks(), more, 2);
     cb_trace_leave(t);
-    return flow;
 }
 
 /* ---- samples, counters, spans ------------------------------------------------ */

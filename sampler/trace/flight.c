@@ -71,9 +71,20 @@ static bool flight_running(void)
     return cb_trace_s.mode == CB_TRACE_MODE_FLIGHT && cb_trace_s.owner == getpid();
 }
 
+/* Forgets the file prepared for a fatal dump, and removes it. */
+static void unprepare_fatal(void)
+{
+    if (fatal.fd < 0)
+        return;
+    close(fatal.fd);
+    unlink(fatal.tmp);
+    fatal.fd = -1;
+}
+
 int cb_trace_flight_stop(void)
 {
     cb_trace_session_lock();
+    unprepare_fatal();
     int rc = 0;
     if (!flight_running()) {
         rc = cb_error(EINVAL, "no flight recording is running");
@@ -139,7 +150,7 @@ static int dump(FILE *out)
     dump_ring(&c, true);
     cb_trace_samples_free();
     free(buf);
-    __atomic_store_n(&cbench_trace_active_, 1, __ATOMIC_SEQ_CST);
+    cb_trace_arm(true);
     if (sink.err)
         return cb_error(sink.err, "writing the flight recorder's dump: %s", strerror(sink.err));
     return 0;
@@ -181,14 +192,15 @@ int cb_trace_flight_prepare_fatal(const char *path)
 {
     if (!path || !*path)
         return cb_error(EINVAL, "cb_trace_flight_prepare_fatal: the path is empty");
-    int n = snprintf(fatal.tmp, sizeof fatal.tmp, "%s.tmp.%d", path, (int)getpid());
-    if (n < 0 || (size_t)n >= sizeof fatal.tmp || strlen(path) >= sizeof fatal.path)
+    char tmp[sizeof fatal.tmp];
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    if (n < 0 || (size_t)n >= sizeof tmp || strlen(path) >= sizeof fatal.path)
         return cb_error(ENAMETOOLONG, "trace path is too long: %s", path);
-    int fd = open(fatal.tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    unprepare_fatal();
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0)
-        return cb_error(errno, "cannot create %s: %s", fatal.tmp, strerror(errno));
-    if (fatal.fd >= 0)
-        close(fatal.fd);
+        return cb_error(errno, "cannot create %s: %s", tmp, strerror(errno));
+    strcpy(fatal.tmp, tmp);
     strcpy(fatal.path, path);
     fatal.fd = fd;
     return 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "profile/mappings.h"
+#include "profile/profile.h"
 #include "profile/symcache.h"
 #include "trace/buffer.h"
 #include "trace/record.h"
@@ -211,8 +212,14 @@ static void flush_thread(cb_trace_conv *c, cb_trace_thread *t, thread_samples *s
     for (size_t i = 0; i < s->n; i++) {
         sample *sm = &s->v[i];
         uint32_t node = ROOT;
-        for (uint32_t k = sm->n; k-- > 0 && node;)
-            node = node_for(s, node, s->pcs[sm->first + k], k == 0, &fresh, &nfresh, &capfresh);
+        for (uint32_t k = sm->n; k-- > 0 && node;) {
+            uint64_t pc = s->pcs[sm->first + k];
+            /* cbench's hidden frames (the thread trampoline), as the
+             * pprof profiles leave them out */
+            if (cb_profile_pc_hidden(k == 0 ? pc : pc - 1))
+                continue;
+            node = node_for(s, node, pc, k == 0, &fresh, &nfresh, &capfresh);
+        }
         sm->leaf = node ? node : ROOT;
     }
     cb_trace_sink *k = c->sink;

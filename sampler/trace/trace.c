@@ -73,7 +73,7 @@ static void fork_parent(void)
 static void fork_child(void)
 {
     cb_trace_session *S = &cb_trace_s;
-    __atomic_store_n(&cbench_trace_active_, 0, __ATOMIC_SEQ_CST);
+    cb_trace_arm(false);
     atomic_fetch_add(&cb_trace_gen, 1);
     if (S->mode != CB_TRACE_MODE_NONE) {
         cb_own_begin();
@@ -130,7 +130,7 @@ void cb_trace_session_open(int mode)
     cb_trace_s.mode = mode;
     cb_trace_s.owner = getpid();
     atomic_fetch_add(&cb_trace_gen, 1);
-    __atomic_store_n(&cbench_trace_active_, 1, __ATOMIC_SEQ_CST);
+    cb_trace_arm(true);
 }
 
 static void abandon(cb_trace_session *S)
@@ -297,6 +297,21 @@ int cbench_stop_trace(void)
     cb_trace_session_unlock();
     cb_own_end();
     errno = err;
+    return rc;
+}
+
+int cb_trace_fatal(void)
+{
+    static atomic_flag once = ATOMIC_FLAG_INIT;
+    cb_trace_session *S = &cb_trace_s;
+    if (S->mode == CB_TRACE_MODE_NONE || S->owner != getpid() ||
+        atomic_flag_test_and_set(&once))
+        return -1;
+    if (S->mode == CB_TRACE_MODE_FLIGHT)
+        return cb_trace_flight_dump_fatal();
+    int saved = errno;
+    int rc = S->to_file && rename(S->file.tmp, S->file.path) == 0 ? 0 : -1;
+    errno = saved;
     return rc;
 }
 

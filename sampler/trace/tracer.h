@@ -26,43 +26,20 @@ static inline bool cb_trace_on(void)
 
 /* ---- threads ------------------------------------------------------------ */
 
-/* A thread starts (the pthread_create trampoline, in the new thread) or
- * leaves (its exit hook). Threads that record without these calls get
- * their slot at their first event and give it up through a pthread key
- * destructor. */
-void cb_trace_thread_start(void);
-void cb_trace_thread_exit(void);
-
-/* Thread `tid` is named `name` (pthread_setname_np, from any thread). */
-void cb_trace_thread_named(pid_t tid, const char *name);
+/* cb_trace_thread_start, cb_trace_thread_exit and cb_trace_thread_named
+ * are the thread interposer's events (interpose/thread_events.h): a
+ * thread starts (the pthread_create trampoline, in the new thread), it
+ * leaves (its exit hook), it is named (pthread_setname_np, from any
+ * thread). Threads that record without these calls get their slot at
+ * their first event and give it up through a pthread key destructor. */
+#include "interpose/thread_events.h"
 
 /* ---- blocking waits and the flows between threads ------------------------ */
 
-typedef enum cb_trace_wait_reason {
-    CB_TRACE_WAIT_MUTEX = 1,
-    CB_TRACE_WAIT_RWLOCK_READ,
-    CB_TRACE_WAIT_RWLOCK_WRITE,
-    CB_TRACE_WAIT_COND,
-    CB_TRACE_WAIT_SEM,
-    CB_TRACE_WAIT_JOIN,
-} cb_trace_wait_reason;
-
-/* The waiting thread, before it blocks: opens a "wait: <reason>" span
- * with the object's address. Returns a token for cb_trace_wait_end (0:
- * nothing was recorded, so nothing to end). */
-uint64_t cb_trace_wait_begin(cb_trace_wait_reason reason, const void *object);
-
-/* The same thread, once the wait is over: closes the span. `flow` is the
- * id cb_trace_wake returned to the thread that ended the wait (0 when
- * unknown); the viewer then draws an arrow from that wake to here. */
-void cb_trace_wait_end(uint64_t token, cb_trace_wait_reason reason, const void *object,
-                       uint64_t flow);
-
-/* The thread whose unlock (post, signal, exit) ends someone's wait:
- * records a "wake: <reason>" mark and returns the flow id to hand to the
- * waiter (stored beside the waiter, e.g. in the lock's waiter table); 0
- * when no trace records. */
-uint64_t cb_trace_wake(cb_trace_wait_reason reason, const void *object);
+/* cb_trace_wait_begin, cb_trace_wait_end, cb_trace_wake and the reasons
+ * are the lock interposer's events: declared in interpose/lock_events.h,
+ * with what each means. */
+#include "interpose/lock_events.h"
 
 /* ---- CPU samples, counters, spans ----------------------------------------- */
 
@@ -139,5 +116,15 @@ int cb_trace_flight_dump_path(const char *path);
  * Async-signal-safe; recording stops for good. 0, or -1. */
 int cb_trace_flight_prepare_fatal(const char *path);
 int cb_trace_flight_dump_fatal(void);
+
+/* The process is dying (a fatal signal, or the command's timeout; the
+ * harness's handler calls this): a flight recording is dumped as by
+ * cb_trace_flight_dump_fatal, and a streaming trace to a path keeps what
+ * its writer had written under the path itself (an array without its
+ * closing bracket, which viewers load; the events not yet written are
+ * lost). Once per process; async-signal-safe. 0, or -1 when there was
+ * nothing to keep. cb_trace_flight_stop removes a prepared file that was
+ * not used. */
+int cb_trace_fatal(void);
 
 #endif

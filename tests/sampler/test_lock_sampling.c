@@ -103,12 +103,13 @@ static void test_mutex_fraction_records_one_in_n_scaled_by_n(void **state)
     contend(ROUNDS);
     cb_lock_read(&c1);
     cbench_set_mutex_profile_fraction(0);
+    /* Each round's unlock ends one wait, charged to it. */
     int64_t events = (int64_t)(c1.charged - c0.charged);
     int64_t got = total_of("mutex", 0) - before;
     int64_t got_ns = total_of("mutex", 1) - before_ns;
     /* Recorded events ~ Binomial(events, 1/N), each counting N. */
     double sd = N * sqrt(events * (1.0 / N) * (1 - 1.0 / N));
-    printf("%lld contended unlocks; profile: %lld contentions, %lld ns (exact %llu ns)\n",
+    printf("%lld waits charged to their unlock; profile: %lld contentions, %lld ns (exact %llu ns)\n",
            (long long)events, (long long)got, (long long)got_ns,
            (unsigned long long)(c1.charged_ns - c0.charged_ns));
     assert_true(events > ROUNDS / 2); /* the rounds did contend */

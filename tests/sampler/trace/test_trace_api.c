@@ -216,6 +216,40 @@ static void test_a_trace_holds_what_was_written(void **state)
     tr_free(&t);
 }
 
+/* Names are interned by content: one buffer reused with other contents
+ * (shorter, longer, one byte changed, at the end of a page) gives each
+ * its own name. */
+static void test_a_reused_name_buffer_names_each_region_by_its_content(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"abc", "abd", "ab", "", "abcdefg", "abcdefgh", "abc"};
+    enum { N = sizeof names / sizeof names[0] };
+    static char page[2 * 4096] __attribute__((aligned(4096)));
+    char stack_buf[16];
+    char *at_page_end = page + 4096 - 8; /* the name's 8 bytes end the page */
+    const char *path = path_of("names.json");
+    assert_int_equal(cbench_start_trace_path(path), 0);
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < N; i++) {
+            char *buf = k && strlen(names[i]) < 8 ? at_page_end : stack_buf;
+            strcpy(buf, names[i]);
+            cbench_region_begin(buf);
+            cbench_region_end();
+        }
+    }
+    assert_int_equal(cbench_stop_trace(), 0);
+    tr_trace t;
+    load_checked(path, &t);
+    int64_t me = gettid_();
+    assert_int_equal(tr_count(&t, 'B', "abc", me), 4);
+    assert_int_equal(tr_count(&t, 'B', "abd", me), 2);
+    assert_int_equal(tr_count(&t, 'B', "ab", me), 2);
+    assert_int_equal(tr_count(&t, 'B', "", me), 2);
+    assert_int_equal(tr_count(&t, 'B', "abcdefg", me), 2);
+    assert_int_equal(tr_count(&t, 'B', "abcdefgh", me), 2);
+    tr_free(&t);
+}
+
 static void test_long_names_and_messages_are_cut_and_marked(void **state)
 {
     (void)state;
@@ -443,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_start_while_running_is_ebusy_and_leaves_the_second_stream_alone),
         cmocka_unit_test(test_full_disk_surfaces_at_stop),
         cmocka_unit_test(test_a_trace_holds_what_was_written),
+        cmocka_unit_test(test_a_reused_name_buffer_names_each_region_by_its_content),
         cmocka_unit_test(test_long_names_and_messages_are_cut_and_marked),
         cmocka_unit_test(test_open_spans_close_at_stop_and_stray_ends_are_counted),
         cmocka_unit_test(test_threads_that_exit_mid_trace_are_written_and_named),
