@@ -37,11 +37,6 @@ static const char *path_of(const char *name)
     return s;
 }
 
-static int64_t gettid_(void)
-{
-    return (int64_t)syscall(SYS_gettid);
-}
-
 static void load_checked(const char *path, tr_trace *t)
 {
     assert_int_equal(tr_load(path, t), 0);
@@ -99,7 +94,7 @@ static void test_start_while_running_is_ebusy_and_leaves_the_second_stream_alone
     assert_int_equal(access(path_of("never.json"), F_OK), -1);
     tr_trace t;
     load_checked(path_of("first.json"), &t);
-    assert_int_equal(tr_count(&t, 'B', "in first", gettid_()), 1);
+    assert_int_equal(tr_count(&t, 'B', "in first", tr_gettid()), 1);
     tr_free(&t);
 }
 
@@ -133,7 +128,7 @@ typedef struct task_pass {
 static void *end_task(void *arg)
 {
     task_pass *p = arg;
-    p->tid = gettid_();
+    p->tid = tr_gettid();
     pthread_setname_np(pthread_self(), "task-ender");
     cbench_region_begin("ender work");
     cbench_task_end(p->task);
@@ -181,7 +176,7 @@ static void test_a_trace_holds_what_was_written(void **state)
 
     tr_trace t;
     load_checked(path, &t);
-    int64_t me = gettid_();
+    int64_t me = tr_gettid();
     assert_int_equal(tr_count(&t, 'B', "outer", me), 1);
     assert_int_equal(tr_count(&t, 'E', "outer", me), 1);
     assert_int_equal(tr_count(&t, 'B', "inner \"quoted\" \\ and\nnewline", me), 1);
@@ -240,7 +235,7 @@ static void test_a_reused_name_buffer_names_each_region_by_its_content(void **st
     assert_int_equal(cbench_stop_trace(), 0);
     tr_trace t;
     load_checked(path, &t);
-    int64_t me = gettid_();
+    int64_t me = tr_gettid();
     assert_int_equal(tr_count(&t, 'B', "abc", me), 4);
     assert_int_equal(tr_count(&t, 'B', "abd", me), 2);
     assert_int_equal(tr_count(&t, 'B', "ab", me), 2);
@@ -270,19 +265,19 @@ static void test_long_names_and_messages_are_cut_and_marked(void **state)
     fclose(f);
     tr_trace t;
     load_checked(path_of("cut.json"), &t);
-    const tr_event *b = tr_find(&t, 'B', NULL, gettid_(), 0);
+    const tr_event *b = tr_find(&t, 'B', NULL, tr_gettid(), 0);
     assert_non_null(b);
     size_t n = strlen(b->name);
     assert_true(n <= 127 + 3);
     assert_string_equal(b->name + n - 3, "\xe2\x80\xa6"); /* "…" */
     assert_int_equal(strncmp(b->name, name, 126), 0);
     assert_int_equal(n, 126 + 3); /* cut before the é, not through it */
-    const tr_event *l = tr_find(&t, 'i', NULL, gettid_(), 0);
+    const tr_event *l = tr_find(&t, 'i', NULL, tr_gettid(), 0);
     assert_non_null(l);
     assert_string_equal(l->cat, "long");
     assert_int_equal(strlen(l->name), 1023 + 3);
     assert_true(json_is_true(json_object_get(l->args, "cut")));
-    const tr_event *u = tr_find(&t, 'i', "a\xef\xbf\xbd\xef\xbf\xbd b", gettid_(), 0);
+    const tr_event *u = tr_find(&t, 'i', "a\xef\xbf\xbd\xef\xbf\xbd b", tr_gettid(), 0);
     assert_non_null(u); /* invalid bytes became U+FFFD */
     tr_free(&t);
 }
@@ -302,7 +297,7 @@ static void test_open_spans_close_at_stop_and_stray_ends_are_counted(void **stat
     fclose(f);
     tr_trace t;
     load_checked(path_of("open.json"), &t);
-    int64_t me = gettid_();
+    int64_t me = tr_gettid();
     const tr_event *e = tr_find(&t, 'E', "left open", me, 0);
     assert_non_null(e);
     assert_string_equal(tr_arg_str(e, "cbench"), "open at stop");
@@ -370,8 +365,8 @@ static void test_repeated_start_stop_gives_separate_complete_traces(void **state
         assert_int_equal(cbench_stop_trace(), 0);
         tr_trace t;
         load_checked(path, &t);
-        assert_int_equal(tr_count(&t, 'B', NULL, gettid_()), 1);
-        assert_int_equal(tr_count(&t, 'B', name, gettid_()), 1);
+        assert_int_equal(tr_count(&t, 'B', NULL, tr_gettid()), 1);
+        assert_int_equal(tr_count(&t, 'B', name, tr_gettid()), 1);
         assert_int_equal(tr_count(&t, 'b', name, -1), 1);
         tr_free(&t);
     }

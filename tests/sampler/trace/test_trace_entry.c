@@ -26,18 +26,6 @@
 
 static char path[] = "/tmp/cbench-trace-entry-XXXXXX.json";
 
-static int64_t gettid_(void)
-{
-    return (int64_t)syscall(SYS_gettid);
-}
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
 static void start(void)
 {
     assert_int_equal(cbench_start_trace_path(path), 0);
@@ -65,25 +53,25 @@ static void check_known_lengths(void)
     start();
     double inner[4], outer[4];
     for (int i = 0; i < 4; i++) {
-        double a = now_us();
+        double a = tr_now_us();
         cbench_region_begin("measured");
-        double b = now_us();
+        double b = tr_now_us();
         if (i % 2) {
             usleep((useconds_t)lengths_us[i]);
         } else {
-            while (now_us() - b < lengths_us[i])
+            while (tr_now_us() - b < lengths_us[i])
                 ; /* busy */
         }
-        double c = now_us();
+        double c = tr_now_us();
         cbench_region_end();
-        double d = now_us();
+        double d = tr_now_us();
         inner[i] = c - b;
         outer[i] = d - a;
     }
     tr_trace t;
     stop_and_load(&t);
     for (int i = 0; i < 4; i++) {
-        double traced = tr_span_us(&t, "measured", gettid_(), (size_t)i);
+        double traced = tr_span_us(&t, "measured", tr_gettid(), (size_t)i);
         double slack = 0.02 + 1e-5 * outer[i];
         if (traced < inner[i] - slack || traced > outer[i] + slack)
             fail_msg("region %d: traced %.3f us, measured between %.3f and %.3f us", i, traced,
@@ -113,7 +101,7 @@ static int object;
 static void *waiter(void *arg)
 {
     waiter_args *w = arg;
-    w->tid = gettid_();
+    w->tid = tr_gettid();
     uint64_t token = cb_trace_wait_begin(CB_TRACE_WAIT_MUTEX, &object);
     assert_true(token != 0);
     atomic_store(&w->waiting, 1);
@@ -157,7 +145,7 @@ static void test_a_wait_is_a_span_on_the_waiter_linked_to_the_thread_that_woke_i
     assert_string_equal(tr_arg_str(b, "object"), obj);
     assert_true(e->ts - b->ts >= 2000);
     /* The wake on this thread starts the flow, the waiter ends it. */
-    const tr_event *out = tr_find(&t, 'X', "wake: mutex", gettid_(), 0);
+    const tr_event *out = tr_find(&t, 'X', "wake: mutex", tr_gettid(), 0);
     const tr_event *in = tr_find(&t, 'X', "woken", w.tid, 0);
     assert_non_null(out);
     assert_non_null(in);
@@ -190,7 +178,7 @@ static void test_samples_become_v8_profile_events_with_symbols(void **state)
     sampled_function();
     tr_trace t;
     stop_and_load(&t);
-    int64_t me = gettid_();
+    int64_t me = tr_gettid();
     const tr_event *prof = tr_find(&t, 'P', "Profile", me, 0);
     const tr_event *chunk = tr_find(&t, 'P', "ProfileChunk", me, 0);
     assert_non_null(prof);
@@ -242,7 +230,7 @@ static void *rename_me(void *arg)
     (void)arg;
     cbench_region_begin("renamed thread's region");
     cbench_region_end();
-    atomic_store(&other_tid, gettid_());
+    atomic_store(&other_tid, tr_gettid());
     while (!atomic_load(&other_done))
         usleep(1000);
     return NULL;
@@ -265,13 +253,13 @@ static void test_counters_spans_with_arguments_and_names_of_other_threads(void *
         usleep(1000);
     /* Names given through cbench (pthread_setname_np's interposer, from
      * any thread) win over what /proc says. */
-    cb_trace_thread_named((pid_t)gettid_(), "main-renamed");
+    cb_trace_thread_named((pid_t)tr_gettid(), "main-renamed");
     cb_trace_thread_named((pid_t)atomic_load(&other_tid), "other-renamed");
     atomic_store(&other_done, 1);
     pthread_join(th, NULL);
     tr_trace t;
     stop_and_load(&t);
-    int64_t me = gettid_();
+    int64_t me = tr_gettid();
     const tr_event *c0 = tr_find(&t, 'C', "queue length", me, 0);
     const tr_event *c1 = tr_find(&t, 'C', "queue length", me, 1);
     assert_non_null(c0);

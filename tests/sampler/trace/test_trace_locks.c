@@ -35,23 +35,11 @@
 
 static char path[] = "/tmp/cbench-trace-locks-XXXXXX.json";
 
-static int64_t gettid_(void)
-{
-    return (int64_t)syscall(SYS_gettid);
-}
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
 static void sleep_us(double us)
 {
-    double end = now_us() + us;
+    double end = tr_now_us() + us;
     double left;
-    while ((left = end - now_us()) > 0) {
+    while ((left = end - tr_now_us()) > 0) {
         struct timespec ts = {(time_t)(left / 1e6), (long)((left - (double)(time_t)(left / 1e6) * 1e6) * 1e3)};
         nanosleep(&ts, NULL);
     }
@@ -107,13 +95,13 @@ typedef struct waiter {
 static void *waits_for_mutex(void *arg)
 {
     waiter *w = arg;
-    w->tid = gettid_();
+    w->tid = tr_gettid();
     pthread_setname_np(pthread_self(), "mutex waiter");
     while (!atomic_load(&go))
         sched_yield();
-    double t0 = now_us();
+    double t0 = tr_now_us();
     pthread_mutex_lock(&mutex);
-    w->waited_us = now_us() - t0;
+    w->waited_us = tr_now_us() - t0;
     pthread_mutex_unlock(&mutex);
     return NULL;
 }
@@ -135,9 +123,9 @@ static void test_a_mutex_held_100ms_is_a_100ms_wait_with_a_flow_from_the_holder(
     atomic_store(&go, 1);
     while (atomic_load((atomic_int *)&mutex.__data.__lock) != 2)
         sched_yield(); /* the waiter is in the kernel's queue, or about to be */
-    double seen = now_us();
+    double seen = tr_now_us();
     sleep_us(HOLD_US);
-    double known_us = now_us() - seen;
+    double known_us = tr_now_us() - seen;
     holder_unlocks();
     pthread_join(th, NULL);
     tr_trace t;
@@ -156,13 +144,13 @@ static void test_a_mutex_held_100ms_is_a_100ms_wait_with_a_flow_from_the_holder(
     assert_string_equal(b->cat, "wait");
     assert_string_equal(tr_arg_str(b, "reason"), "mutex");
     assert_string_equal(tr_arg_str(b, "object"), hex(&mutex, obj, sizeof obj));
-    assert_flow(&t, "wake: mutex", gettid_(), w.tid);
+    assert_flow(&t, "wake: mutex", tr_gettid(), w.tid);
     /* The thread's name, given with pthread_setname_np; its start and exit. */
     assert_string_equal(tr_thread_name(&t, w.tid), "mutex waiter");
     assert_non_null(tr_find(&t, 'i', "thread start", w.tid, 0));
     assert_non_null(tr_find(&t, 'i', "thread exit", w.tid, 0));
     /* The main thread waited in pthread_join. */
-    assert_true(tr_count(&t, 'B', "wait: join", gettid_()) <= 1);
+    assert_true(tr_count(&t, 'B', "wait: join", tr_gettid()) <= 1);
     tr_free(&t);
 }
 
@@ -177,7 +165,7 @@ static atomic_int stage;
 
 static void *reader(void *arg)
 {
-    *(int64_t *)arg = gettid_();
+    *(int64_t *)arg = tr_gettid();
     while (atomic_load(&stage) != 1)
         sched_yield();
     pthread_rwlock_rdlock(&rwlock); /* the main thread writes */
@@ -230,7 +218,7 @@ static void test_rwlock_cond_sem_and_join_waits_are_spans_with_their_reason_and_
         {"wait: rwlock read", "rwlock read", &rwlock, tid},
         {"wait: cond", "cond", &cond, tid},
         {"wait: sem", "sem", &sem, tid},
-        {"wait: join", "join", (const void *)th, gettid_()},
+        {"wait: join", "join", (const void *)th, tr_gettid()},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const tr_event *b = tr_find(&t, 'B', want[i].span, want[i].tid, 0);
@@ -241,7 +229,7 @@ static void test_rwlock_cond_sem_and_join_waits_are_spans_with_their_reason_and_
         assert_true(tr_span_us(&t, want[i].span, want[i].tid, 0) >= 1000);
     }
     /* The writer's unlock let the reader in. */
-    assert_flow(&t, "wake: rwlock", gettid_(), tid);
+    assert_flow(&t, "wake: rwlock", tr_gettid(), tid);
     tr_free(&t);
     sem_destroy(&sem);
 }
@@ -250,8 +238,8 @@ static void test_rwlock_cond_sem_and_join_waits_are_spans_with_their_reason_and_
 
 static __attribute__((noinline)) double busy_for(double us)
 {
-    double x = 1, end = now_us() + us;
-    while (now_us() < end)
+    double x = 1, end = tr_now_us() + us;
+    while (tr_now_us() < end)
         for (int i = 0; i < 1000; i++)
             x = x * 1.0000001 + 1e-9;
     return x;
@@ -274,7 +262,7 @@ static void test_cpu_samples_and_heap_counters_appear_beside_the_profile(void **
     fclose(cpu);
     tr_trace t;
     stop_and_load(&t);
-    int64_t me = gettid_();
+    int64_t me = tr_gettid();
     const tr_event *chunk = tr_find(&t, 'P', "ProfileChunk", me, 0);
     assert_non_null(chunk);
     /* busy_for is in the samples' call tree. */

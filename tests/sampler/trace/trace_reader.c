@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 static char *slurp(const char *path, size_t *n)
 {
@@ -245,4 +248,16 @@ double tr_span_us(const tr_trace *t, const char *name, int64_t tid, size_t nth)
         return -1;
     }
     return -1;
+}
+
+int64_t tr_gettid(void)
+{
+    return (int64_t)syscall(SYS_gettid);
+}
+
+double tr_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }

@@ -57,4 +57,10 @@ double tr_arg_num(const tr_event *e, const char *key);
 /* The duration of the nth B..E span named `name` on tid, in µs (-1 none). */
 double tr_span_us(const tr_trace *t, const char *name, int64_t tid, size_t nth);
 
+/* The calling thread's id, as the trace names threads ("tid"). */
+int64_t tr_gettid(void);
+
+/* CLOCK_MONOTONIC in µs, the trace's clock. */
+double tr_now_us(void);
+
 #endif
