@@ -24,36 +24,74 @@ typedef struct node {
 static node *interned;
 static cb_spinlock lock = CB_SPINLOCK_INIT;
 
+/* A fork while another thread interns would leave the child's lock held
+ * for good (the lock is taken around an allocation). */
+__attribute__((constructor)) static void guard_fork(void)
+{
+    cb_spin_guard_fork(&lock, 1, 0, NULL, NULL);
+}
+
 const cb_labelset *cb_labels_current(void)
 {
     return current;
 }
 
+static node *find(const cb_labelset *parent, const char *key, const char *value)
+{
+    for (node *n = interned; n; n = n->next)
+        if (n->set.parent == parent && strcmp(n->set.key, key) == 0 &&
+            strcmp(n->set.value, value) == 0)
+            return n;
+    return NULL;
+}
+
+static void free_node(node *n)
+{
+    if (!n)
+        return;
+    free((char *)n->set.key);
+    free((char *)n->set.value);
+    free(n);
+}
+
+static node *new_node(const cb_labelset *parent, const char *key, const char *value)
+{
+    node *n = calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    n->set.parent = parent;
+    n->set.key = strdup(key);
+    n->set.value = strdup(value);
+    n->set.depth = parent ? parent->depth + 1 : 1;
+    if (!n->set.key || !n->set.value) {
+        free_node(n);
+        return NULL;
+    }
+    return n;
+}
+
+/* Nothing is allocated under the lock: the allocator may take locks of
+ * its own (the heap profile's records), and fork takes the guarded locks
+ * in one order that this one must not contradict. */
 static const cb_labelset *intern(const cb_labelset *parent, const char *key, const char *value)
 {
     cb_spin_lock(&lock);
-    node *n;
-    for (n = interned; n; n = n->next)
-        if (n->set.parent == parent && strcmp(n->set.key, key) == 0 &&
-            strcmp(n->set.value, value) == 0)
-            break;
-    if (!n && (n = calloc(1, sizeof *n))) {
-        n->set.parent = parent;
-        n->set.key = strdup(key);
-        n->set.value = strdup(value);
-        n->set.depth = parent ? parent->depth + 1 : 1;
-        if (!n->set.key || !n->set.value) {
-            free((char *)n->set.key);
-            free((char *)n->set.value);
-            free(n);
-            n = NULL;
-        } else {
-            n->next = interned;
-            interned = n;
-        }
+    node *n = find(parent, key, value);
+    cb_spin_unlock(&lock);
+    if (n)
+        return &n->set;
+    node *made = new_node(parent, key, value);
+    if (!made)
+        return NULL;
+    cb_spin_lock(&lock);
+    if (!(n = find(parent, key, value))) {
+        made->next = interned;
+        interned = n = made;
+        made = NULL;
     }
     cb_spin_unlock(&lock);
-    return n ? &n->set : NULL;
+    free_node(made); /* another thread interned it meanwhile */
+    return &n->set;
 }
 
 void cbench_label_push(const char *key, const char *value)

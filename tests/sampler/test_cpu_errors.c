@@ -10,6 +10,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,6 +351,52 @@ static void test_samples_that_do_not_fit_are_reported_as_lost(void **state)
     fclose(f);
 }
 
+/* A thread interning new labels (which takes the labels' lock and
+ * allocates under it) while the main thread forks: each child must be
+ * able to push a label of its own, so fork never leaves that lock held. */
+static atomic_int pushing;
+
+static void *push_new_labels(void *arg)
+{
+    (void)arg;
+    char value[32];
+    for (unsigned i = 0; atomic_load(&pushing); i++) {
+        snprintf(value, sizeof value, "v%u", i);
+        cbench_label_push("k", value);
+        cbench_label_pop();
+    }
+    return NULL;
+}
+
+static void test_fork_while_another_thread_interns_labels_leaves_labels_usable(void **state)
+{
+    (void)state;
+    atomic_store(&pushing, 1);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, push_new_labels, NULL), 0);
+    int hung = 0;
+    for (int i = 0; i < 300 && !hung; i++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            cbench_label_push("child", "yes");
+            _exit(0);
+        }
+        /* A child that cannot take the lock never exits: give it 10 s. */
+        int status = -1;
+        for (int ms = 0; ms < 10000 && waitpid(pid, &status, WNOHANG) == 0; ms++)
+            usleep(1000);
+        if (status == -1) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            hung = 1;
+        }
+    }
+    atomic_store(&pushing, 0);
+    pthread_join(t, NULL);
+    assert_int_equal(hung, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -363,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_a_profile_left_running_is_finished_at_exit),
         cmocka_unit_test(test_rate_sets_the_period_and_zero_restores_default),
         cmocka_unit_test(test_labels_mark_samples_and_inner_key_hides_outer),
+        cmocka_unit_test(test_fork_while_another_thread_interns_labels_leaves_labels_usable),
         cmocka_unit_test(test_thousands_of_cycles_leak_nothing),
         cmocka_unit_test(test_samples_that_do_not_fit_are_reported_as_lost),
     };
