@@ -81,8 +81,12 @@ static inline bool same_bytes(const char *stored, const entry *e, const char *na
     return e->cut ? name[e->len] != 0 : name[e->len] == 0;
 }
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__has_feature)
-#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+/* gcc says ASan with a macro, clang with __has_feature (which gcc 12's
+ * preprocessor cannot parse, hence the nesting). */
+#if defined(__SANITIZE_ADDRESS__)
+#define WORD_COMPARE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
 #define WORD_COMPARE 0
 #endif
 #endif
