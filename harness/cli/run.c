@@ -578,11 +578,14 @@ cb_run_result cb_run_binary(const cb_run_config *cfg, const cb_binary *b)
     memset(&ex, 0, sizeof ex);
     cb_ctest_info ct;
     size_t owned_from = 0;
-    char **env = cb_ctest_lookup(b->path, &ct) == 0 ? make_env(cfg, b, &ct, &owned_from) : NULL;
+    bool have_ct = cb_ctest_lookup(b->path, &ct) == 0;
+    char **env = have_ct ? make_env(cfg, b, &ct, &owned_from) : NULL;
     int rc = -1;
     if (!env) {
         snprintf(err, sizeof err, "out of memory");
         s.out_of_memory = true;
+        if (have_ct)
+            cb_ctest_free(&ct);
     } else {
         cb_child_spec spec = {.path = b->path,
                               .envp = env,

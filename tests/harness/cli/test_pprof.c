@@ -129,11 +129,11 @@ static size_t build(builder *b, const fn_spec *fns, size_t nf, const loc_spec *l
         s[i].n_value = b->wrong_values && i == 0 ? 1 : 2;
         s[i].value = vals[i];
         if (smp[i].label) {
-            char key[32];
+            static char keys[16][32]; /* the string table points at them until packed */
             const char *eq = strchr(smp[i].label, '=');
-            snprintf(key, sizeof key, "%.*s", (int)(eq - smp[i].label), smp[i].label);
+            snprintf(keys[i], sizeof keys[i], "%.*s", (int)(eq - smp[i].label), smp[i].label);
             perftools__profiles__label__init(&lab[i]);
-            lab[i].key = str(b, strdup(key));
+            lab[i].key = str(b, keys[i]);
             lab[i].str = str(b, eq + 1);
             labp[i] = &lab[i];
             s[i].n_label = 1;
