@@ -6,7 +6,9 @@
 #
 # Installs missing Debian packages (scripts/install-deps.sh), configures and
 # builds in ./build (or $CBENCH_BUILD_DIR, with extra CMake arguments in
-# $CBENCH_CMAKE_ARGS), then runs ctest; exits with ctest's status.
+# $CBENCH_CMAKE_ARGS), then runs ctest, $CBENCH_JOBS tests at a time (2;
+# tests that measure or load the machine are RUN_SERIAL in CMake and run
+# alone); exits with ctest's status.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -25,5 +27,5 @@ cmake --build "$build_dir" -j "$jobs"
 echo "==> test"
 # --no-tests=error: a build that registered no test is a failure, not a pass.
 status=0
-ctest --test-dir "$build_dir" --output-on-failure --no-tests=error "$@" || status=$?
+ctest --test-dir "$build_dir" --output-on-failure --no-tests=error -j "$jobs" "$@" || status=$?
 exit "$status"
