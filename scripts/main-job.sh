@@ -27,7 +27,7 @@ cmake -S . -B "$build_dir"
 echo "==> build the library, the cbench command and the examples (-j$jobs)"
 cmake --build "$build_dir" -j "$jobs" --target cbench_cli wordcount_test workqueue_test busyloop
 
-flags=(--bench . --benchmem --cpuprofile --memprofile --mutexprofile --blockprofile --report)
+flags=(--bench . --benchmem --cpuprofile --memprofile --mutexprofile --blockprofile --trace --report)
 echo "==> $build_dir/cbench $build_dir/examples ${flags[*]} --outdir $out_dir $*"
 rm -rf "$out_dir"
 status=0
@@ -49,7 +49,7 @@ if [[ -s $mutex ]]; then
     "$build_dir/cbench" top -n 8 "$mutex"
 fi
 echo
-echo "Artifacts: $root/$out_dir (results.json, bench.txt, junit.xml, per-test profiles)"
+echo "Artifacts: $root/$out_dir (results.json, bench.txt, junit.xml, per-test profiles and trace.json)"
 echo "The run on one page, with flame graphs: $root/$out_dir/index.html"
 echo "More: go tool pprof -http=: '$profile'"
 exit "$status"
