@@ -6,7 +6,8 @@
  * requests). --separate-callers: each function's costs are kept apart
  * per chain of callers, up to CB_VALGRIND_DEPTH, so the profile has
  * whole stacks instead of caller-callee pairs; measured on the gate
- * example, it costs valgrind no visible time (docs/INSTRUCTIONS.md).
+ * example at 1000x, valgrind's run takes 0.94 s with it against 0.81 s
+ * without (2026-12-06), a price worth whole stacks.
  * -q: valgrind's banner would be the binary's output.
  */
 #include "valgrind.h"
