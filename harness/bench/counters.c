@@ -146,6 +146,15 @@ bool cb_counters_active(void)
     return ctr.instructions || ctr.perf_open;
 }
 
+/* callgrind's collection, flipped for the calling thread. */
+static void toggle_collect(void)
+{
+#ifdef HAVE_CALLGRIND
+    if (ctr.instructions)
+        CALLGRIND_TOGGLE_COLLECT;
+#endif
+}
+
 void cb_counters_on(void)
 {
     if (ctr.collecting)
@@ -153,20 +162,14 @@ void cb_counters_on(void)
     ctr.collecting = true;
     if (ctr.perf_open)
         cb_perfctr_enable(&ctr.perf);
-#ifdef HAVE_CALLGRIND
-    if (ctr.instructions)
-        CALLGRIND_TOGGLE_COLLECT;
-#endif
+    toggle_collect();
 }
 
 void cb_counters_off(void)
 {
     if (!ctr.collecting)
         return;
-#ifdef HAVE_CALLGRIND
-    if (ctr.instructions)
-        CALLGRIND_TOGGLE_COLLECT;
-#endif
+    toggle_collect();
     if (ctr.perf_open)
         cb_perfctr_disable(&ctr.perf);
     ctr.collecting = false;
@@ -178,15 +181,14 @@ void cb_counters_off(void)
  * returns. (Hardware counters follow workers by inheritance.) */
 void cb_counters_thread_begin(void)
 {
-#ifdef HAVE_CALLGRIND
-    if (ctr.instructions && ctr.collecting)
-        CALLGRIND_TOGGLE_COLLECT;
-#endif
+    if (ctr.collecting)
+        toggle_collect();
 }
 
 void cb_counters_thread_end(void)
 {
-    cb_counters_thread_begin(); /* the same toggle, back off */
+    if (ctr.collecting)
+        toggle_collect(); /* back off */
 }
 
 void cb_counters_zero(void)

@@ -7,7 +7,9 @@
  *   instructions that must not be counted;
  * - Sum/512, Sum/1024: the same loop over twice the bytes;
  * - Ratio: one function of 3000 nops and one of 1000, called once each
- *   per iteration, for instructions.pb.gz's 3:1.
+ *   per iteration, for instructions.pb.gz's 3:1;
+ * - Parallel: 1000 nops an iteration on every thread of
+ *   cbench_run_parallel, each counted.
  */
 #include <stdint.h>
 
@@ -82,6 +84,18 @@ static void bench_ratio(cbench_b *b)
     }
 }
 
+static void parallel_body(cbench_pb *pb, void *arg)
+{
+    (void)arg;
+    while (cbench_pb_next(pb))
+        NOPS(1000);
+}
+
+static void bench_parallel(cbench_b *b)
+{
+    cbench_run_parallel(b, parallel_body, NULL);
+}
+
 int main(int argc, char **argv)
 {
     static const struct cbench_benchmark benchmarks[] = {
@@ -89,6 +103,7 @@ int main(int argc, char **argv)
         cbench_benchmark(bench_nop10000),
         cbench_benchmark(bench_sum),
         cbench_benchmark(bench_ratio),
+        cbench_benchmark(bench_parallel),
     };
     return cbench_main(argc, argv, NULL, 0, benchmarks, sizeof benchmarks / sizeof benchmarks[0]);
 }

@@ -5,7 +5,8 @@
 # n = 1000: docs/INSTRUCTIONS.md), identical over three runs, though a
 # million instructions of set-up precede the loop; twice the bytes give
 # twice the instructions (1%); instructions.pb.gz of a 3000-nop and a
-# 1000-nop function shows 3:1 (2%) in go tool pprof, with no warning.
+# 1000-nop function shows 3:1 (2%) in go tool pprof, with no warning;
+# each thread of a parallel benchmark is counted.
 # The unit is in every result file. Then the errors: a duration
 # benchtime (said, 1000x used), valgrind missing (exit 2, the package
 # named), a binary valgrind cannot load (the reason in its record); and
@@ -22,7 +23,7 @@ fail() {
 }
 
 for i in 1 2 3; do
-    "$cbench" --instructions --bench . --benchtime 1000x --cpu 1 --outdir "$work/r$i" "$prog" \
+    "$cbench" --instructions --bench '^Benchmark[NSR]' --benchtime 1000x --cpu 1 --outdir "$work/r$i" "$prog" \
         >"$work/r$i.out" 2>"$work/r$i.err" || fail "run $i: $(cat "$work/r$i.out" "$work/r$i.err")"
 done
 grep -q 'instructions/op' "$work/r1.out" || fail "the console has no instructions/op"
@@ -74,6 +75,19 @@ PY
 "$cbench" top "$profile" | grep -q three_thousand || fail "cbench top has no three_thousand"
 # No file of callgrind's is left behind but the benchmarks' dumps.
 ! find "$work/r1" -name '.callgrind.out.*' | grep -q . || fail "callgrind's files left behind"
+
+# Every thread of a parallel benchmark is counted: 1000 nops an
+# iteration, wherever it ran, plus the grains' bookkeeping.
+"$cbench" --instructions --bench Parallel --benchtime 1000x --cpu 1,2 --outdir "$work/p" "$prog" \
+    >"$work/p.out" 2>&1 || fail "parallel: $(cat "$work/p.out")"
+python3 - "$work/p/results.json" <<'PY'
+import json, sys
+recs = [r for r in json.load(open(sys.argv[1]))["records"] if r["kind"] == "bench"]
+assert [r["procs"] for r in recs] == [1, 2], recs
+for r in recs:
+    v = [m["value"] for m in r["metrics"] if m["unit"] == "instructions/op"][0]
+    assert 1000 <= v <= 1060, f"--cpu {r['procs']}: {v} instructions/op, want [1000, 1060]"
+PY
 
 # A duration: said, and 1000 iterations run.
 "$cbench" --instructions --bench 'Nop1000$' --cpu 1 --outdir "$work/d" "$prog" >/dev/null 2>"$work/d.err"
