@@ -12,9 +12,9 @@
 # named), a binary valgrind cannot load (the reason in its record); and
 # a binary run by itself with --instructions runs itself under valgrind.
 #
-#   test_instructions.sh CBENCH E2E_INSTRUCTIONS E2E_UNLOADABLE
+#   test_instructions.sh CBENCH E2E_INSTRUCTIONS E2E_UNLOADABLE RESULTS_SCHEMA
 set -euo pipefail
-cbench=$1 prog=$2 unloadable=$3
+cbench=$1 prog=$2 unloadable=$3 schema=$4
 work=$(mktemp -d /tmp/cbench-instr-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 fail() {
@@ -29,9 +29,11 @@ done
 grep -q 'instructions/op' "$work/r1.out" || fail "the console has no instructions/op"
 grep -qE 'BenchmarkNop1000[[:space:]].* instructions/op' "$work/r1/bench.txt" || fail "bench.txt: $(cat "$work/r1/bench.txt")"
 
-python3 - "$work" <<'PY'
-import json, sys
+python3 - "$work" "$schema" <<'PY'
+import json, sys, jsonschema
 work = sys.argv[1]
+jsonschema.Draft202012Validator(json.load(open(sys.argv[2]))).validate(
+    json.load(open(f"{work}/r1/results.json")))
 runs = []
 for i in (1, 2, 3):
     d = json.load(open(f"{work}/r{i}/results.json"))
