@@ -126,8 +126,10 @@ int cb_counters_configure(const cb_options *o, char *err, size_t errlen)
     if (o->instructions) {
         if (!on_callgrind() || !getenv(CB_VALGRIND_OUT_ENV)) {
             snprintf(err, errlen,
-                     "--instructions: not running under valgrind's callgrind (run the binary "
-                     "through the cbench command, or by itself with --instructions)");
+                     "--instructions: %s (run the binary by itself with --instructions, or "
+                     "through the cbench command: both start valgrind for it)",
+                     on_callgrind() ? CB_VALGRIND_OUT_ENV " does not name callgrind's output file"
+                                    : "not running under valgrind's callgrind");
             return -1;
         }
         ctr.instructions = true;
