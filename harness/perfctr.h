@@ -17,7 +17,7 @@
 typedef struct cb_perfctr_set {
     int n;
     const char *names[CB_PERFCTR_MAX]; /* "cycles", as the user wrote them */
-    int fds[CB_PERFCTR_MAX];          /* -1 when not open */
+    int fds[CB_PERFCTR_MAX];           /* -1 when not open */
 } cb_perfctr_set;
 
 /* Reads "cycles,instructions": each name must be one of the table of

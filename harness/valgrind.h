@@ -16,7 +16,7 @@
 
 /* What to say when valgrind is missing. */
 #define CB_VALGRIND_MISSING                                                                        \
-    "--instructions counts instructions under valgrind, which is not installed: install "        \
+    "--instructions counts instructions under valgrind, which is not installed: install "          \
     "Debian's valgrind package (apt-get install valgrind)"
 
 /* The environment variable naming callgrind's output file (its

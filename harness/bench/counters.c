@@ -58,7 +58,7 @@
 static struct {
     bool instructions; /* under callgrind, counting */
     bool collecting;
-    unsigned dumps;    /* made by this process, callgrind's numbering */
+    unsigned dumps; /* made by this process, callgrind's numbering */
     char dump[PATH_MAX];
     bool have_dump;
     cb_perfctr_set perf;

@@ -319,9 +319,11 @@ static int add_mappings(builder *b, const char *cmd)
     p->mappings = cb_arena_calloc(&p->arena, b->objects->n + 1, sizeof p->mappings[0]);
     if (!p->mappings)
         return -1;
-    p->mappings[p->nmappings++] = (cb_pprof_mapping){
-        .id = 1, .file = cmd ? cmd : "", .build_id = "", .has_functions = true,
-        .has_filenames = true};
+    p->mappings[p->nmappings++] = (cb_pprof_mapping){.id = 1,
+                                                     .file = cmd ? cmd : "",
+                                                     .build_id = "",
+                                                     .has_functions = true,
+                                                     .has_filenames = true};
     for (size_t i = 0; i < b->objects->n; i++) {
         const char *f = b->objects->v[i];
         if (!f || (cmd && !strcmp(f, cmd)))
@@ -381,16 +383,15 @@ static long function_of(builder *b, const char *name, size_t len, const context 
         return -1;
     memcpy(copy, name, len);
     copy[len] = 0;
-    p->functions[i] = (cb_pprof_function){.id = i + 1,
-                                          .name = copy,
-                                          .system_name = copy,
-                                          .filename = file ? file : ""};
+    p->functions[i] = (cb_pprof_function){
+        .id = i + 1, .name = copy, .system_name = copy, .filename = file ? file : ""};
     if (!strcmp(p->functions[i].filename, "???"))
         p->functions[i].filename = "";
     line->function = (uint32_t)i;
-    p->locations[i] = (cb_pprof_location){
-        .id = i + 1, .mapping = mapping_of(b, leaf ? leaf->object : NULL), .nlines = 1,
-        .lines = line};
+    p->locations[i] = (cb_pprof_location){.id = i + 1,
+                                          .mapping = mapping_of(b, leaf ? leaf->object : NULL),
+                                          .nlines = 1,
+                                          .lines = line};
     p->nfunctions = p->nlocations = i + 1;
     *slot = i;
     return (long)i;

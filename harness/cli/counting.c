@@ -59,8 +59,8 @@ int cb_counting_check(cb_options *o, char *err, size_t errlen)
     return 0;
 }
 
-int cb_counting_begin(cb_counting_run *c, const cb_options *o, const char *outdir,
-                      const char *name, char *err, size_t errlen)
+int cb_counting_begin(cb_counting_run *c, const cb_options *o, const char *outdir, const char *name,
+                      char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     if (!o->instructions || o->list)
@@ -103,7 +103,8 @@ int cb_counting_convert(const char *outdir, cb_record *rec)
     int dirlen = slash ? (int)(slash - dump->path) : 0;
     char *rel = NULL, *in = NULL, *out = NULL;
     int rc = -1;
-    if (cb_fault_asprintf(&rel, "%.*s%sinstructions.pb.gz", dirlen, dump->path, slash ? "/" : "") < 0 ||
+    if (cb_fault_asprintf(&rel, "%.*s%sinstructions.pb.gz", dirlen, dump->path, slash ? "/" : "") <
+            0 ||
         cb_fault_asprintf(&in, "%s/%s", outdir, dump->path) < 0 ||
         cb_fault_asprintf(&out, "%s/%s", outdir, rel) < 0) {
         cb_error(ENOMEM, "out of memory");

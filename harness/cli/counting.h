@@ -23,8 +23,8 @@ int cb_counting_check(cb_options *o, char *err, size_t errlen);
 /* One binary's run under valgrind. */
 typedef struct cb_counting_run {
     bool on;
-    char folder[PATH_MAX];             /* <outdir>/<binary> */
-    char out_file[PATH_MAX];           /* callgrind's file, with %p */
+    char folder[PATH_MAX];   /* <outdir>/<binary> */
+    char out_file[PATH_MAX]; /* callgrind's file, with %p */
     char valgrind[PATH_MAX];
     char arg[PATH_MAX + 32];
     const char *argv[CB_VALGRIND_NARGS + 1];
@@ -32,8 +32,8 @@ typedef struct cb_counting_run {
 
 /* Prepares the run of binary `name` (its artifact name) under
  * --instructions; c->on false otherwise. -1 with a message in err. */
-int cb_counting_begin(cb_counting_run *c, const cb_options *o, const char *outdir,
-                      const char *name, char *err, size_t errlen);
+int cb_counting_begin(cb_counting_run *c, const cb_options *o, const char *outdir, const char *name,
+                      char *err, size_t errlen);
 
 /* Turns a record's callgrind dump into instructions.pb.gz beside it,
  * listed as "instructions". -1 with the reason in cbench_last_error(). */

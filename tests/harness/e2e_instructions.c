@@ -99,10 +99,8 @@ static void bench_parallel(cbench_b *b)
 int main(int argc, char **argv)
 {
     static const struct cbench_benchmark benchmarks[] = {
-        cbench_benchmark(bench_nop1000),
-        cbench_benchmark(bench_nop10000),
-        cbench_benchmark(bench_sum),
-        cbench_benchmark(bench_ratio),
+        cbench_benchmark(bench_nop1000),  cbench_benchmark(bench_nop10000),
+        cbench_benchmark(bench_sum),      cbench_benchmark(bench_ratio),
         cbench_benchmark(bench_parallel),
     };
     return cbench_main(argc, argv, NULL, 0, benchmarks, sizeof benchmarks / sizeof benchmarks[0]);
