@@ -27,8 +27,10 @@
  * A parent benchmark whose timer runs while it starts a sub-benchmark
  * leaves the state to the child, so the hooks keep one flag and toggle
  * only on a change. callgrind's collection is per thread: the workers of
- * cbench_run_parallel turn it on for themselves (cb_counters_thread_begin). Client requests
- * cost a few instructions natively and nothing else outside valgrind.
+ * cbench_run_parallel turn it on for themselves (cb_counters_thread_begin).
+ * Client requests cost a few instructions natively and nothing else
+ * outside valgrind. They come from valgrind's headers (Debian's valgrind
+ * package); a libcbench built without them refuses --instructions.
  *
  * --perfcounters: the same hooks drive perf_event_open's counters
  * (harness/perfctr.c), opened once per binary on the benchmarks' thread.
@@ -78,6 +80,11 @@ int cb_counters_reexec(const cb_options *o, char **argv)
 {
     if (!o->instructions || !o->bench || o->list || on_callgrind())
         return 0;
+#ifndef HAVE_CALLGRIND
+    fprintf(stderr, "cbench: --instructions: this libcbench was built without valgrind's "
+                    "headers (install Debian's valgrind package and build it again)\n");
+    return -1;
+#endif
     char valgrind[PATH_MAX], self[PATH_MAX], out_file[PATH_MAX], arg[PATH_MAX + 32];
     if (!cb_valgrind_find(valgrind, sizeof valgrind)) {
         fprintf(stderr, "cbench: %s\n", CB_VALGRIND_MISSING);
