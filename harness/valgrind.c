@@ -8,6 +8,8 @@
  * whole stacks instead of caller-callee pairs; measured on the gate
  * example at 1000x, valgrind's run takes 0.94 s with it against 0.81 s
  * without (2026-12-06), a price worth whole stacks.
+ * --show-below-main=yes: the start-up frames under main keep their
+ * names, which is how the profile's readers tell where a stack starts.
  * -q: valgrind's banner would be the binary's output.
  */
 #include "valgrind.h"
@@ -33,8 +35,9 @@ int cb_valgrind_args(const char *valgrind, const char *out_file, char *buf, size
     argv[1] = "--tool=callgrind";
     argv[2] = "--collect-atstart=no";
     argv[3] = "--separate-callers=" STR(CB_VALGRIND_DEPTH);
-    argv[4] = "-q";
-    argv[5] = buf;
+    argv[4] = "--show-below-main=yes";
+    argv[5] = "-q";
+    argv[6] = buf;
     return 0;
 }
 

@@ -25,12 +25,13 @@
 #define CB_VALGRIND_OUT_ENV "CBENCH_CALLGRIND_OUT"
 
 /* The number of arguments cb_valgrind_args puts before the binary. */
-#define CB_VALGRIND_NARGS 6
+#define CB_VALGRIND_NARGS 7
 
 /*
  * valgrind's arguments before the binary's path, in argv[0..CB_VALGRIND_NARGS):
  * the valgrind path, callgrind, collection off at the start, call chains
- * separated to CB_VALGRIND_DEPTH, quiet, and `--callgrind-out-file=`
+ * separated to CB_VALGRIND_DEPTH, start-up frames named, quiet, and
+ * `--callgrind-out-file=`
  * out_file (with %p for the pid), built in buf. -1 when buf is too small.
  * argv NULL: only checks that buf is large enough.
  */

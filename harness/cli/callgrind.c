@@ -22,9 +22,15 @@
  * The counts are those callgrind collected: only the timed loop of the
  * benchmark (harness/bench/counters.c).
  *
- * Functions get the file that was in effect (fl=) where their context
- * was defined; locations have no address or mapping (callgrind gives
- * none without --dump-instr), one per function.
+ * Names are callgrind's, with valgrind run with --show-below-main=yes so
+ * that the start-up frames keep theirs (_start, __libc_start_main, ...),
+ * and symbol versions cut ("@@GLIBC_2.34"); frames without a symbol at
+ * a stack's root (the loader's entry, which callgrind names by address)
+ * are left out, so a stack starts at _start as in cbench's other
+ * profiles and `cbench top` starts it at the benchmark. A function gets
+ * the file and object of a context where it is the leaf (fl=, ob= in
+ * effect there). Locations have no address (callgrind gives none without
+ * --dump-instr): one per function, in its object's mapping.
  */
 #include "callgrind.h"
 
@@ -59,13 +65,14 @@ typedef struct reader {
     names files, objects;
     context *fns;
     size_t nfns;
-    long cur;           /* the fn= context of the lines below, -1 before any */
-    const char *file;   /* the fl= in effect */
-    const char *object; /* the ob= in effect */
-    char *cmd;          /* "cmd:", the program counted */
-    int npos;           /* position columns */
-    int ir;             /* which event is Ir */
-    bool after_calls;   /* the next cost line is a call's inclusive cost */
+    long cur;                            /* the fn= context of the lines below, -1 before any */
+    const char *file;                    /* the fl= in effect */
+    const char *object;                  /* the ob= in effect */
+    const char *call_file, *call_object; /* cfi=, cob=: for the next cfn= */
+    char *cmd;                           /* "cmd:", the program counted */
+    int npos;                            /* position columns */
+    int ir;                              /* which event is Ir */
+    bool after_calls;                    /* the next cost line is a call's inclusive cost */
     bool failed;
 } reader;
 
@@ -141,7 +148,7 @@ static const char *ref_name(reader *r, names *t, char *text)
 /* A function context: defines it when named; returns its index. Bare
  * names (files written with --compress-strings=no) get ids past the
  * compressed ones by appending. */
-static long fn_ref(reader *r, char *text)
+static long fn_ref(reader *r, char *text, const char *file, const char *object)
 {
     char *name;
     long id = parse_ref(r, text, &name);
@@ -159,8 +166,8 @@ static long fn_ref(reader *r, char *text)
     if (name && !c->name) {
         if (!(c->name = cb_fault_strdup(name)))
             return oom(r), -1;
-        c->file = r->file;
-        c->object = r->object;
+        c->file = file;
+        c->object = object;
     }
     return id;
 }
@@ -233,24 +240,36 @@ static int spec_line(reader *r, char *line)
     char *v = eq + 1;
 #define KEY(k) (klen == sizeof k - 1 && !strncmp(line, k, klen))
     if (KEY("fn")) {
-        r->cur = fn_ref(r, v);
+        r->cur = fn_ref(r, v, r->file, r->object);
         r->after_calls = false;
+        r->call_file = r->call_object = NULL;
         return r->cur < 0 ? -1 : 0;
     }
-    if (KEY("cfn"))
-        return fn_ref(r, v) < 0 ? -1 : 0;
+    if (KEY("cfn")) {
+        /* the callee's file and object: cfi= and cob= before it, else the caller's */
+        long id = fn_ref(r, v, r->call_file ? r->call_file : r->file,
+                         r->call_object ? r->call_object : r->object);
+        r->call_file = r->call_object = NULL;
+        return id < 0 ? -1 : 0;
+    }
     if (KEY("fl")) {
         r->file = ref_name(r, &r->files, v);
         return r->file ? 0 : -1;
     }
-    if (KEY("fi") || KEY("fe") || KEY("cfi") || KEY("cfl"))
+    if (KEY("fi") || KEY("fe"))
         return ref_name(r, &r->files, v) ? 0 : -1;
+    if (KEY("cfi") || KEY("cfl")) {
+        r->call_file = ref_name(r, &r->files, v);
+        return r->call_file ? 0 : -1;
+    }
     if (KEY("ob")) {
         r->object = ref_name(r, &r->objects, v);
         return r->object ? 0 : -1;
     }
-    if (KEY("cob"))
-        return ref_name(r, &r->objects, v) ? 0 : -1;
+    if (KEY("cob")) {
+        r->call_object = ref_name(r, &r->objects, v);
+        return r->call_object ? 0 : -1;
+    }
     if (KEY("calls")) {
         r->after_calls = true;
         return 0;
@@ -304,9 +323,10 @@ static int read_file(reader *r)
 
 typedef struct builder {
     cb_pprof *p;
-    cb_hmap funcs; /* base name -> function (and location) index */
+    const reader *r;
+    cb_hmap funcs; /* name -> function (and location) index */
+    cb_hmap where; /* name -> the context where it is the leaf: its file, object */
     size_t cap_funcs;
-    const names *objects;
 } builder;
 
 /* Mappings: the counted program first (pprof names the profile after
@@ -316,7 +336,8 @@ typedef struct builder {
 static int add_mappings(builder *b, const char *cmd)
 {
     cb_pprof *p = b->p;
-    p->mappings = cb_arena_calloc(&p->arena, b->objects->n + 1, sizeof p->mappings[0]);
+    const names *objects = &b->r->objects;
+    p->mappings = cb_arena_calloc(&p->arena, objects->n + 1, sizeof p->mappings[0]);
     if (!p->mappings)
         return -1;
     p->mappings[p->nmappings++] = (cb_pprof_mapping){.id = 1,
@@ -324,8 +345,8 @@ static int add_mappings(builder *b, const char *cmd)
                                                      .build_id = "",
                                                      .has_functions = true,
                                                      .has_filenames = true};
-    for (size_t i = 0; i < b->objects->n; i++) {
-        const char *f = b->objects->v[i];
+    for (size_t i = 0; i < objects->n; i++) {
+        const char *f = objects->v[i];
         if (!f || (cmd && !strcmp(f, cmd)))
             continue;
         p->mappings[p->nmappings] = p->mappings[0];
@@ -344,49 +365,90 @@ static uint32_t mapping_of(const builder *b, const char *object)
     return 0;
 }
 
-/* The index of the function (and of its one location) named name[0..len). */
-static long function_of(builder *b, const char *name, size_t len, const context *leaf)
+/* One frame of a context's name: name[0..len), without a symbol version
+ * ("__libc_start_main@@GLIBC_2.34" is __libc_start_main, as symbolizers
+ * and pprof name it). */
+typedef struct part {
+    const char *name;
+    size_t len;
+} part;
+
+static part part_at(const char *q)
+{
+    part f = {q, strcspn(q, "'")};
+    const char *at = memchr(q, '@', f.len);
+    if (at && at > q)
+        f.len = (size_t)(at - q);
+    return f;
+}
+
+/* The context in which a name is the leaf, for its file and object:
+ * callers in a chain are known by name only. */
+static const context *leaf_context(const builder *b, part f)
+{
+    uint64_t *v = cb_hmap_get(&b->where, f.name, f.len);
+    return v ? &b->r->fns[*v] : NULL;
+}
+
+static int index_leaves(builder *b)
+{
+    for (size_t i = 0; i < b->r->nfns; i++) {
+        const context *c = &b->r->fns[i];
+        if (!c->name || !c->file || !strcmp(c->file, "???"))
+            continue;
+        part f = part_at(c->name);
+        bool inserted;
+        const void *key;
+        uint64_t *v = cb_hmap_put(&b->where, f.name, f.len, &inserted, &key);
+        if (!v)
+            return -1;
+        if (inserted)
+            *v = i;
+    }
+    return 0;
+}
+
+static int grow_functions(builder *b)
+{
+    cb_pprof *p = b->p;
+    size_t cap = b->cap_funcs ? b->cap_funcs * 2 : 256;
+    cb_pprof_function *f = cb_arena_calloc(&p->arena, cap, sizeof *f);
+    cb_pprof_location *l = cb_arena_calloc(&p->arena, cap, sizeof *l);
+    if (!f || !l)
+        return -1;
+    if (p->nfunctions) {
+        memcpy(f, p->functions, p->nfunctions * sizeof *f);
+        memcpy(l, p->locations, p->nlocations * sizeof *l);
+    }
+    p->functions = f;
+    p->locations = l;
+    b->cap_funcs = cap;
+    return 0;
+}
+
+/* The index of the function (and of its one location) of frame f. */
+static long function_of(builder *b, part f)
 {
     bool inserted;
     const void *key;
-    uint64_t *slot = cb_hmap_put(&b->funcs, name, len, &inserted, &key);
+    uint64_t *slot = cb_hmap_put(&b->funcs, f.name, f.len, &inserted, &key);
     if (!slot)
         return -1;
-    cb_pprof *p = b->p;
-    if (!inserted) {
-        /* first seen as a caller, its file and object unknown then */
-        if (leaf && !*p->functions[*slot].filename && leaf->file && strcmp(leaf->file, "???"))
-            p->functions[*slot].filename = leaf->file;
-        if (leaf && p->locations[*slot].mapping == 0)
-            p->locations[*slot].mapping = mapping_of(b, leaf->object);
+    if (!inserted)
         return (long)*slot;
-    }
-    const char *file = leaf ? leaf->file : NULL;
-    if (p->nfunctions == b->cap_funcs) {
-        size_t cap = b->cap_funcs ? b->cap_funcs * 2 : 256;
-        cb_pprof_function *f = cb_arena_calloc(&p->arena, cap, sizeof *f);
-        cb_pprof_location *l = cb_arena_calloc(&p->arena, cap, sizeof *l);
-        if (!f || !l)
-            return -1;
-        if (p->nfunctions) {
-            memcpy(f, p->functions, p->nfunctions * sizeof *f);
-            memcpy(l, p->locations, p->nlocations * sizeof *l);
-        }
-        p->functions = f;
-        p->locations = l;
-        b->cap_funcs = cap;
-    }
+    cb_pprof *p = b->p;
+    if (p->nfunctions == b->cap_funcs && grow_functions(b) != 0)
+        return -1;
     size_t i = p->nfunctions;
-    char *copy = cb_arena_alloc(&p->arena, len + 1);
+    char *copy = cb_arena_alloc(&p->arena, f.len + 1);
     cb_pprof_line *line = cb_arena_calloc(&p->arena, 1, sizeof *line);
     if (!copy || !line)
         return -1;
-    memcpy(copy, name, len);
-    copy[len] = 0;
+    memcpy(copy, f.name, f.len);
+    copy[f.len] = 0;
+    const context *leaf = leaf_context(b, f);
     p->functions[i] = (cb_pprof_function){
-        .id = i + 1, .name = copy, .system_name = copy, .filename = file ? file : ""};
-    if (!strcmp(p->functions[i].filename, "???"))
-        p->functions[i].filename = "";
+        .id = i + 1, .name = copy, .system_name = copy, .filename = leaf ? leaf->file : ""};
     line->function = (uint32_t)i;
     p->locations[i] = (cb_pprof_location){.id = i + 1,
                                           .mapping = mapping_of(b, leaf ? leaf->object : NULL),
@@ -407,40 +469,64 @@ static bool all_digits(const char *s, size_t n)
     return true;
 }
 
-/* One sample: a context's own instructions on the stack its name spells. */
+/* callgrind's name for code without a symbol: its address. */
+static bool bare_address(part f)
+{
+    if (f.len < 3 || f.name[0] != '0' || f.name[1] != 'x')
+        return false;
+    for (size_t i = 2; i < f.len; i++)
+        if (!isxdigit((unsigned char)f.name[i]))
+            return false;
+    return true;
+}
+
+/* One sample: a context's own instructions on the stack its name spells,
+ * leaf first. Recursion depths ("f'2") are not frames; frames without a
+ * symbol at the root (the loader's entry, below _start) are left out, so
+ * stacks begin at _start as in cbench's other profiles. */
 static int add_sample(builder *b, const context *c, cb_pprof_sample *s)
 {
     cb_pprof *p = b->p;
-    size_t parts = 1;
+    size_t n = 1;
     for (const char *q = c->name; *q; q++)
-        parts += *q == '\'';
-    s->locs = cb_arena_calloc(&p->arena, parts, sizeof s->locs[0]);
+        n += *q == '\'';
+    part *parts = cb_fault_malloc(n * sizeof parts[0]);
+    s->locs = cb_arena_calloc(&p->arena, n, sizeof s->locs[0]);
     s->values = cb_arena_calloc(&p->arena, 1, sizeof s->values[0]);
-    if (!s->locs || !s->values)
+    if (!parts || !s->locs || !s->values) {
+        free(parts);
         return -1;
-    s->values[0] = (int64_t)c->self;
-    const char *q = c->name;
-    for (bool first = true; first || *q; first = false) {
-        size_t n = strcspn(q, "'");
-        if (!first && all_digits(q, n)) {
-            q += n + (q[n] == '\'');
-            continue;
-        }
-        /* Callers are in files callgrind named elsewhere; only the leaf's is known. */
-        long f = function_of(b, q, n, first ? c : NULL);
-        if (f < 0)
-            return -1;
-        s->locs[s->nlocs++] = (uint64_t)f;
-        q += n + (q[n] == '\'');
     }
-    return 0;
+    s->values[0] = (int64_t)c->self;
+    size_t k = 0;
+    for (const char *q = c->name;; q++) {
+        part f = part_at(q);
+        if (!k || !all_digits(f.name, f.len))
+            parts[k++] = f;
+        q += strcspn(q, "'");
+        if (!*q)
+            break;
+    }
+    while (k > 1 && bare_address(parts[k - 1]))
+        k--;
+    int rc = 0;
+    for (size_t i = 0; i < k && rc == 0; i++) {
+        long f = function_of(b, parts[i]);
+        if (f < 0)
+            rc = -1;
+        else
+            s->locs[s->nlocs++] = (uint64_t)f;
+    }
+    free(parts);
+    return rc;
 }
 
 static int build(const reader *r, cb_pprof *p)
 {
     memset(p, 0, sizeof *p);
-    builder b = {.p = p, .objects = &r->objects};
+    builder b = {.p = p, .r = r};
     cb_hmap_init(&b.funcs);
+    cb_hmap_init(&b.where);
     size_t nsamples = 0;
     for (size_t i = 0; i < r->nfns; i++)
         nsamples += r->fns[i].name && r->fns[i].self;
@@ -456,13 +542,14 @@ static int build(const reader *r, cb_pprof *p)
     p->ncomments = 1;
     p->drop_frames = p->keep_frames = p->default_sample_type = "";
     p->samples = cb_arena_calloc(&p->arena, nsamples ? nsamples : 1, sizeof p->samples[0]);
-    int rc = p->samples && add_mappings(&b, r->cmd) == 0 ? 0 : -1;
+    int rc = p->samples && add_mappings(&b, r->cmd) == 0 && index_leaves(&b) == 0 ? 0 : -1;
     for (size_t i = 0; i < r->nfns && rc == 0; i++) {
         if (!r->fns[i].name || !r->fns[i].self)
             continue;
         rc = add_sample(&b, &r->fns[i], &p->samples[p->nsamples++]);
     }
     cb_hmap_free(&b.funcs);
+    cb_hmap_free(&b.where);
     if (rc != 0)
         cb_error(ENOMEM, "out of memory converting %s", r->path);
     return rc;

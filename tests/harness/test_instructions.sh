@@ -74,7 +74,10 @@ r = flat["three_thousand"] / flat["one_thousand"]
 assert abs(r - 3) <= 0.06, f"3:1 expected, got {r:.4f}: {flat}"
 assert flat.get("bench_ratio", 0) < flat["one_thousand"] / 100, flat
 PY
-"$cbench" top "$profile" | grep -q three_thousand || fail "cbench top has no three_thousand"
+# cbench top starts the stacks at the benchmark, as for its CPU profiles.
+"$cbench" top "$profile" >"$work/ctop.txt"
+grep -q three_thousand "$work/ctop.txt" || fail "cbench top has no three_thousand"
+! grep -qE ' (main|_start|run_n)$' "$work/ctop.txt" || fail "cbench top shows the harness: $(cat "$work/ctop.txt")"
 # No file of callgrind's is left behind but the benchmarks' dumps.
 ! find "$work/r1" -name '.callgrind.out.*' | grep -q . || fail "callgrind's files left behind"
 

@@ -3,7 +3,8 @@
  * files written here by hand in the format callgrind 3.19 writes with
  * --separate-callers: compressed names defined by fn= and by cfn=,
  * relative and repeated positions, a call's inclusive cost skipped,
- * recursion depths dropped from stacks; and files that are not
+ * recursion depths dropped from stacks, names as symbolizers give them;
+ * and files that are not
  * callgrind's refused with the line, writing nothing.
  */
 #include <stdarg.h>
@@ -115,6 +116,42 @@ static void own_costs_become_stacks(void **state)
     cb_pprof_free(&p);
 }
 
+static const char *filename_of(const cb_pprof *p, const char *name)
+{
+    for (size_t i = 0; i < p->nfunctions; i++)
+        if (!strcmp(p->functions[i].name, name))
+            return p->functions[i].filename;
+    return NULL;
+}
+
+/* Symbol versions cut, the loader's unnamed entry left out of the root,
+ * a callee's file from the cfi= before its cfn=. */
+static void names_are_as_symbolizers_give_them(void **state)
+{
+    (void)state;
+    write_file("events: Ir\n"
+               "ob=(1) /tmp/prog\n"
+               "fl=(1) /tmp/prog.c\n"
+               "fn=(1) main'__libc_start_main@@GLIBC_2.34'_start'0x000000000001ab70\n"
+               "cfi=(2) /tmp/work.c\n"
+               "cfn=(2) work'main'__libc_start_main@@GLIBC_2.34'_start'0x000000000001ab70\n"
+               "calls=1 5\n"
+               "10 100\n"
+               "10 7\n"
+               "fn=(2)\n"
+               "5 100\n");
+    assert_int_equal(cb_callgrind_to_pprof(in, out), 0);
+    cb_pprof p;
+    assert_int_equal(cb_pprof_read(&p, out), 0);
+    assert_int_equal(
+        value_of(&p, (const char *[]){"work", "main", "__libc_start_main", "_start", ""}), 100);
+    assert_int_equal(value_of(&p, (const char *[]){"main", "__libc_start_main", "_start", ""}), 7);
+    assert_string_equal(filename_of(&p, "work"), "/tmp/work.c");
+    assert_string_equal(filename_of(&p, "main"), "/tmp/prog.c");
+    assert_null(filename_of(&p, "0x000000000001ab70"));
+    cb_pprof_free(&p);
+}
+
 static void refuse(const char *text, const char *why)
 {
     write_file(text);
@@ -161,6 +198,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(own_costs_become_stacks),
+        cmocka_unit_test(names_are_as_symbolizers_give_them),
         cmocka_unit_test(what_is_not_callgrind_is_refused_with_its_line),
     };
     return cmocka_run_group_tests(tests, set_up, tear_down);
