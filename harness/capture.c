@@ -61,6 +61,7 @@
 #include "formats/results.h"
 #include "formats/results_json.h"
 #include "formats/safename.h"
+#include "bench/counters.h"
 #include "base/own.h"
 #include "interpose/heap.h"
 #include "heapprof.h"
@@ -273,7 +274,8 @@ static int mkdirs(const char *path)
 static bool wants_profiles(void)
 {
     return cap.opt.cpuprofile || cap.opt.memprofile || cap.opt.mutexprofile ||
-           cap.opt.blockprofile || cap.opt.trace || cap.opt.trace_on_failure;
+           cap.opt.blockprofile || cap.opt.trace || cap.opt.trace_on_failure ||
+           cap.opt.instructions;
 }
 
 /* <outdir>/<rel> into buf. */
@@ -463,6 +465,17 @@ static void trace_end(cb_record *rec)
     cap.trace = TRACE_NONE;
 }
 
+/* --instructions: callgrind's dump of the reported call (bench/counters.c)
+ * goes into the benchmark's folder; the command turns it into
+ * instructions.pb.gz. A benchmark that failed before its result has none. */
+static void keep_callgrind_dump(cb_record *rec)
+{
+    char rel[PATH_MAX + 16], path[PATH_MAX + 32];
+    snprintf(rel, sizeof rel, "%s/callgrind.out", cap.dir);
+    if (cb_counters_take_dump(outpath(rel, path, sizeof path)) == 0)
+        add_artifact(rec, "callgrind", rel);
+}
+
 /* The test's windows close first, then the trace ends; then the CPU
  * profile stops, so that writing the other profiles (symbols,
  * compression) stays out of it. */
@@ -487,6 +500,8 @@ static void stop_profiles(cb_record *rec)
         write_lock_profile(rec, "block");
     if (cap.dir[0] && cap.opt.memprofile)
         write_heap_profiles(rec);
+    if (cap.dir[0] && cap.opt.instructions && cap.kind == CB_KIND_BENCH)
+        keep_callgrind_dump(rec);
 }
 
 /* Each line of text, indented by four spaces, as go test shows a log. */

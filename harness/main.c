@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/counters.h"
 #include "bench/names.h"
 #include "bench/run.h"
 #include "capture.h"
@@ -155,6 +156,14 @@ int cbench_main_(int argc, char **argv, const struct CMUnitTest *tests, size_t n
     if (o.help) {
         cb_options_usage(stdout, argv[0], false);
         return 0;
+    }
+    if (cb_counters_reexec(&o, argv) != 0)
+        return 2;
+    /* Counters that cannot be had stop the binary before anything runs,
+     * as they stop the command (exit status 2). */
+    if (o.bench && !o.list && cb_counters_configure(&o, err, sizeof err) != 0) {
+        fprintf(stderr, "cbench: %s\n", err);
+        return 2;
     }
     cb_capture_configure(&o);
     configured = in_main = true;

@@ -19,6 +19,9 @@
 /* --tracering: the flight recorder's default and smallest ring. */
 #define CB_OPTIONS_TRACERING (4L << 20)
 #define CB_OPTIONS_TRACERING_MIN (256L << 10)
+/* --instructions with a benchtime that is a duration: this many
+ * iterations instead (instruction counts need a fixed count; docs/INSTRUCTIONS.md). */
+#define CB_OPTIONS_INSTRUCTIONS_N 1000
 
 typedef struct cb_options {
     const char *run;          /* --run REGEX: tests (and benchmarks) to run; NULL = all */
@@ -40,6 +43,8 @@ typedef struct cb_options {
     bool trace;               /* --trace: trace.json per test and benchmark */
     bool trace_on_failure;    /* --trace-on-failure: trace.json only for those that fail */
     long tracering;           /* --tracering SIZE: the flight recorder's bytes (default 4 MiB) */
+    bool instructions;        /* --instructions: instructions/op under valgrind's callgrind */
+    const char *perfcounters; /* --perfcounters LIST: <counter>/op through perf_event_open */
     const char *outdir;       /* --outdir DIR (default "cbench-out") */
     bool json;                /* --json: events as JSON lines on stdout */
     const char *junit;        /* --junit FILE (command: default <outdir>/junit.xml) */

@@ -11,6 +11,7 @@ set(CBENCH_RUNNER_SOURCES
 # The benchmark loop: calibration, timers, sub-benchmarks, parallel runs,
 # limits, name matching.
 set(CBENCH_BENCH_SOURCES
+  harness/bench/counters.c
   harness/bench/limits.c
   harness/bench/match.c
   harness/bench/names.c
@@ -53,6 +54,8 @@ set(CBENCH_WRITER_SAMPLER_SOURCES
 set(CBENCH_WRITER_SOURCES
   harness/duration.c
   harness/options.c
+  harness/perfctr.c
+  harness/valgrind.c
   ${CBENCH_FORMATS_SOURCES}
   ${CBENCH_WRITER_SAMPLER_SOURCES})
 
@@ -81,8 +84,10 @@ set(CBENCH_PPROF_SOURCES
 set(CBENCH_CLI_SOURCES
   ${CBENCH_PPROF_SOURCES}
   harness/cli/binprof.c
+  harness/cli/callgrind.c
   harness/cli/child.c
   harness/cli/compare.c
+  harness/cli/counting.c
   harness/cli/compare_format.c
   harness/cli/compare_read.c
   harness/cli/console.c

@@ -17,6 +17,7 @@
  * created (once a process has a second thread, glibc's locks use atomic
  * instructions for the rest of its life).
  */
+#include "bench/counters.h"
 #include "bench/state.h"
 
 #include <errno.h>
@@ -63,6 +64,15 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* A thread of its own: counted as the calling thread is (bench/counters.c). */
+static void *worker_thread(void *arg)
+{
+    cb_counters_thread_begin();
+    worker(arg);
+    cb_counters_thread_end();
+    return NULL;
+}
+
 static uint64_t grain_for(const struct cb_bench *s)
 {
     uint64_t grain = 0;
@@ -84,7 +94,7 @@ static int start_workers(pthread_t *threads, int want, struct cb_bench_par *p, i
     *err = 0;
     cb_own_begin();
     for (; started < want; started++) {
-        if ((*err = pthread_create(&threads[started], NULL, worker, p)) != 0)
+        if ((*err = pthread_create(&threads[started], NULL, worker_thread, p)) != 0)
             break;
     }
     cb_own_end();

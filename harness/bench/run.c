@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/counters.h"
 #include "bench/limits.h"
 #include "bench/state.h"
 #include "bench/timer.h"
@@ -107,13 +108,23 @@ static int64_t predict_n(int64_t goal_ns, int64_t prev_iters, int64_t prev_ns, i
     return (int64_t)n;
 }
 
+/* Counts need a fixed n: --instructions with a duration runs
+ * CB_OPTIONS_INSTRUCTIONS_N iterations (said once, in cb_bench_run_all). */
+static int64_t fixed_n(const cb_options *o)
+{
+    if (o->benchtime_n > 0)
+        return o->benchtime_n;
+    return o->instructions ? CB_OPTIONS_INSTRUCTIONS_N : 0;
+}
+
 /* Go's launch, after the first call. */
 static void launch(struct cb_bench *s)
 {
     const cb_options *o = s->ctx->o;
-    if (o->benchtime_n > 0) {
-        if (o->benchtime_n > 1)
-            run_n(s, o->benchtime_n);
+    int64_t fixed = fixed_n(o);
+    if (fixed > 0) {
+        if (fixed > 1)
+            run_n(s, fixed);
         return;
     }
     int64_t goal = (int64_t)llround(o->benchtime_s * 1e9);
@@ -184,6 +195,14 @@ static void report(struct cb_bench *s, double started)
     char breaches[CB_MAX_LIMITS * 200];
     if (!s->failed) {
         fill_metrics(&rec, s);
+        if (cb_counters_report(s->name, s->b->n, &rec, s->message, sizeof s->message) != 0) {
+            s->failed = true;
+            rec.status = CB_FAIL;
+            rec.message = s->message;
+            rec.nmetrics = 0;
+        }
+    }
+    if (!s->failed) {
         memcpy(rec.limits, s->limits, sizeof rec.limits);
         rec.nlimits = s->nlimits;
         if (cb_bench_limits_check(&rec, breaches, sizeof breaches) > 0) {
@@ -356,11 +375,20 @@ int cb_bench_run_all(const struct cbench_benchmark *bm, size_t n, const cb_optio
 {
     if (!o || !o->bench || !*o->bench)
         return 0;
-    char err[256];
+    char err[512];
     static bool hooked;
     if (!hooked)
         hooked = atexit(note_exit_in_benchmark) == 0;
     running = NULL; /* a cmocka test may have jumped out of the last call */
+    if (cb_counters_configure(o, err, sizeof err) != 0) {
+        fprintf(stderr, "cbench: %s\n", err);
+        return 1;
+    }
+    if (o->instructions && o->benchtime_n == 0 && !cb_capture_events())
+        fprintf(stderr,
+                "cbench: --instructions counts a fixed number of iterations: --benchtime %dx "
+                "instead of a duration\n",
+                CB_OPTIONS_INSTRUCTIONS_N);
     cb_bench_ctx ctx = {.o = o};
     if (!(ctx.match = cb_match_new(o->bench, err, sizeof err))) {
         fprintf(stderr, "cbench: --bench: %s\n", err);

@@ -12,9 +12,14 @@
  * while it stays non-negative; its slow path here runs twice per call: at
  * the first call (reset and start the timer, load the countdown) and
  * after the last iteration (stop the timer).
+ *
+ * Counters that count instructions or hardware events rather than time
+ * (--instructions, --perfcounters: bench/counters.c) follow the timer:
+ * on as the last thing the timer starts, off as the first it stops.
  */
 #include "bench/timer.h"
 
+#include "bench/counters.h"
 #include "bench/run.h"
 #include "bench/state.h"
 
@@ -74,6 +79,7 @@ CBENCH_API void cbench_start_timer(cbench_b *b)
     s->start_cpu_ns = process_cpu_ns();
     s->start_ns = cb_bench_timer_now();
     s->timer_on = true;
+    cb_counters_on(); /* last: the clock read above is not counted */
 }
 
 CBENCH_API void cbench_stop_timer(cbench_b *b)
@@ -81,6 +87,7 @@ CBENCH_API void cbench_stop_timer(cbench_b *b)
     struct cb_bench *s = state(b);
     if (!s || !s->timer_on)
         return;
+    cb_counters_off(); /* first: the clock read below is not counted */
     s->duration_ns += (int64_t)(cb_bench_timer_now() - s->start_ns);
     s->cpu_ns += (int64_t)(process_cpu_ns() - s->start_cpu_ns);
     uint64_t allocs, bytes;
@@ -96,6 +103,10 @@ CBENCH_API void cbench_reset_timer(cbench_b *b)
     if (!s)
         return;
     s->nextra = 0;
+    /* The counters stop while the timer's own reads run, as in
+     * cbench_start_timer and cbench_stop_timer. */
+    cb_counters_off();
+    cb_counters_zero();
     if (s->timer_on) {
         read_allocs(&s->start_allocs, &s->start_bytes);
         s->start_cpu_ns = process_cpu_ns();
@@ -105,6 +116,8 @@ CBENCH_API void cbench_reset_timer(cbench_b *b)
     s->cpu_ns = 0;
     s->net_allocs = 0;
     s->net_bytes = 0;
+    if (s->timer_on)
+        cb_counters_on();
 }
 
 /* Reached when the fast path's decrement went below zero: at the first

@@ -15,7 +15,7 @@
 #include "cbench/profile.h"
 #include "pprof/pprof.h"
 
-const char *const cb_binprof_kinds[] = {"cpu", "heap", "allocs", "mutex", "block"};
+const char *const cb_binprof_kinds[] = {"cpu", "heap", "allocs", "mutex", "block", "instructions"};
 const size_t cb_binprof_nkinds = sizeof cb_binprof_kinds / sizeof cb_binprof_kinds[0];
 
 static const char *artifact(const cb_record *rec, const char *kind)

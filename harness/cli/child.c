@@ -80,7 +80,7 @@ static double now_s(void)
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static void exec_child(const char *path, const char *argv0, char *const envp[], const char *cwd,
+static void exec_child(const char *path, char *const argv[], char *const envp[], const char *cwd,
                        int out, int errfd)
 {
     setpgid(0, 0);
@@ -96,7 +96,6 @@ static void exec_child(const char *path, const char *argv0, char *const envp[], 
     int null = open("/dev/null", O_RDONLY);
     if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
         goto fail;
-    char *const argv[] = {(char *)argv0, NULL};
     execve(path, argv, envp);
 fail:;
     int e = errno;
@@ -132,9 +131,25 @@ static int start(const cb_child_spec *spec, pid_t *pid_out, int *fd_out, char *e
         close(out[1]);
         return -1;
     }
+    /* Built before the fork: the child may only exec. With a wrapper
+     * (valgrind), the binary's path is the wrapper's last argument. */
+    const char *argv[CB_CHILD_MAX_WRAPPER + 2];
+    const char *exe = path;
+    size_t k = 0;
+    if (spec->wrapper) {
+        while (spec->wrapper[k] && k < CB_CHILD_MAX_WRAPPER) {
+            argv[k] = spec->wrapper[k];
+            k++;
+        }
+        exe = argv[0];
+        argv[k++] = path;
+    } else {
+        argv[k++] = spec->path;
+    }
+    argv[k] = NULL;
     pid_t pid = fork();
     if (pid == 0)
-        exec_child(path, spec->path, spec->envp, spec->cwd, out[1], errp[1]);
+        exec_child(exe, (char *const *)argv, spec->envp, spec->cwd, out[1], errp[1]);
     int fork_errno = errno;
     close(out[1]);
     close(errp[1]);

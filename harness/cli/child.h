@@ -50,7 +50,14 @@ typedef struct cb_child_spec {
     int diagnose_signal;
     double diagnose_s;
     const bool *diagnosed;
+    /* A program that runs the binary (valgrind and its arguments, at most
+     * CB_CHILD_MAX_WRAPPER, NULL-terminated; the binary's path is added
+     * last); NULL: the binary itself. It runs in the binary's place: the
+     * same process, group, signals and deadline. */
+    const char *const *wrapper;
 } cb_child_spec;
+
+#define CB_CHILD_MAX_WRAPPER 8
 
 /*
  * Runs path with argv {path, NULL} and environment envp. timeout_s 0 = no

@@ -77,7 +77,7 @@ int cb_kept_text(const cb_kept *k, char **out)
     char *p = s + k->nhead + nnote;
     /* The ring holds the last bytes from tail_pos on (once full). */
     size_t start = k->ntail < CB_KEPT_TAIL ? 0 : k->tail_pos;
-    if (intail) {
+    if (intail) { /* no ring yet when everything fit in the head */
         memcpy(p, k->tail + start, intail - start);
         memcpy(p + intail - start, k->tail, start);
     }

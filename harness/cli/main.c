@@ -27,6 +27,7 @@
 #include "cbench/profile.h"
 #include "child.h"
 #include "compare.h"
+#include "counting.h"
 #include "trace_stats.h"
 #include "console.h"
 #include "discover.h"
@@ -193,6 +194,10 @@ static int run_command(int argc, char **argv)
     if (o.version) {
         printf("cbench version %s linux/amd64\n", CBENCH_VERSION_STRING);
         return 0;
+    }
+    if (cb_counting_check(&o, err, sizeof err) != 0) {
+        fprintf(stderr, "cbench: %s\n", err);
+        return EXIT_USAGE;
     }
     static char dot[] = ".";
     static char *default_ops[] = {dot};

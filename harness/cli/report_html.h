@@ -9,7 +9,7 @@
 #include "formats/buf.h"
 #include "report.h"
 
-#define CB_REPORT_KINDS 5 /* binprof.h's kinds */
+#define CB_REPORT_KINDS 6 /* binprof.h's kinds */
 
 typedef struct cb_report_graph {
     char *svg;     /* relative to the outdir; NULL: none */

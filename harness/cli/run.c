@@ -34,12 +34,14 @@
 #include <unistd.h>
 
 #include "base/fault.h"
+#include "cbench/profile.h"
 #include "child.h"
 #include "ctest.h"
 #include "duration.h"
 #include "event_read.h"
 #include "formats/buf.h"
 #include "formats/safename.h"
+#include "counting.h"
 #include "kept.h"
 #include "stream.h"
 
@@ -61,6 +63,8 @@ typedef struct binary_run {
     char *dir; /* its artifacts' folder, relative to the outdir (NULL: none) */
     struct timespec started;
     cb_kept test_out, bin_out;
+    const cb_counting_run *counting; /* --instructions: under valgrind */
+    bool any_event;                  /* the binary spoke: valgrind ran it */
     bool any_failed;    /* a failed record arrived or was made */
     bool out_of_memory; /* something of this run could not be kept */
     bool diagnosed;     /* the binary's answer to the timeout arrived */
@@ -118,6 +122,11 @@ static void put_record(binary_run *s, cb_record *rec)
         if (cb_kept_reason(rec->output, &reason) != 0)
             s->out_of_memory = true;
         rec->message = reason;
+    }
+    if (s->counting && s->counting->on && cb_counting_convert(s->cfg->outdir, rec) != 0) {
+        fprintf(stderr, "cbench: instructions.pb.gz of %s: %s\n", rec->name ? rec->name : "",
+                cbench_last_error());
+        s->any_failed = true;
     }
     if (rec->status == CB_FAIL)
         s->any_failed = true;
@@ -299,6 +308,7 @@ static void on_event(void *arg, const char *json, size_t len)
         return;
     }
     cb_reporter *r = s->cfg->rep;
+    s->any_event = true;
     switch (ev.type) {
     case CB_EV_PLAN:
         plan_add(s, ev.kind, ev.name);
@@ -379,6 +389,7 @@ char *cb_run_flags(const cb_options *o, const char *outdir)
         {offsetof(cb_options, blockprofile), "--blockprofile"},
         {offsetof(cb_options, trace), "--trace"},
         {offsetof(cb_options, trace_on_failure), "--trace-on-failure"},
+        {offsetof(cb_options, instructions), "--instructions"},
         {offsetof(cb_options, list), "--list"},
     };
     for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++)
@@ -396,6 +407,8 @@ char *cb_run_flags(const cb_options *o, const char *outdir)
         cb_buf_printf(&b, "--blockprofilerate=%ld\n", o->blockprofilerate);
     if (o->trace_on_failure)
         cb_buf_printf(&b, "--tracering=%ld\n", o->tracering);
+    if (o->perfcounters)
+        cb_buf_printf(&b, "--perfcounters=%s\n", o->perfcounters);
     cb_buf_printf(&b, "--outdir=%s\n", outdir);
     if (b.failed) {
         free(b.p);
@@ -407,7 +420,7 @@ char *cb_run_flags(const cb_options *o, const char *outdir)
 static bool is_protocol_var(const char *entry)
 {
     static const char *names[] = {"CBENCH_FLAGS=", "CBENCH_EVENTS=", "CBENCH_BINARY_NAME=",
-                                  "CBENCH_DIAGNOSE_SIGNAL="};
+                                  "CBENCH_DIAGNOSE_SIGNAL=", CB_VALGRIND_OUT_ENV "="};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strncmp(entry, names[i], strlen(names[i])) == 0)
             return true;
@@ -429,12 +442,12 @@ static bool set_in(const char *entry, char *const *v, size_t n)
  * protocol's. env[0..*owned_from) are environ's; the rest are ours to
  * free. NULL on ENOMEM. */
 static char **make_env(const cb_run_config *cfg, const cb_binary *b, const cb_ctest_info *ct,
-                       size_t *owned_from)
+                       const cb_counting_run *counting, size_t *owned_from)
 {
     size_t n = 0;
     while (environ[n])
         n++;
-    char **env = cb_fault_calloc(n + ct->nenv + 5, sizeof env[0]);
+    char **env = cb_fault_calloc(n + ct->nenv + 6, sizeof env[0]);
     char *flags = cb_run_flags(cfg->o, cfg->outdir);
     if (!env || !flags) {
         free(env);
@@ -454,6 +467,9 @@ static char **make_env(const cb_run_config *cfg, const cb_binary *b, const cb_ct
     ok &= (env[k++] = cb_fault_strdup("CBENCH_EVENTS=1")) != NULL;
     ok &= cb_fault_asprintf(&env[k++], "CBENCH_BINARY_NAME=%s", b->name) >= 0;
     ok &= cb_fault_asprintf(&env[k++], "CBENCH_DIAGNOSE_SIGNAL=%d", DIAGNOSE_SIGNAL) >= 0;
+    if (counting->on)
+        ok &= cb_fault_asprintf(&env[k++], "%s=%s", CB_VALGRIND_OUT_ENV,
+                                counting->out_file) >= 0;
     free(flags);
     if (!ok) {
         for (size_t i = *owned_from; i < k; i++)
@@ -578,10 +594,14 @@ cb_run_result cb_run_binary(const cb_run_config *cfg, const cb_binary *b)
     memset(&ex, 0, sizeof ex);
     cb_ctest_info ct;
     size_t owned_from = 0;
-    bool have_ct = cb_ctest_lookup(b->path, &ct) == 0;
-    char **env = have_ct ? make_env(cfg, b, &ct, &owned_from) : NULL;
-    int rc = -1;
-    if (!env) {
+    cb_counting_run counting;
+    int rc = cb_counting_begin(&counting, cfg->o, cfg->outdir, b->name, err, sizeof err);
+    bool have_ct = rc == 0 && cb_ctest_lookup(b->path, &ct) == 0;
+    char **env = have_ct ? make_env(cfg, b, &ct, &counting, &owned_from) : NULL;
+    rc = -1;
+    if (err[0]) {
+        /* said in err */
+    } else if (!env) {
         snprintf(err, sizeof err, "out of memory");
         s.out_of_memory = true;
         if (have_ct)
@@ -593,12 +613,16 @@ cb_run_result cb_run_binary(const cb_run_config *cfg, const cb_binary *b)
                               .timeout_s = cfg->o->timeout_s,
                               .diagnose_signal = DIAGNOSE_SIGNAL,
                               .diagnose_s = DIAGNOSE_S,
-                              .diagnosed = &s.diagnosed};
+                              .diagnosed = &s.diagnosed,
+                              .wrapper = counting.on ? counting.argv : NULL};
+        s.counting = &counting;
         rc = cb_child_run_spec(&spec, on_data, &s, &ex, err, sizeof err);
         free_env(env, owned_from);
         cb_ctest_free(&ct);
     }
     cb_stream_finish(&s.stream);
+    bool under_valgrind = counting.on;
+    cb_counting_end(&counting);
 
     char text[64];
     if (rc != 0)
@@ -612,6 +636,13 @@ cb_run_result cb_run_binary(const cb_run_config *cfg, const cb_binary *b)
         cb_run_describe_signal(ex.signo, why, sizeof why);
     else if (ex.exited && ex.status != 0)
         snprintf(why, sizeof why, "exit status %d", ex.status);
+    if (why[0] && under_valgrind && !s.any_event) {
+        char *out = NULL;
+        if (cb_kept_text(&s.bin_out, &out) != 0)
+            s.out_of_memory = true;
+        cb_counting_explain(out, why, sizeof why);
+        free(out);
+    }
 
     bool in_test = s.running;
     if (s.running) {
