@@ -6,7 +6,8 @@ set(CBENCH_RUNNER_SOURCES
   harness/capture.c
   harness/diagnose.c
   harness/main.c
-  harness/plugin.c)
+  harness/plugin.c
+  harness/shard.c)
 
 # The benchmark loop: calibration, timers, sub-benchmarks, parallel runs,
 # limits, name matching.
