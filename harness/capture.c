@@ -61,10 +61,12 @@
 #include "formats/results.h"
 #include "formats/results_json.h"
 #include "formats/safename.h"
+#include "shard.h"
 #include "base/own.h"
 #include "interpose/heap.h"
 #include "heapprof.h"
 #include "lockprof.h"
+#include "profile/mappings.h"
 #include "profile/profile.h"
 #include "trace/tracer.h"
 
@@ -152,6 +154,28 @@ static void catch_fatal_signals(void)
         sigaction(fatal_signals[i], &sa, &previous[i]);
 }
 
+/* Run by itself, the binary lists itself in its results.json with its
+ * build ID and shard, as the command would (`cbench merge` checks them);
+ * under the command, the command does. */
+static int describe_self(void)
+{
+    if (cb_capture_events())
+        return 0;
+    cb_mapping *m = NULL;
+    size_t n = 0;
+    const char *id = "";
+    if (cb_mappings_read(&m, &n) == 0 && n > 0)
+        id = m[0].build_id; /* the main binary comes first */
+    int rc = cb_results_add_binary(&cap.results, cap.binary, id);
+    cb_mappings_free(m, n);
+    int index, total;
+    cb_shard_current(&index, &total);
+    if (rc == 0 && total > 0 &&
+        cb_fault_asprintf(&cap.results.shard, "%d/%d", index + 1, total) < 0)
+        rc = -1;
+    return rc;
+}
+
 void cb_capture_configure(const cb_options *o)
 {
     cap.opt = *o;
@@ -187,7 +211,8 @@ void cb_capture_configure(const cb_options *o)
     if (o->trace || o->trace_on_failure)
         catch_fatal_signals();
     if (!cap.results.goos) {
-        if (cb_results_init(&cap.results) != 0 || !(cap.results.pkg = cb_fault_strdup(cap.binary)))
+        if (cb_results_init(&cap.results) != 0 ||
+            !(cap.results.pkg = cb_fault_strdup(cap.binary)) || describe_self() != 0)
             lose("the result files' header", cap.binary);
     }
 }

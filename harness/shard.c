@@ -45,6 +45,12 @@ int cb_shard_of(const char *name, int total)
     return total > 0 ? (int)(h % (uint64_t)total) : 0;
 }
 
+void cb_shard_current(int *index, int *total)
+{
+    *index = shard_index;
+    *total = shard_total;
+}
+
 bool cb_shard_selects(const char *name)
 {
     return shard_total <= 1 || cb_shard_of(name, shard_total) == shard_index;

@@ -23,6 +23,9 @@ int cb_shard_configure(const cb_options *o, char *err, size_t errlen);
  * (always, when the run is not sharded). */
 bool cb_shard_selects(const char *name);
 
+/* This process's shard: *index 0-based, *total 0 when not sharded. */
+void cb_shard_current(int *index, int *total);
+
 /* The shard owning `name` among `total` (0-based): FNV-1a 64 of the name,
  * modulo total. */
 int cb_shard_of(const char *name, int total);

@@ -94,6 +94,10 @@ set(CBENCH_CLI_SOURCES
   harness/cli/json_load.c
   harness/cli/kept.c
   harness/cli/main.c
+  harness/cli/merge_artifacts.c
+  harness/cli/merge_check.c
+  harness/cli/merge_cmd.c
+  harness/cli/outfiles.c
   harness/cli/readfile.c
   harness/cli/record_read.c
   harness/cli/report.c

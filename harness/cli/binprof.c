@@ -26,13 +26,27 @@ static const char *artifact(const cb_record *rec, const char *kind)
     return NULL;
 }
 
+/* The path of rec's profile of `kind`, unless a record of [first, i)
+ * lists the same file: repeated runs merged into one folder (`cbench
+ * merge --runs`) share their per-test profiles, each added up once. */
+static const char *first_listing(const cb_results *r, size_t first, size_t i, const char *kind)
+{
+    const char *path = artifact(&r->v[i], kind);
+    for (size_t j = first; path && j < i; j++) {
+        const char *other = artifact(&r->v[j], kind);
+        if (other && strcmp(other, path) == 0)
+            return NULL;
+    }
+    return path;
+}
+
 /* One kind: 0 (also when there is nothing of it), or -1 (printed). */
 static int write_kind(const char *outdir, const cb_results *r, size_t first, const char *binary,
                       const char *kind, FILE *err)
 {
     size_t n = 0;
     for (size_t i = first; i < r->n; i++)
-        n += artifact(&r->v[i], kind) != NULL;
+        n += first_listing(r, first, i, kind) != NULL;
     if (n == 0)
         return 0;
     cb_pprof *profiles = cb_fault_calloc(n, sizeof profiles[0]);
@@ -46,7 +60,7 @@ static int write_kind(const char *outdir, const cb_results *r, size_t first, con
         goto out;
     }
     for (size_t i = first; i < r->n; i++) {
-        const char *rel = artifact(&r->v[i], kind);
+        const char *rel = first_listing(r, first, i, kind);
         if (!rel)
             continue;
         if (cb_fault_asprintf(&paths[nread], "%s/%s", outdir, rel) < 0) {

@@ -118,6 +118,27 @@ for k in 1 2 3; do
     n=$(names "cmd$k/junit.xml" | grep -c '^BenchmarkSub/' || true)
     [ "$n" = 0 ] || [ "$n" = 2 ] || fail "BenchmarkSub's sub-benchmarks are split: $n in shard $k"
 done
+# results.json says who wrote it: the shard, cbench's version, each
+# binary's build ID (as readelf reads it).
+want_id=$(readelf -n "$prog" | sed -n 's/.*Build ID: *//p')
+[ -n "$want_id" ] || fail "readelf finds no build ID in $prog"
+version=$("$cbench" --version | awk '{print $3}')
+TEST_TOTAL_SHARDS=3 TEST_SHARD_INDEX=1 "$prog" --outdir self --memprofile >/dev/null 2>&1 ||
+    fail "the binary run by itself failed"
+python3 - "$want_id" "$version" cmd2/results.json self/results.json <<'PY' || fail "results.json's origin"
+import json, sys
+want_id, version = sys.argv[1], sys.argv[2]
+for path in sys.argv[3:]:
+    d = json.load(open(path))
+    assert d["shard"] == "2/3", (path, d["shard"])
+    assert d["cbench_version"] == version, (path, d["cbench_version"])
+    assert [b["build_id"] for b in d["binaries"]] == [want_id], (path, d["binaries"])
+    assert d["binaries"][0]["name"] == d["records"][0]["binary"], (path, d["binaries"])
+PY
+"$cbench" --outdir unsharded "$prog" >/dev/null 2>&1 || fail "unsharded run"
+python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["shard"] is None' \
+    unsharded/results.json || fail "an unsharded run names a shard"
+
 # --list shows the shard's part and writes nothing.
 "$cbench" --shard 2/3 --list --outdir nolist "$prog" | grep '^test_' | sort >list2
 diff got.1 list2 || fail "--list --shard 2/3 is not the shard's tests"
