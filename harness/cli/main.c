@@ -100,6 +100,17 @@ static int write_report(const cb_options *o, const char *outdir, const cb_result
     return cb_report_write(&c, stderr);
 }
 
+/* Bazel's XML_OUTPUT_FILE, when the command runs as a test under it:
+ * the whole run's JUnit report there too, as a binary writes its own. */
+static int write_xml_output_file(const cb_results *res)
+{
+    const char *xml = getenv("XML_OUTPUT_FILE");
+    if (!xml || !*xml || cb_junit_write(res, xml) == 0)
+        return 0;
+    fprintf(stderr, "cbench: XML_OUTPUT_FILE: %s\n", cbench_last_error());
+    return -1;
+}
+
 /* What `cbench merge` checks before it adds runs up: the shard, and each
  * binary's build (the cbench version is the results' own). */
 static int describe_run(cb_results *res, const cb_options *o, const cb_binaries *bins)
@@ -201,7 +212,8 @@ static int run_command(int argc, char **argv)
     if (!complete) {
         out_of_memory("during the run: it stopped, and its result files were not written");
         status = EXIT_FAILED;
-    } else if (!o.list && (cb_outfiles_write_results(&res, outdir, o.junit) != 0 || !files_ok)) {
+    } else if (!o.list && (cb_outfiles_write_results(&res, outdir, o.junit) != 0 || !files_ok ||
+                           write_xml_output_file(&res) != 0)) {
         status = EXIT_FAILED;
     }
     if (complete && !o.list && (o.report || o.baseline) &&

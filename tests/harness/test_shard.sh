@@ -139,6 +139,16 @@ PY
 python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["shard"] is None' \
     unsharded/results.json || fail "an unsharded run names a shard"
 
+# Without --shard the command passes a runner's variables through, and
+# writes its own JUnit report to XML_OUTPUT_FILE, as a binary does.
+rm -f status.pt
+TEST_TOTAL_SHARDS=3 TEST_SHARD_INDEX=1 TEST_SHARD_STATUS_FILE=$work/status.pt \
+    XML_OUTPUT_FILE=$work/cmd.xml "$cbench" --outdir pt "$prog" >pt.out 2>&1 ||
+    fail "the command under a sharded runner: $(cat pt.out)"
+diff got.1 <(names pt/junit.xml) || fail "the runner's shard did not reach the binary"
+diff got.1 <(names cmd.xml) || fail "the command's XML_OUTPUT_FILE is not its JUnit report"
+[ -f status.pt ] || fail "the binary under the command did not touch the runner's status file"
+
 # --list shows the shard's part and writes nothing.
 "$cbench" --shard 2/3 --list --outdir nolist "$prog" | grep '^test_' | sort >list2
 diff got.1 list2 || fail "--list --shard 2/3 is not the shard's tests"
