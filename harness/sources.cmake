@@ -72,6 +72,7 @@ set(CBENCH_PPROF_SOURCES
   harness/cli/pprof/flame.c
   harness/cli/pprof/flame_js.c
   harness/cli/pprof/merge.c
+  harness/cli/pprof/merge_files.c
   harness/cli/pprof/read.c
   harness/cli/pprof/stacks.c
   harness/cli/pprof/top.c

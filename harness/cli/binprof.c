@@ -1,13 +1,12 @@
 /*
  * Per-binary profiles (see binprof.h): for each kind, every record's
  * file of that kind is read, the profiles are added up with pprof's
- * merge (pprof/merge.c) and the sum written atomically. The profiles of
- * one binary are read together: per-test profiles are small (a few KiB
- * each; a binary of 400 tests holds a few MiB of them).
+ * merge (pprof/merge_files.c) and the sum written atomically.
  */
 #include "binprof.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,53 +48,22 @@ static int write_kind(const char *outdir, const cb_results *r, size_t first, con
         n += first_listing(r, first, i, kind) != NULL;
     if (n == 0)
         return 0;
-    cb_pprof *profiles = cb_fault_calloc(n, sizeof profiles[0]);
-    const cb_pprof **in = cb_fault_calloc(n, sizeof in[0]);
     char **paths = cb_fault_calloc(n, sizeof paths[0]);
     char *out_path = NULL;
-    size_t nread = 0;
+    size_t k = 0;
     int rc = -1;
-    if (!profiles || !in || !paths) {
-        fprintf(err, "cbench: out of memory adding up the %s profiles of %s\n", kind, binary);
-        goto out;
-    }
-    for (size_t i = first; i < r->n; i++) {
+    bool ok = paths && cb_fault_asprintf(&out_path, "%s/%s/%s.pb.gz", outdir, binary, kind) >= 0;
+    for (size_t i = first; ok && i < r->n; i++) {
         const char *rel = first_listing(r, first, i, kind);
-        if (!rel)
-            continue;
-        if (cb_fault_asprintf(&paths[nread], "%s/%s", outdir, rel) < 0) {
-            fprintf(err, "cbench: out of memory adding up the %s profiles of %s\n", kind, binary);
-            goto out;
-        }
-        if (cb_pprof_read(&profiles[nread], paths[nread]) != 0) {
-            fprintf(err, "cbench: no %s profile for %s: %s\n", kind, binary, cbench_last_error());
-            free(paths[nread]);
-            paths[nread] = NULL;
-            goto out;
-        }
-        in[nread] = &profiles[nread];
-        nread++;
+        ok = !rel || cb_fault_asprintf(&paths[k++], "%s/%s", outdir, rel) >= 0;
     }
-    cb_pprof sum;
-    if (cb_pprof_merge(&sum, in, nread, (const char *const *)paths) != 0) {
-        fprintf(err, "cbench: no %s profile for %s: %s\n", kind, binary, cbench_last_error());
-        goto out;
-    }
-    if (cb_fault_asprintf(&out_path, "%s/%s/%s.pb.gz", outdir, binary, kind) < 0)
+    if (!ok)
         fprintf(err, "cbench: out of memory adding up the %s profiles of %s\n", kind, binary);
-    else if (cb_pprof_write(&sum, out_path) != 0)
-        fprintf(err, "cbench: %s\n", cbench_last_error());
-    else
-        rc = 0;
-    cb_pprof_free(&sum);
-out:
-    for (size_t i = 0; i < nread; i++)
-        cb_pprof_free(&profiles[i]);
+    else if ((rc = cb_pprof_merge_files((const char *const *)paths, n, out_path)) != 0)
+        fprintf(err, "cbench: no %s profile for %s: %s\n", kind, binary, cbench_last_error());
     for (size_t i = 0; paths && i < n; i++)
         free(paths[i]);
     free(paths);
-    free(profiles);
-    free(in);
     free(out_path);
     return rc;
 }

@@ -74,48 +74,22 @@ static int copy_file(const char *from_dir, const char *rel, const char *to_rel, 
 static int add_profiles(const ref *r, size_t n, const cb_merge_input *in, const char *outdir,
                         FILE *err)
 {
-    cb_pprof *p = cb_fault_calloc(n, sizeof p[0]);
-    const cb_pprof **pp = cb_fault_calloc(n, sizeof pp[0]);
+    const char *rel = r[0].a->path;
     char **names = cb_fault_calloc(n, sizeof names[0]);
     char *dst = NULL;
-    size_t nread = 0;
+    bool ok = names && cb_fault_asprintf(&dst, "%s/%s", outdir, rel) >= 0;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = cb_fault_asprintf(&names[i], "%s/%s", in[r[i].input].dir, rel) >= 0;
     int rc = -1;
-    const char *rel = r[0].a->path;
-    if (!p || !pp || !names || cb_fault_asprintf(&dst, "%s/%s", outdir, rel) < 0) {
+    if (!ok)
         fprintf(err, "cbench merge: out of memory adding up %s\n", rel);
-        goto out;
-    }
-    for (; nread < n; nread++) {
-        if (cb_fault_asprintf(&names[nread], "%s/%s", in[r[nread].input].dir, rel) < 0) {
-            fprintf(err, "cbench merge: out of memory adding up %s\n", rel);
-            goto out;
-        }
-        if (cb_pprof_read(&p[nread], names[nread]) != 0) {
-            fprintf(err, "cbench merge: %s\n", cbench_last_error());
-            free(names[nread]);
-            names[nread] = NULL;
-            goto out;
-        }
-        pp[nread] = &p[nread];
-    }
-    cb_pprof sum;
-    if (cb_pprof_merge(&sum, pp, n, (const char *const *)names) != 0) {
-        fprintf(err, "cbench merge: %s\n", cbench_last_error());
-        goto out;
-    }
-    if (cb_outfiles_make_parents(outdir, rel) != 0)
+    else if (cb_outfiles_make_parents(outdir, rel) != 0)
         fprintf(err, "cbench merge: cannot create the folder of %s: %s\n", dst, strerror(errno));
-    else if ((rc = cb_pprof_write(&sum, dst)) != 0)
+    else if ((rc = cb_pprof_merge_files((const char *const *)names, n, dst)) != 0)
         fprintf(err, "cbench merge: %s\n", cbench_last_error());
-    cb_pprof_free(&sum);
-out:
-    for (size_t i = 0; i < nread; i++)
-        cb_pprof_free(&p[i]);
     for (size_t i = 0; names && i < n; i++)
         free(names[i]);
     free(names);
-    free(pp);
-    free(p);
     free(dst);
     return rc;
 }

@@ -32,8 +32,10 @@ static int versions(const cb_merge_input *in, size_t n, char *err, size_t errlen
             return -1;
         }
         if (strcmp(v, in[0].res.cbench_version) != 0) {
-            snprintf(err, errlen, "%s was written by cbench %s, %s by cbench %s: merge runs of one "
-                     "cbench version", in[0].dir, in[0].res.cbench_version, in[i].dir, v);
+            snprintf(err, errlen,
+                     "%s was written by cbench %s, %s by cbench %s: merge runs of one "
+                     "cbench version",
+                     in[0].dir, in[0].res.cbench_version, in[i].dir, v);
             return -1;
         }
     }
@@ -46,7 +48,8 @@ static int builds(const cb_merge_input *in, size_t n, char *err, size_t errlen)
         for (size_t j = 0; j < in[i].res.nbinaries; j++)
             for (size_t k = 0; k < i; k++)
                 for (size_t m = 0; m < in[k].res.nbinaries; m++) {
-                    const cb_results_binary *a = &in[k].res.binaries[m], *b = &in[i].res.binaries[j];
+                    const cb_results_binary *a = &in[k].res.binaries[m],
+                                            *b = &in[i].res.binaries[j];
                     if (strcmp(a->name, b->name) != 0 || strcmp(a->build_id, b->build_id) == 0)
                         continue;
                     snprintf(err, errlen,
@@ -79,8 +82,10 @@ static int shards(const cb_merge_input *in, size_t n, FILE *notes, char *err, si
             }
         }
         if (total && t != total) {
-            snprintf(err, errlen, "%s is shard %s, another input is a shard of %d: shards of "
-                     "different splits overlap", in[i].dir, s, total);
+            snprintf(err, errlen,
+                     "%s is shard %s, another input is a shard of %d: shards of "
+                     "different splits overlap",
+                     in[i].dir, s, total);
             free(seen);
             return -1;
         }
@@ -93,8 +98,10 @@ static int shards(const cb_merge_input *in, size_t n, FILE *notes, char *err, si
     }
     for (int k = 1; k <= total && notes; k++)
         if (!seen[k])
-            fprintf(notes, "cbench merge: note: shard %d/%d is not among the inputs: its tests "
-                    "are not in the merged results\n", k, total);
+            fprintf(notes,
+                    "cbench merge: note: shard %d/%d is not among the inputs: its tests "
+                    "are not in the merged results\n",
+                    k, total);
     free(seen);
     return 0;
 }

@@ -38,12 +38,13 @@ static int usage(const char *why)
 {
     if (why)
         fprintf(stderr, "cbench merge: %s\n", why);
-    fprintf(why ? stderr : stdout,
-            "usage: cbench merge DIR... --outdir OUT [--runs]\n"
-            "  DIR        an output folder of cbench (--outdir of a run): shards, or repeated runs\n"
-            "  --outdir   where the merged folder goes (created if missing; not one of the DIRs)\n"
-            "  --runs     the DIRs are repeated runs: keep every repetition of a test, add up\n"
-            "             their profiles (without it, a test in two DIRs is an error)\n");
+    fprintf(
+        why ? stderr : stdout,
+        "usage: cbench merge DIR... --outdir OUT [--runs]\n"
+        "  DIR        an output folder of cbench (--outdir of a run): shards, or repeated runs\n"
+        "  --outdir   where the merged folder goes (created if missing; not one of the DIRs)\n"
+        "  --runs     the DIRs are repeated runs: keep every repetition of a test, add up\n"
+        "             their profiles (without it, a test in two DIRs is an error)\n");
     return why ? 2 : 0;
 }
 
