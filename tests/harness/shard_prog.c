@@ -21,6 +21,7 @@ static void allocate(int k)
     }
 }
 
+/* clang-format off */
 #define T(k)                                                                                       \
     static void test_shard_##k(void **state)                                                       \
     {                                                                                              \
@@ -39,6 +40,7 @@ static const struct CMUnitTest tests[] = {
     U(21), U(22), U(23), U(24), U(25), U(26), U(27), U(28), U(29), U(30),
 };
 #undef U
+/* clang-format on */
 
 #ifndef SHARD_GROUP
 static void bench_add(cbench_b *b)

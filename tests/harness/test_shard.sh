@@ -73,6 +73,15 @@ for bin in "$prog" "$group"; do
     diff all_tests <(names one.xml) || fail "$kind: one shard is not every test"
 done
 
+# A binary run by itself takes --shard K/N too (K 1-based), over the
+# variables; --list lists its part.
+"$prog" --shard 2/3 --list | grep '^test_' | sort >flag2
+diff got.1 flag2 || fail "the binary's --shard 2/3 is not TEST_SHARD_INDEX=1"
+TEST_TOTAL_SHARDS=3 TEST_SHARD_INDEX=0 "$prog" --shard 2/3 --list | grep '^test_' | sort >flag2b
+diff got.1 flag2b || fail "--shard does not win over the variables"
+CBENCH_FLAGS='--shard 2/3 --list' "$group" | grep -o 'test_shard_[0-9]*' | sort >flag2c || true
+diff got.1 flag2c || fail "CBENCH_FLAGS=--shard 2/3 in a group binary"
+
 # Bad values: a clear message, and no test runs.
 bad() {
     local want=$1
