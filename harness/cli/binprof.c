@@ -25,18 +25,46 @@ static const char *artifact(const cb_record *rec, const char *kind)
     return NULL;
 }
 
-/* The path of rec's profile of `kind`, unless a record of [first, i)
- * lists the same file: repeated runs merged into one folder (`cbench
- * merge --runs`) share their per-test profiles, each added up once. */
-static const char *first_listing(const cb_results *r, size_t first, size_t i, const char *kind)
+typedef struct listing {
+    const char *path;
+    size_t i; /* the record */
+} listing;
+
+static int by_path(const void *pa, const void *pb)
 {
-    const char *path = artifact(&r->v[i], kind);
-    for (size_t j = first; path && j < i; j++) {
-        const char *other = artifact(&r->v[j], kind);
-        if (other && strcmp(other, path) == 0)
-            return NULL;
-    }
-    return path;
+    const listing *a = pa, *b = pb;
+    int c = strcmp(a->path, b->path);
+    return c ? c : a->i < b->i ? -1 : a->i > b->i;
+}
+
+static int by_record(const void *pa, const void *pb)
+{
+    const listing *a = pa, *b = pb;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* The files of `kind` that records [first, r->n) list, each once, in
+ * record order: repeated runs merged into one folder (`cbench merge
+ * --runs`) share their per-test profiles, each added up once. Sorted,
+ * not compared pairwise: a binary of 10,000 tests costs n log n. NULL
+ * on ENOMEM; *n 0 when there is none. */
+static listing *files_of(const cb_results *r, size_t first, const char *kind, size_t *n)
+{
+    size_t m = 0;
+    listing *v = cb_fault_calloc(r->n - first + 1, sizeof v[0]);
+    if (!v)
+        return NULL;
+    for (size_t i = first; i < r->n; i++)
+        if ((v[m].path = artifact(&r->v[i], kind)) != NULL)
+            v[m++].i = i;
+    qsort(v, m, sizeof v[0], by_path);
+    size_t k = 0;
+    for (size_t j = 0; j < m; j++)
+        if (k == 0 || strcmp(v[j].path, v[k - 1].path) != 0)
+            v[k++] = v[j];
+    qsort(v, k, sizeof v[0], by_record);
+    *n = k;
+    return v;
 }
 
 /* One kind: 0 (also when there is nothing of it), or -1 (printed). */
@@ -44,19 +72,17 @@ static int write_kind(const char *outdir, const cb_results *r, size_t first, con
                       const char *kind, FILE *err)
 {
     size_t n = 0;
-    for (size_t i = first; i < r->n; i++)
-        n += first_listing(r, first, i, kind) != NULL;
-    if (n == 0)
+    listing *files = files_of(r, first, kind, &n);
+    if (files && n == 0) {
+        free(files);
         return 0;
-    char **paths = cb_fault_calloc(n, sizeof paths[0]);
+    }
+    char **paths = files ? cb_fault_calloc(n, sizeof paths[0]) : NULL;
     char *out_path = NULL;
-    size_t k = 0;
     int rc = -1;
     bool ok = paths && cb_fault_asprintf(&out_path, "%s/%s/%s.pb.gz", outdir, binary, kind) >= 0;
-    for (size_t i = first; ok && i < r->n; i++) {
-        const char *rel = first_listing(r, first, i, kind);
-        ok = !rel || cb_fault_asprintf(&paths[k++], "%s/%s", outdir, rel) >= 0;
-    }
+    for (size_t i = 0; ok && i < n; i++)
+        ok = cb_fault_asprintf(&paths[i], "%s/%s", outdir, files[i].path) >= 0;
     if (!ok)
         fprintf(err, "cbench: out of memory adding up the %s profiles of %s\n", kind, binary);
     else if ((rc = cb_pprof_merge_files((const char *const *)paths, n, out_path)) != 0)
@@ -64,6 +90,7 @@ static int write_kind(const char *outdir, const cb_results *r, size_t first, con
     for (size_t i = 0; paths && i < n; i++)
         free(paths[i]);
     free(paths);
+    free(files);
     free(out_path);
     return rc;
 }

@@ -124,16 +124,6 @@ static const char *binary_of(const cb_record *rec)
     return rec->binary ? rec->binary : "";
 }
 
-/* Whether `name` is the binary of a record before in[i].res.v[j]. */
-static bool seen_before(const cb_merge_input *in, size_t i, size_t j, const char *name)
-{
-    for (size_t a = 0; a <= i; a++)
-        for (size_t b = 0; b < (a == i ? j : in[a].res.n); b++)
-            if (strcmp(binary_of(&in[a].res.v[b]), name) == 0)
-                return true;
-    return false;
-}
-
 /* The records of binary `name`, from every input in order. */
 static int take_binary(cb_results *out, size_t *origin, const cb_merge_input *in, size_t n,
                        const char *name)
@@ -149,15 +139,27 @@ static int take_binary(cb_results *out, size_t *origin, const cb_merge_input *in
     return 0;
 }
 
-static int records(cb_results *out, size_t *origin, const cb_merge_input *in, size_t n)
+/* Binary by binary, in order of first appearance: n records times the
+ * number of binaries, not n squared. */
+static int records(cb_results *out, size_t *origin, const cb_merge_input *in, size_t n,
+                   size_t total)
 {
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < in[i].res.n; j++) {
+    const char **taken = cb_fault_calloc(total ? total : 1, sizeof taken[0]);
+    size_t ntaken = 0;
+    int rc = taken ? 0 : -1;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        for (size_t j = 0; j < in[i].res.n && rc == 0; j++) {
             const char *name = binary_of(&in[i].res.v[j]);
-            if (!seen_before(in, i, j, name) && take_binary(out, origin, in, n, name) != 0)
-                return -1;
+            size_t k = 0;
+            while (k < ntaken && strcmp(taken[k], name) != 0)
+                k++;
+            if (k < ntaken)
+                continue;
+            taken[ntaken++] = name;
+            rc = take_binary(out, origin, in, n, name);
         }
-    return 0;
+    free(taken);
+    return rc;
 }
 
 /* The per-binary profiles, from the merged records of each binary. */
@@ -188,7 +190,7 @@ static int merge(const cb_merge_input *in, size_t n, const char *outdir)
     }
     int status = 1;
     if (!(origin = cb_fault_calloc(total ? total : 1, sizeof origin[0])) ||
-        header(&out, in, n) != 0 || records(&out, origin, in, n) != 0) {
+        header(&out, in, n) != 0 || records(&out, origin, in, n, total) != 0) {
         fprintf(stderr, "cbench merge: out of memory: nothing was written\n");
         goto out;
     }
