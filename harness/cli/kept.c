@@ -69,13 +69,18 @@ int cb_kept_text(const cb_kept *k, char **out)
     char *s = cb_fault_malloc(k->nhead + nnote + intail + 1);
     if (!s)
         return -1;
-    memcpy(s, k->head, k->nhead);
+    /* An empty part may have no buffer at all: memcpy takes no NULL,
+     * even for no bytes. */
+    if (k->nhead)
+        memcpy(s, k->head, k->nhead);
     memcpy(s + k->nhead, note, nnote);
     char *p = s + k->nhead + nnote;
     /* The ring holds the last bytes from tail_pos on (once full). */
     size_t start = k->ntail < CB_KEPT_TAIL ? 0 : k->tail_pos;
-    memcpy(p, k->tail + start, intail - start);
-    memcpy(p + intail - start, k->tail, start);
+    if (intail) {
+        memcpy(p, k->tail + start, intail - start);
+        memcpy(p + intail - start, k->tail, start);
+    }
     p[intail] = '\0';
     *out = s;
     return 0;
