@@ -62,10 +62,12 @@
 #include "formats/results_json.h"
 #include "formats/safename.h"
 #include "bench/counters.h"
+#include "shard.h"
 #include "base/own.h"
 #include "interpose/heap.h"
 #include "heapprof.h"
 #include "lockprof.h"
+#include "profile/mappings.h"
 #include "profile/profile.h"
 #include "trace/tracer.h"
 
@@ -153,6 +155,28 @@ static void catch_fatal_signals(void)
         sigaction(fatal_signals[i], &sa, &previous[i]);
 }
 
+/* Run by itself, the binary lists itself in its results.json with its
+ * build ID and shard, as the command would (`cbench merge` checks them);
+ * under the command, the command does. */
+static int describe_self(void)
+{
+    if (cb_capture_events())
+        return 0;
+    cb_mapping *m = NULL;
+    size_t n = 0;
+    const char *id = "";
+    if (cb_mappings_read(&m, &n) == 0 && n > 0)
+        id = m[0].build_id; /* the main binary comes first */
+    int rc = cb_results_add_binary(&cap.results, cap.binary, id);
+    cb_mappings_free(m, n);
+    int index, total;
+    cb_shard_current(&index, &total);
+    if (rc == 0 && total > 0 &&
+        cb_fault_asprintf(&cap.results.shard, "%d/%d", index + 1, total) < 0)
+        rc = -1;
+    return rc;
+}
+
 void cb_capture_configure(const cb_options *o)
 {
     cap.opt = *o;
@@ -188,7 +212,8 @@ void cb_capture_configure(const cb_options *o)
     if (o->trace || o->trace_on_failure)
         catch_fatal_signals();
     if (!cap.results.goos) {
-        if (cb_results_init(&cap.results) != 0 || !(cap.results.pkg = cb_fault_strdup(cap.binary)))
+        if (cb_results_init(&cap.results) != 0 ||
+            !(cap.results.pkg = cb_fault_strdup(cap.binary)) || describe_self() != 0)
             lose("the result files' header", cap.binary);
     }
 }
@@ -726,6 +751,21 @@ void cb_capture_abort(void)
     cap.open = false;
 }
 
+/* Bazel's XML_OUTPUT_FILE: where the runner wants the binary's JUnit
+ * report (it makes its own from the exit status otherwise). Written
+ * whether or not the other result files are, beside them. */
+static int write_xml_output_file(void)
+{
+    const char *xml = getenv("XML_OUTPUT_FILE");
+    if (!xml || !*xml)
+        return 0;
+    if (cb_junit_write(&cap.results, xml) < 0) {
+        fprintf(stderr, "cbench: XML_OUTPUT_FILE: %s\n", cbench_last_error());
+        return -1;
+    }
+    return 0;
+}
+
 int cb_capture_finish(void)
 {
     if (cap.open)
@@ -742,10 +782,12 @@ int cb_capture_finish(void)
                                     : "the result files were not written");
         return -1;
     }
-    if (cb_capture_events() || (!wants_profiles() && !cap.opt.junit))
+    if (cb_capture_events())
         return cap.unwritten ? -1 : 0;
+    int rc = write_xml_output_file();
+    if (!wants_profiles() && !cap.opt.junit)
+        return cap.unwritten ? -1 : rc;
     char path[PATH_MAX + 32];
-    int rc = 0;
     if (mkdirs(cap.opt.outdir) < 0) {
         fprintf(stderr, "cbench: cannot create %s: %s\n", cap.opt.outdir, strerror(errno));
         return -1;

@@ -22,8 +22,9 @@
 #include "capture.h"
 #include "formats/event.h"
 #include "main.h"
-#include "plugin.h"
 #include "options.h"
+#include "plugin.h"
+#include "shard.h"
 
 static bool configured, in_main;
 
@@ -103,6 +104,11 @@ int cb_main_configure_from_env(void)
     cb_options_init(&o);
     if (parse_env(&o) < 0)
         return -1;
+    char err[512];
+    if (cb_shard_configure(&o, err, sizeof err) < 0) {
+        fprintf(stderr, "cbench: %s\n", err);
+        return -1;
+    }
     cb_capture_configure(&o);
     configured = true;
     return 0;
@@ -133,6 +139,8 @@ static void list_benchmarks(const struct cbench_benchmark *bm, size_t n)
     for (size_t i = 0; i < n; i++) {
         char name[512];
         cb_bench_names_display(bm[i].name, name, sizeof name);
+        if (!cb_shard_selects(name))
+            continue;
         if (cb_capture_events())
             cb_capture_emit(cb_event_list(CB_KIND_BENCH, name));
         else
@@ -156,6 +164,10 @@ int cbench_main_(int argc, char **argv, const struct CMUnitTest *tests, size_t n
     if (o.help) {
         cb_options_usage(stdout, argv[0], false);
         return 0;
+    }
+    if (cb_shard_configure(&o, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s\n", argv[0], err);
+        return 2;
     }
     if (cb_counters_reexec(&o, argv) != 0)
         return 2;

@@ -35,6 +35,7 @@ typedef enum flag_type {
     FLAG_DURATION,
     FLAG_HZ,
     FLAG_SIZE,
+    FLAG_SHARD,
 } flag_type;
 
 typedef struct flag_def {
@@ -101,6 +102,8 @@ static const flag_def flags[] = {
      "write DIR/index.html: the run, its profiles' flame graphs"},
     {"baseline", FLAG_STRING, OFF(baseline), true, "OLD",
      "compare the report with OLD (results.json or bench.txt); implies --report"},
+    {"shard", FLAG_SHARD, OFF(shard_index), true, "K/N",
+     "run shard K of N (1-based) of every binary's tests and benchmarks"},
     {"help", FLAG_BOOL, OFF(help), false, NULL, "print this help"},
     {"h", FLAG_BOOL, OFF(help), false, NULL, NULL},
 };
@@ -238,6 +241,26 @@ static int parse_size(const char *text, long *out)
     return -1;
 }
 
+/* "K/N" with 1 <= K <= N: digits only, so "1/3 " or "+1/3" are refused. */
+static int parse_shard(cb_options *o, const char *text)
+{
+    const char *slash = strchr(text, '/');
+    char k[16];
+    long vk, vn;
+    if (!slash || (size_t)(slash - text) >= sizeof k)
+        return -1;
+    memcpy(k, text, (size_t)(slash - text));
+    k[slash - text] = '\0';
+    if (!isdigit((unsigned char)k[0]) || !isdigit((unsigned char)slash[1]) ||
+        parse_long(k, 1, &vk) != 0 || parse_long(slash + 1, 1, &vn) != 0 || vk > vn ||
+        vn > INT_MAX || strspn(slash + 1, "0123456789") != strlen(slash + 1) ||
+        strspn(k, "0123456789") != strlen(k))
+        return -1;
+    o->shard_index = (int)vk;
+    o->shard_total = (int)vn;
+    return 0;
+}
+
 /* ---- patterns ---- */
 
 /*
@@ -363,6 +386,12 @@ static int set_flag(cb_options *o, const flag_def *d, const char *value, char *e
                         "--%s: \"%s\" is not a size of at least 256KiB (bytes, KiB, MiB, GiB)",
                         d->name, value);
         *(long *)field = v;
+        return 0;
+    case FLAG_SHARD:
+        if (parse_shard(o, value) != 0)
+            return fail(err, errlen,
+                        "--%s: \"%s\" is not K/N, shard K of N with 1 <= K <= N (1/3, 2/3, 3/3)",
+                        d->name, value);
         return 0;
     case FLAG_DURATION:
         if (cb_duration_parse(value, &s) != 0)

@@ -55,6 +55,8 @@ typedef struct cb_options {
     bool version;             /* --version (the command) */
     bool report;              /* --report: <outdir>/index.html, flame graphs (command only) */
     const char *baseline;     /* --baseline OLD: the report compares with it (implies --report) */
+    int shard_index;          /* --shard K/N: run shard K (1-based) of N; 0 = not sharded */
+    int shard_total;
 } cb_options;
 
 /* Fills *o with the defaults above. */

@@ -33,6 +33,7 @@
 #include "formats/event.h"
 #include "main.h"
 #include "plugin.h"
+#include "shard.h"
 
 typedef struct test_ctx {
     const struct CMUnitTest *orig;
@@ -139,10 +140,11 @@ void cbench_skip_(const char *file, int line)
 /* --run: Go's matching (bench/match.h), as for benchmarks. A test is a
  * name of one level: it runs when the pattern's first level matches it,
  * in any alternative ("a/x|b" runs a, and b), as Go runs a test whose
- * subtests the pattern's deeper levels may select. */
+ * subtests the pattern's deeper levels may select. Then this shard's
+ * share of them (shard.h). */
 static bool selected(const cb_match *m, const char *name)
 {
-    return !m || cb_match_name(m, name, NULL);
+    return (!m || cb_match_name(m, name, NULL)) && cb_shard_selects(name);
 }
 
 /* 0 with *m NULL when there is no pattern; -1 after a message. */

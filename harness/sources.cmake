@@ -6,7 +6,8 @@ set(CBENCH_RUNNER_SOURCES
   harness/capture.c
   harness/diagnose.c
   harness/main.c
-  harness/plugin.c)
+  harness/plugin.c
+  harness/shard.c)
 
 # The benchmark loop: calibration, timers, sub-benchmarks, parallel runs,
 # limits, name matching.
@@ -74,6 +75,7 @@ set(CBENCH_PPROF_SOURCES
   harness/cli/pprof/flame.c
   harness/cli/pprof/flame_js.c
   harness/cli/pprof/merge.c
+  harness/cli/pprof/merge_files.c
   harness/cli/pprof/read.c
   harness/cli/pprof/stacks.c
   harness/cli/pprof/top.c
@@ -98,6 +100,10 @@ set(CBENCH_CLI_SOURCES
   harness/cli/json_load.c
   harness/cli/kept.c
   harness/cli/main.c
+  harness/cli/merge_artifacts.c
+  harness/cli/merge_check.c
+  harness/cli/merge_cmd.c
+  harness/cli/outfiles.c
   harness/cli/readfile.c
   harness/cli/record_read.c
   harness/cli/report.c

@@ -42,6 +42,7 @@
 #include "bench/state.h"
 #include "bench/timer.h"
 #include "capture.h"
+#include "shard.h"
 #include "formats/event.h"
 #include "base/own.h"
 #include "trace/tracer.h"
@@ -366,7 +367,7 @@ static void plan(const struct cbench_benchmark *bm, size_t n, const cb_match *ma
         if (!bm[i].name || !bm[i].fn)
             continue;
         cb_bench_names_display(bm[i].name, name, sizeof name);
-        if (cb_match_name(match, name, NULL))
+        if (cb_match_name(match, name, NULL) && cb_shard_selects(name))
             cb_capture_emit(cb_event_plan(CB_KIND_BENCH, name));
     }
 }
@@ -410,7 +411,8 @@ int cb_bench_run_all(const struct cbench_benchmark *bm, size_t n, const cb_optio
             continue;
         }
         cb_bench_names_display(bm[i].name, name, len);
-        failed += !cb_bench_run_one(&ctx, name, bm[i].fn);
+        if (cb_shard_selects(name))
+            failed += !cb_bench_run_one(&ctx, name, bm[i].fn);
         free(name);
     }
     cb_bench_names_free(&ctx.names);

@@ -28,9 +28,21 @@
 
 static const char note_owner[] = "cbench"; /* with its NUL: n_namesz is 7 */
 #define NOTE_TYPE 1
+static const char gnu_owner[] = "GNU";
+#define GNU_BUILD_ID_TYPE 3 /* NT_GNU_BUILD_ID */
 
-/* Finds the cbench note in one block of notes: its version, or 0. */
-static uint32_t scan_notes(Elf_Data *data, bool big_endian)
+/* A note to look for: owner (with its NUL) and type; the descriptor
+ * found. libelf's data stays valid until elf_end. */
+typedef struct note_query {
+    const char *owner;
+    size_t ownersz;
+    uint32_t type;
+    const unsigned char *desc;
+    size_t desclen;
+} note_query;
+
+/* Looks for q's note in one block of notes. */
+static bool scan_notes(Elf_Data *data, note_query *q)
 {
     size_t off = 0, name_off, desc_off;
     GElf_Nhdr nh;
@@ -39,21 +51,18 @@ static uint32_t scan_notes(Elf_Data *data, bool big_endian)
         if (next == 0)
             break;
         const unsigned char *base = data->d_buf;
-        if (nh.n_namesz == sizeof note_owner && nh.n_type == NOTE_TYPE && nh.n_descsz >= 4 &&
-            memcmp(base + name_off, note_owner, sizeof note_owner) == 0) {
-            const unsigned char *d = base + desc_off;
-            uint32_t v =
-                big_endian
-                    ? (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3]
-                    : (uint32_t)d[3] << 24 | (uint32_t)d[2] << 16 | (uint32_t)d[1] << 8 | d[0];
-            return v ? v : UINT32_MAX;
+        if (nh.n_namesz == q->ownersz && nh.n_type == q->type &&
+            memcmp(base + name_off, q->owner, q->ownersz) == 0) {
+            q->desc = base + desc_off;
+            q->desclen = nh.n_descsz;
+            return true;
         }
         off = next;
     }
-    return 0;
+    return false;
 }
 
-static uint32_t find_note(Elf *e, bool big_endian)
+static bool find_note(Elf *e, note_query *q)
 {
     Elf_Scn *scn = NULL;
     while ((scn = elf_nextscn(e, scn)) != NULL) {
@@ -61,25 +70,54 @@ static uint32_t find_note(Elf *e, bool big_endian)
         if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
             continue;
         Elf_Data *data = NULL;
-        while ((data = elf_getdata(scn, data)) != NULL) {
-            uint32_t v = scan_notes(data, big_endian);
-            if (v)
-                return v;
-        }
+        while ((data = elf_getdata(scn, data)) != NULL)
+            if (scan_notes(data, q))
+                return true;
     }
     size_t phnum;
     if (elf_getphdrnum(e, &phnum) != 0)
-        return 0;
+        return false;
     for (size_t i = 0; i < phnum; i++) {
         GElf_Phdr ph;
         if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_NOTE)
             continue;
         Elf_Data *data = elf_getdata_rawchunk(e, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR);
-        uint32_t v = data ? scan_notes(data, big_endian) : 0;
-        if (v)
-            return v;
+        if (data && scan_notes(data, q))
+            return true;
     }
-    return 0;
+    return false;
+}
+
+/* The cbench note's protocol version; 0 when there is none, UINT32_MAX
+ * for a version 0. */
+static uint32_t protocol_version(Elf *e, bool big_endian)
+{
+    note_query q = {.owner = note_owner, .ownersz = sizeof note_owner, .type = NOTE_TYPE};
+    if (!find_note(e, &q) || q.desclen < 4)
+        return 0;
+    const unsigned char *d = q.desc;
+    uint32_t v = big_endian
+                     ? (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3]
+                     : (uint32_t)d[3] << 24 | (uint32_t)d[2] << 16 | (uint32_t)d[1] << 8 | d[0];
+    return v ? v : UINT32_MAX;
+}
+
+void cb_discover_build_id(const char *path, char *out, size_t len)
+{
+    if (len)
+        out[0] = '\0';
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    elf_version(EV_CURRENT);
+    Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    note_query q = {.owner = gnu_owner, .ownersz = sizeof gnu_owner, .type = GNU_BUILD_ID_TYPE};
+    if (e && elf_kind(e) == ELF_K_ELF && find_note(e, &q) && 2 * q.desclen < len)
+        for (size_t i = 0; i < q.desclen; i++)
+            snprintf(out + 2 * i, 3, "%02x", q.desc[i]);
+    if (e)
+        elf_end(e);
+    close(fd);
 }
 
 int cb_discover_check(const char *path, char *why, size_t whylen)
@@ -111,7 +149,7 @@ int cb_discover_check(const char *path, char *why, size_t whylen)
         size_t identlen;
         const char *ident = elf_getident(e, &identlen);
         bool big = ident && identlen > EI_DATA && ident[EI_DATA] == ELFDATA2MSB;
-        uint32_t version = find_note(e, big);
+        uint32_t version = protocol_version(e, big);
         if (version == 0)
             snprintf(why, whylen,
                      "no cbench note: not built with cbench_main or cbench_run_group_tests");

@@ -35,6 +35,10 @@ typedef struct cb_binaries {
  */
 int cb_discover_check(const char *path, char *why, size_t whylen);
 
+/* The GNU build ID of the ELF file at path, in lowercase hex, into
+ * out[0..len); "" when it has none, cannot be read, or len is short. */
+void cb_discover_build_id(const char *path, char *out, size_t len);
+
 /*
  * Collects the test binaries of the operands into *out, in operand order,
  * each folder's binaries sorted by path. Folders skip hidden folders,

@@ -37,7 +37,9 @@
 #include "formats/junit.h"
 #include "formats/results.h"
 #include "formats/results_json.h"
+#include "merge.h"
 #include "options.h"
+#include "outfiles.h"
 #include "report.h"
 #include "run.h"
 #include "test2json.h"
@@ -58,56 +60,6 @@ static int usage_error(const char *msg)
     return EXIT_USAGE;
 }
 
-/* mkdir -p: each missing component of path. */
-static int make_folders(const char *path)
-{
-    char *copy = cb_fault_strdup(path);
-    if (!copy)
-        return -1;
-    for (char *p = copy + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(copy, 0777) != 0 && errno != EEXIST) {
-            free(copy);
-            return -1;
-        }
-        *p = '/';
-    }
-    int rc = mkdir(copy, 0777) != 0 && errno != EEXIST ? -1 : 0;
-    free(copy);
-    return rc;
-}
-
-/* Creates dir if needed and proves that a file can be written there. */
-static int check_folder(const char *dir, const char *what)
-{
-    struct stat st;
-    if (make_folders(dir) != 0 || stat(dir, &st) != 0) {
-        fprintf(stderr, "cbench: cannot create %s %s: %s\n", what, dir, strerror(errno));
-        return -1;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "cbench: %s %s is not a folder\n", what, dir);
-        return -1;
-    }
-    char *probe;
-    if (cb_fault_asprintf(&probe, "%s/.cbench-probe-XXXXXX", dir) < 0) {
-        out_of_memory("checking the folders");
-        return -1;
-    }
-    int fd = mkstemp(probe);
-    if (fd < 0) {
-        fprintf(stderr, "cbench: cannot write in %s %s: %s\n", what, dir, strerror(errno));
-        free(probe);
-        return -1;
-    }
-    close(fd);
-    unlink(probe);
-    free(probe);
-    return 0;
-}
-
 static char *absolute(const char *path)
 {
     /* realpath allocates the answer: the countdown may fail it as it would. */
@@ -122,44 +74,14 @@ static int check_junit(const char *junit)
 {
     const char *slash = strrchr(junit, '/');
     if (!slash)
-        return check_folder(".", "folder of --junit");
+        return cb_outfiles_check_folder(".", "folder of --junit");
     char *dir = cb_fault_strndup(junit, (size_t)(slash - junit));
     if (!dir) {
         out_of_memory("checking the folders");
         return -1;
     }
-    int rc = check_folder(*dir ? dir : "/", "folder of --junit");
+    int rc = cb_outfiles_check_folder(*dir ? dir : "/", "folder of --junit");
     free(dir);
-    return rc;
-}
-
-/* One result file at <outdir>/<name>, or at `path` when given. */
-static int write_file(int (*writer)(const cb_results *, const char *), const cb_results *res,
-                      const char *outdir, const char *name, const char *path)
-{
-    char *mine = NULL;
-    if (!path && cb_fault_asprintf(&mine, "%s/%s", outdir, name) < 0) {
-        fprintf(stderr, "cbench: out of memory writing %s\n", name);
-        return -1;
-    }
-    int rc = writer(res, path ? path : mine);
-    if (rc != 0)
-        fprintf(stderr, "cbench: %s\n", cbench_last_error());
-    free(mine);
-    return rc;
-}
-
-/* The result files, each attempted whatever happened to the others. */
-static int write_files(const cb_results *res, const char *outdir, const char *junit)
-{
-    int rc = 0;
-    rc |= write_file(cb_results_json_write, res, outdir, "results.json", NULL);
-    rc |= write_file(cb_benchtxt_write, res, outdir, "bench.txt", NULL);
-    rc |= write_file(cb_junit_write, res, outdir, "junit.xml", junit);
-    if (cb_benchmark_files_write(res, outdir) != 0) {
-        fprintf(stderr, "cbench: %s\n", cbench_last_error());
-        rc = -1;
-    }
     return rc;
 }
 
@@ -177,6 +99,33 @@ static int write_report(const cb_options *o, const char *outdir, const cb_result
         .passed = passed,
     };
     return cb_report_write(&c, stderr);
+}
+
+/* Bazel's XML_OUTPUT_FILE, when the command runs as a test under it:
+ * the whole run's JUnit report there too, as a binary writes its own. */
+static int write_xml_output_file(const cb_results *res)
+{
+    const char *xml = getenv("XML_OUTPUT_FILE");
+    if (!xml || !*xml || cb_junit_write(res, xml) == 0)
+        return 0;
+    fprintf(stderr, "cbench: XML_OUTPUT_FILE: %s\n", cbench_last_error());
+    return -1;
+}
+
+/* What `cbench merge` checks before it adds runs up: the shard, and each
+ * binary's build (the cbench version is the results' own). */
+static int describe_run(cb_results *res, const cb_options *o, const cb_binaries *bins)
+{
+    if (o->shard_total &&
+        cb_fault_asprintf(&res->shard, "%d/%d", o->shard_index, o->shard_total) < 0)
+        return -1;
+    for (size_t i = 0; i < bins->n; i++) {
+        char id[130];
+        cb_discover_build_id(bins->v[i].path, id, sizeof id);
+        if (cb_results_add_binary(res, bins->v[i].name, id) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 static int run_command(int argc, char **argv)
@@ -220,7 +169,7 @@ static int run_command(int argc, char **argv)
     }
     char *outdir = NULL;
     int status = EXIT_USAGE;
-    if (check_folder(o.outdir, "output folder") != 0 || !(outdir = absolute(o.outdir)))
+    if (cb_outfiles_check_folder(o.outdir, "output folder") != 0 || !(outdir = absolute(o.outdir)))
         goto out;
     if (o.junit && check_junit(o.junit) != 0)
         goto out;
@@ -231,6 +180,11 @@ static int run_command(int argc, char **argv)
     cb_results res;
     if (cb_results_init(&res) != 0) {
         out_of_memory("before the run");
+        goto out;
+    }
+    if (describe_run(&res, &o, &bins) != 0) {
+        out_of_memory("before the run");
+        cb_results_free(&res);
         goto out;
     }
     /* No pkg prefix: bench.txt names each binary by its artifact name. */
@@ -263,7 +217,8 @@ static int run_command(int argc, char **argv)
     if (!complete) {
         out_of_memory("during the run: it stopped, and its result files were not written");
         status = EXIT_FAILED;
-    } else if (!o.list && (write_files(&res, outdir, o.junit) != 0 || !files_ok)) {
+    } else if (!o.list && (cb_outfiles_write_results(&res, outdir, o.junit) != 0 || !files_ok ||
+                           write_xml_output_file(&res) != 0)) {
         status = EXIT_FAILED;
     }
     if (complete && !o.list && (o.report || o.baseline) &&
@@ -285,6 +240,8 @@ int main(int argc, char **argv)
         return cb_top_main(argc - 2, argv + 2);
     if (argc > 1 && strcmp(argv[1], "flamegraph") == 0)
         return cb_flamegraph_main(argc - 2, argv + 2);
+    if (argc > 1 && strcmp(argv[1], "merge") == 0)
+        return cb_merge_main(argc - 2, argv + 2);
     if (argc > 1 && strcmp(argv[1], "trace") == 0)
         return cb_trace_stats_main(argc - 2, argv + 2);
     return run_command(argc, argv);

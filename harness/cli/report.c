@@ -5,6 +5,7 @@
  * profile that cannot be drawn costs its graph, not the page.
  */
 #include "report.h"
+#include "outfiles.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -97,26 +98,6 @@ static int draw(const char *outdir, const char *rel_svg, const char *title, cons
         fprintf(err, "cbench: no flame graph %s: %s\n", rel_svg, cbench_last_error());
     free(path);
     return rc;
-}
-
-/* mkdir -p for the folders of rel under outdir. */
-static int make_parents(const char *outdir, const char *rel)
-{
-    char *path;
-    if (cb_fault_asprintf(&path, "%s/%s", outdir, rel) < 0)
-        return -1;
-    for (char *p = path + strlen(outdir) + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-            free(path);
-            return -1;
-        }
-        *p = '/';
-    }
-    free(path);
-    return 0;
 }
 
 /* Out of memory: said, and -2 (the page cannot be whole). */
@@ -349,7 +330,7 @@ static int draw_diffs(cb_report *r, size_t row, FILE *err)
                     if (cb_fault_asprintf(&rel, "diff/%s/%s.svg", safe, kind) < 0) {
                         rel = NULL;
                         rc = no_memory(err, "drawing a differential flame graph");
-                    } else if (make_parents(r->cfg->outdir, rel) != 0) {
+                    } else if (cb_outfiles_make_parents(r->cfg->outdir, rel) != 0) {
                         fprintf(err, "cbench: cannot create the folder of %s: %s\n", rel,
                                 strerror(errno));
                         free(rel);

@@ -51,6 +51,33 @@ static void take_time(const json_t *root, int64_t *ns)
     *ns = (int64_t)timegm(&tm) * 1000000000 + (int64_t)ms * 1000000;
 }
 
+/* What says who wrote the file: its cbench version ("" in a file from
+ * before it was written, so that it never reads as this one's), its
+ * shard, its binaries' build IDs. */
+static int take_origin(cb_results *r, const json_t *root)
+{
+    free(r->shard);
+    r->shard = NULL;
+    const char *v = json_string_value(json_object_get(root, "cbench_version"));
+    const char *shard = json_string_value(json_object_get(root, "shard"));
+    char *copy = cb_fault_strdup(v ? v : "");
+    if (!copy || (shard && !(r->shard = cb_fault_strdup(shard)))) {
+        free(copy);
+        return -1;
+    }
+    free(r->cbench_version);
+    r->cbench_version = copy;
+    const json_t *bins = json_object_get(root, "binaries");
+    for (size_t i = 0; i < json_array_size(bins); i++) {
+        const json_t *b = json_array_get(bins, i);
+        const char *bn = json_string_value(json_object_get(b, "name"));
+        const char *id = json_string_value(json_object_get(b, "build_id"));
+        if (bn && cb_results_add_binary(r, bn, id ? id : "") != 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int read_tree(cb_results *r, const json_t *root, const char *name)
 {
     const json_t *version = json_object_get(root, "version");
@@ -59,7 +86,8 @@ static int read_tree(cb_results *r, const json_t *root, const char *name)
         !json_is_array(records))
         return cb_error(EINVAL, "%s: not a version %d results.json", name, CB_RESULTS_JSON_VERSION);
     if (take_string(root, "goos", &r->goos) != 0 || take_string(root, "goarch", &r->goarch) != 0 ||
-        take_string(root, "cpu", &r->cpu) != 0 || take_string(root, "pkg", &r->pkg) != 0)
+        take_string(root, "cpu", &r->cpu) != 0 || take_string(root, "pkg", &r->pkg) != 0 ||
+        take_origin(r, root) != 0)
         return cb_error(ENOMEM, "out of memory reading %s", name);
     take_time(root, &r->started_ns);
     for (size_t i = 0; i < json_array_size(records); i++) {

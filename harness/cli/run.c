@@ -427,6 +427,43 @@ static bool is_protocol_var(const char *entry)
     return false;
 }
 
+/* With --shard, the sharding protocol's variables are the command's to
+ * set (shard.c in the runner reads them): any the command was given
+ * itself, as when it runs under a sharded runner, are replaced. */
+static bool is_shard_var(const cb_run_config *cfg, const char *entry)
+{
+    static const char *names[] = {"TEST_TOTAL_SHARDS=", "TEST_SHARD_INDEX=",
+                                  "TEST_SHARD_STATUS_FILE="};
+    for (size_t i = 0; cfg->o->shard_total && i < sizeof names / sizeof names[0]; i++)
+        if (strncmp(entry, names[i], strlen(names[i])) == 0)
+            return true;
+    return false;
+}
+
+/* The file a binary touches to say it honours the shard: without it,
+ * a binary of a cbench before sharding would run every test in every
+ * shard. NULL when not sharding, or on ENOMEM (*oom set). */
+static char *shard_status_path(const cb_run_config *cfg, bool *oom)
+{
+    char *path = NULL;
+    const char *tmp = getenv("TMPDIR");
+    /* Not in the outdir: --list writes nothing there, nor makes it. */
+    if (cfg->o->shard_total && cb_fault_asprintf(&path, "%s/cbench-shard-status.%ld",
+                                                 tmp && *tmp ? tmp : "/tmp", (long)getpid()) < 0)
+        *oom = true;
+    return path;
+}
+
+static bool add_shard_vars(const cb_run_config *cfg, const char *status, char **env, size_t *k)
+{
+    if (!cfg->o->shard_total)
+        return true;
+    bool ok = cb_fault_asprintf(&env[(*k)++], "TEST_TOTAL_SHARDS=%d", cfg->o->shard_total) >= 0;
+    ok &= cb_fault_asprintf(&env[(*k)++], "TEST_SHARD_INDEX=%d", cfg->o->shard_index - 1) >= 0;
+    ok &= status && cb_fault_asprintf(&env[(*k)++], "TEST_SHARD_STATUS_FILE=%s", status) >= 0;
+    return ok;
+}
+
 /* Whether entry ("NAME=...") sets a variable that one of v sets too. */
 static bool set_in(const char *entry, char *const *v, size_t n)
 {
@@ -442,12 +479,13 @@ static bool set_in(const char *entry, char *const *v, size_t n)
  * protocol's. env[0..*owned_from) are environ's; the rest are ours to
  * free. NULL on ENOMEM. */
 static char **make_env(const cb_run_config *cfg, const cb_binary *b, const cb_ctest_info *ct,
-                       const cb_counting_run *counting, size_t *owned_from)
+                       const cb_counting_run *counting, const char *status,
+                       size_t *owned_from)
 {
     size_t n = 0;
     while (environ[n])
         n++;
-    char **env = cb_fault_calloc(n + ct->nenv + 6, sizeof env[0]);
+    char **env = cb_fault_calloc(n + ct->nenv + 9, sizeof env[0]);
     char *flags = cb_run_flags(cfg->o, cfg->outdir);
     if (!env || !flags) {
         free(env);
@@ -456,12 +494,13 @@ static char **make_env(const cb_run_config *cfg, const cb_binary *b, const cb_ct
     }
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (!is_protocol_var(environ[i]) && !set_in(environ[i], ct->env, ct->nenv))
+        if (!is_protocol_var(environ[i]) && !is_shard_var(cfg, environ[i]) &&
+            !set_in(environ[i], ct->env, ct->nenv))
             env[k++] = environ[i];
     *owned_from = k;
     bool ok = true;
     for (size_t i = 0; i < ct->nenv; i++)
-        if (!is_protocol_var(ct->env[i]))
+        if (!is_protocol_var(ct->env[i]) && !is_shard_var(cfg, ct->env[i]))
             ok &= (env[k++] = cb_fault_strdup(ct->env[i])) != NULL;
     ok &= cb_fault_asprintf(&env[k++], "CBENCH_FLAGS=%s", flags) >= 0;
     ok &= (env[k++] = cb_fault_strdup("CBENCH_EVENTS=1")) != NULL;
@@ -470,6 +509,7 @@ static char **make_env(const cb_run_config *cfg, const cb_binary *b, const cb_ct
     if (counting->on)
         ok &= cb_fault_asprintf(&env[k++], "%s=%s", CB_VALGRIND_OUT_ENV,
                                 counting->out_file) >= 0;
+    ok &= add_shard_vars(cfg, status, env, &k);
     free(flags);
     if (!ok) {
         for (size_t i = *owned_from; i < k; i++)
@@ -596,8 +636,11 @@ cb_run_result cb_run_binary(const cb_run_config *cfg, const cb_binary *b)
     size_t owned_from = 0;
     cb_counting_run counting;
     int rc = cb_counting_begin(&counting, cfg->o, cfg->outdir, b->name, err, sizeof err);
+    char *status = rc == 0 ? shard_status_path(cfg, &s.out_of_memory) : NULL;
+    if (status)
+        unlink(status);
     bool have_ct = rc == 0 && cb_ctest_lookup(b->path, &ct) == 0;
-    char **env = have_ct ? make_env(cfg, b, &ct, &counting, &owned_from) : NULL;
+    char **env = have_ct ? make_env(cfg, b, &ct, &counting, status, &owned_from) : NULL;
     rc = -1;
     if (err[0]) {
         /* said in err */
@@ -636,6 +679,10 @@ cb_run_result cb_run_binary(const cb_run_config *cfg, const cb_binary *b)
         cb_run_describe_signal(ex.signo, why, sizeof why);
     else if (ex.exited && ex.status != 0)
         snprintf(why, sizeof why, "exit status %d", ex.status);
+    else if (status && access(status, F_OK) != 0)
+        snprintf(why, sizeof why,
+                 "it does not honour --shard (it did not touch TEST_SHARD_STATUS_FILE): "
+                 "built with an older cbench?");
     if (why[0] && under_valgrind && !s.any_event) {
         char *out = NULL;
         if (cb_kept_text(&s.bin_out, &out) != 0)
@@ -643,6 +690,9 @@ cb_run_result cb_run_binary(const cb_run_config *cfg, const cb_binary *b)
         cb_counting_explain(out, why, sizeof why);
         free(out);
     }
+    if (status)
+        unlink(status);
+    free(status);
 
     bool in_test = s.running;
     if (s.running) {

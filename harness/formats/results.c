@@ -35,6 +35,10 @@
 #define CB_GOARCH "unknown"
 #endif
 
+#ifndef CBENCH_VERSION_STRING
+#error "CBENCH_VERSION_STRING: the build defines it from the project's version"
+#endif
+
 /* The first "model name" of /proc/cpuinfo, trimmed; "" when there is none
  * (some architectures do not name the model). NULL on ENOMEM. */
 static char *cpu_model(void)
@@ -65,10 +69,11 @@ int cb_results_init(cb_results *r)
     r->goos = cb_fault_strdup("linux");
     r->goarch = cb_fault_strdup(CB_GOARCH);
     r->cpu = cpu_model();
+    r->cbench_version = cb_fault_strdup(CBENCH_VERSION_STRING);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     r->started_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-    if (!r->goos || !r->goarch || !r->cpu) {
+    if (!r->goos || !r->goarch || !r->cpu || !r->cbench_version) {
         cb_results_free(r);
         errno = ENOMEM;
         return -1;
@@ -85,7 +90,33 @@ void cb_results_free(cb_results *r)
     free(r->goarch);
     free(r->cpu);
     free(r->pkg);
+    free(r->cbench_version);
+    free(r->shard);
+    for (size_t i = 0; i < r->nbinaries; i++) {
+        free(r->binaries[i].name);
+        free(r->binaries[i].build_id);
+    }
+    free(r->binaries);
     memset(r, 0, sizeof r[0]);
+}
+
+int cb_results_add_binary(cb_results *r, const char *name, const char *build_id)
+{
+    cb_results_binary *v = cb_fault_realloc(r->binaries, (r->nbinaries + 1) * sizeof v[0]);
+    if (!v) {
+        errno = ENOMEM;
+        return -1;
+    }
+    r->binaries = v;
+    char *n = cb_fault_strdup(name), *id = cb_fault_strdup(build_id ? build_id : "");
+    if (!n || !id) {
+        free(n);
+        free(id);
+        errno = ENOMEM;
+        return -1;
+    }
+    v[r->nbinaries++] = (cb_results_binary){.name = n, .build_id = id};
+    return 0;
 }
 
 int cb_results_add(cb_results *r, const cb_record *rec)

@@ -56,7 +56,22 @@ int cb_results_json_write(const cb_results *r, const char *path)
     put_header_string(&b, "pkg", r->pkg);
     cb_buf_puts(&b, "  \"started\": ");
     put_time(&b, r->started_ns);
-    cb_buf_puts(&b, ",\n  \"records\": [");
+    cb_buf_puts(&b, ",\n");
+    put_header_string(&b, "cbench_version", r->cbench_version);
+    cb_buf_puts(&b, "  \"shard\": ");
+    if (r->shard)
+        cb_json_put_string(&b, r->shard);
+    else
+        cb_buf_puts(&b, "null");
+    cb_buf_puts(&b, ",\n  \"binaries\": [");
+    for (size_t i = 0; i < r->nbinaries; i++) {
+        cb_buf_puts(&b, i ? ", {\"name\": " : "{\"name\": ");
+        cb_json_put_string(&b, r->binaries[i].name);
+        cb_buf_puts(&b, ", \"build_id\": ");
+        cb_json_put_string(&b, r->binaries[i].build_id);
+        cb_buf_putc(&b, '}');
+    }
+    cb_buf_puts(&b, "],\n  \"records\": [");
     for (size_t i = 0; i < r->n; i++) {
         cb_buf_puts(&b, i ? ",\n    {" : "\n    {");
         cb_record_json_put(&b, &r->v[i], true);

@@ -129,4 +129,11 @@ int cb_pprof_write(const cb_pprof *p, const char *path);
  */
 int cb_pprof_merge(cb_pprof *out, const cb_pprof *const *in, size_t n, const char *const *names);
 
+/*
+ * Reads the profiles at paths[0..n), adds them up as cb_pprof_merge does
+ * and writes the sum to out_path (atomically). 0, or -1 with errno and
+ * cbench_last_error() naming the file at fault; nothing is written then.
+ */
+int cb_pprof_merge_files(const char *const *paths, size_t n, const char *out_path);
+
 #endif

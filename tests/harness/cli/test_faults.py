@@ -8,7 +8,8 @@ over three fake test binaries (one passing with a benchmark, one failing,
 one crashing) with n = 1, 2, 3, ... until a run completes without reaching
 the countdown, so that every allocation site of the run fails once, and
 then the run with --report against a baseline, `cbench compare` (with a
-gate and markdown), `cbench top` and `cbench flamegraph` the same way.
+gate and markdown), `cbench top`, `cbench flamegraph` and `cbench merge`
+(two tiny repeated runs whose profiles and traces meet) the same way.
 
 After each failure the command must have ended with an error (exit status
 1 or 2, "out of memory" on stderr, no signal, no sanitizer report), and
@@ -238,6 +239,62 @@ def judge_flame(what, p):
 for persist in (False, True):
     walk("cbench top", lambda n: ["top", profile], persist, judge_top)
 walk("cbench flamegraph --base", flame_args, False, judge_flame)
+
+# ---- merge ----
+# Two folders of one tiny binary "x", as repeated runs: test t in both
+# (its profile added up, its trace kept twice), a in one, b in the other.
+header = json.load(open(os.path.join(work, "ref", "results.json")))
+header["binaries"] = [{"name": "x", "build_id": "ab"}]
+small = os.path.join(work, "tiny.pb.gz")
+subprocess.run([pprof_gen, small, "3", "1", "20"], check=True, capture_output=True)
+
+
+def merge_input(name, tests):
+    d = os.path.join(work, name)
+    records = []
+    for t in tests:
+        os.makedirs(os.path.join(d, "x", t))
+        shutil.copy(small, os.path.join(d, "x", t, "cpu.pb.gz"))
+        with open(os.path.join(d, "x", t, "trace.json"), "w") as o:
+            o.write("[]\n")
+        records.append({"kind": "test", "binary": "x", "name": t, "procs": 0, "status": "pass",
+                        "elapsed_s": 0.001, "n": 0, "metrics": [], "limits": [],
+                        "artifacts": {"cpu": f"x/{t}/cpu.pb.gz", "trace": f"x/{t}/trace.json"},
+                        "message": None, "output": None})
+    with open(os.path.join(d, "results.json"), "w") as o:
+        json.dump(dict(header, records=records), o)
+    return d
+
+
+merged = os.path.join(work, "merged")
+merge_cmd = ["merge", "--runs", merge_input("run1", ["t", "a"]), merge_input("run2", ["t", "b"]),
+             "--outdir", merged]
+
+
+def merge_args(n):
+    shutil.rmtree(merged, ignore_errors=True)
+    os.makedirs(merged)
+    for f in RESULT_FILES:
+        with open(os.path.join(merged, f), "w") as o:
+            o.write(OLD)
+    return merge_cmd
+
+
+ref_merge = run(merge_args(0), 0)
+if ref_merge.returncode != 0:
+    raise SystemExit("reference merge failed:\n" + ref_merge.stdout + ref_merge.stderr)
+want_merge = {f: normal_form(f, open(os.path.join(merged, f)).read()) for f in RESULT_FILES}
+
+
+def judge_merge(what, p):
+    check_files(what, merged, want_merge)
+    for d, _, files in os.walk(merged):
+        if any(".tmp" in f for f in files):
+            failures.append(f"{what}: temporary files left in {d}")
+
+
+for persist in (False, True):
+    walk("cbench merge --runs", merge_args, persist, judge_merge)
 
 shutil.rmtree(work, ignore_errors=True)
 if failures:
