@@ -38,7 +38,12 @@ static int parse_env(cb_options *o)
     const char *flags = getenv("CBENCH_FLAGS");
     if (!flags || !*flags)
         return 0;
-    char **argv;
+    /* The options point into the split: it lives as long as the
+     * process, held here so that it stays reachable when the flags are
+     * refused (and is replaced if they are read again after that). */
+    static char **argv;
+    free(argv);
+    argv = NULL;
     int argc;
     if (cb_options_split(flags, &argv, &argc) < 0) {
         fprintf(stderr, "cbench: CBENCH_FLAGS: %s\n",
@@ -49,7 +54,6 @@ static int parse_env(cb_options *o)
     int rc = cb_options_parse(o, argc, argv, 1, NULL, err, sizeof err);
     if (rc < 0)
         fprintf(stderr, "cbench: CBENCH_FLAGS: %s\n", err);
-    /* o points into argv: it lives as long as the process. */
     return rc;
 }
 
