@@ -17,14 +17,6 @@
 const char *const cb_binprof_kinds[] = {"cpu", "heap", "allocs", "mutex", "block", "instructions"};
 const size_t cb_binprof_nkinds = sizeof cb_binprof_kinds / sizeof cb_binprof_kinds[0];
 
-static const char *artifact(const cb_record *rec, const char *kind)
-{
-    for (int i = 0; i < rec->nartifacts; i++)
-        if (strcmp(rec->artifacts[i].kind, kind) == 0 && rec->artifacts[i].path)
-            return rec->artifacts[i].path;
-    return NULL;
-}
-
 typedef struct listing {
     const char *path;
     size_t i; /* the record */
@@ -54,9 +46,11 @@ static listing *files_of(const cb_results *r, size_t first, const char *kind, si
     listing *v = cb_fault_calloc(r->n - first + 1, sizeof v[0]);
     if (!v)
         return NULL;
-    for (size_t i = first; i < r->n; i++)
-        if ((v[m].path = artifact(&r->v[i], kind)) != NULL)
-            v[m++].i = i;
+    for (size_t i = first; i < r->n; i++) {
+        const cb_artifact *a = cb_record_artifact(&r->v[i], kind);
+        if (a)
+            v[m++] = (listing){.path = a->path, .i = i};
+    }
     qsort(v, m, sizeof v[0], by_path);
     size_t k = 0;
     for (size_t j = 0; j < m; j++)

@@ -85,19 +85,10 @@ int cb_counting_begin(cb_counting_run *c, const cb_options *o, const char *outdi
     return 0;
 }
 
-/* The artifact of `kind`, or NULL. */
-static cb_artifact *artifact(cb_record *rec, const char *kind)
-{
-    for (int i = 0; i < rec->nartifacts; i++)
-        if (!strcmp(rec->artifacts[i].kind, kind))
-            return &rec->artifacts[i];
-    return NULL;
-}
-
 int cb_counting_convert(const char *outdir, cb_record *rec)
 {
-    cb_artifact *dump = artifact(rec, "callgrind");
-    if (!dump || artifact(rec, "instructions") || rec->nartifacts >= CB_MAX_ARTIFACTS)
+    const cb_artifact *dump = cb_record_artifact(rec, "callgrind");
+    if (!dump || cb_record_artifact(rec, "instructions") || rec->nartifacts >= CB_MAX_ARTIFACTS)
         return 0;
     const char *slash = strrchr(dump->path, '/');
     int dirlen = slash ? (int)(slash - dump->path) : 0;

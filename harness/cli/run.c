@@ -151,14 +151,6 @@ static void stop_running(binary_run *s)
     cb_kept_reset(&s->test_out);
 }
 
-static bool has_artifact(const cb_record *rec, const char *kind)
-{
-    for (int i = 0; i < rec->nartifacts; i++)
-        if (strcmp(rec->artifacts[i].kind, kind) == 0)
-            return true;
-    return false;
-}
-
 /* The trace a dying binary left in the running test's folder
  * (--trace-on-failure's dump, or what --trace had written), added to its
  * record unless the diagnosis listed it. Returns the path the caller
@@ -166,7 +158,7 @@ static bool has_artifact(const cb_record *rec, const char *kind)
 static char *find_trace(binary_run *s, cb_record *rec)
 {
     char *rel = NULL, *path = NULL;
-    if (has_artifact(rec, "trace") || rec->nartifacts >= CB_MAX_ARTIFACTS)
+    if (cb_record_artifact(rec, "trace") || rec->nartifacts >= CB_MAX_ARTIFACTS)
         return NULL;
     if (!s->dir || cb_fault_asprintf(&rel, "%s/trace.json", s->dir) < 0 ||
         cb_fault_asprintf(&path, "%s/%s", s->cfg->outdir, rel) < 0) {

@@ -51,6 +51,14 @@ static bool limit_breached(const cb_record *rec)
     return false;
 }
 
+const cb_artifact *cb_record_artifact(const cb_record *rec, const char *kind)
+{
+    for (int i = 0; i < rec->nartifacts && i < CB_MAX_ARTIFACTS; i++)
+        if (strcmp(rec->artifacts[i].kind, kind) == 0 && rec->artifacts[i].path)
+            return &rec->artifacts[i];
+    return NULL;
+}
+
 bool cb_record_has_result(const cb_record *rec)
 {
     if (rec->kind != CB_KIND_BENCH)

@@ -74,6 +74,9 @@ int cb_record_copy(cb_record *dst, const cb_record *src);
  * broke a limit it declared (a limit marked breached). */
 bool cb_record_has_result(const cb_record *rec);
 
+/* The record's artifact of `kind` that has a path, or NULL. */
+const cb_artifact *cb_record_artifact(const cb_record *rec, const char *kind);
+
 /* "test"/"bench", "pass"/"fail"/"skip": the words of the files. */
 const char *cb_record_kind_name(cb_kind kind);
 const char *cb_record_status_name(cb_status status);
